@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what nfctl needs to build and run on a fresh Debian machine:
+# the system packages (when missing) and the npm dependencies (when missing
+# or older than package-lock.json). Safe to run again; quick when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(clang llvm libbpf-dev libbpf1 iproute2 make gcc util-linux)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies" >&2
+  npm ci --no-audit --no-fund >/dev/null
+fi
