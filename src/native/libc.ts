@@ -1,0 +1,73 @@
+/**
+ * The few libc calls nfctl needs: interface names, advisory locks, errno
+ * text, mounting bpffs and entering network namespaces.
+ */
+import koffi from "koffi";
+import { libc } from "./libraries.js";
+import { NativeError } from "./errors.js";
+
+const ifNametoindexFn = libc.func("unsigned int if_nametoindex(const char *ifname)");
+const flockFn = libc.func("int flock(int fd, int operation)");
+const strerrorFn = libc.func("const char *strerror(int errnum)");
+const mountFn = libc.func(
+  "int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)",
+);
+const statfsFn = libc.func("int statfs(const char *path, _Out_ uint8_t *buf)");
+const setnsFn = libc.func("int setns(int fd, int nstype)");
+
+/** Linux `struct statfs` is 120 bytes on 64-bit; f_type is its first field. */
+const STATFS_SIZE = 120;
+const BPF_FS_MAGIC = 0xcafe4a11;
+const CLONE_NEWNET = 0x40000000;
+
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+export function strerror(errno: number): string {
+  return strerrorFn(errno) as string;
+}
+
+function fail(call: string, object: string): never {
+  throw new NativeError(call, object, koffi.errno());
+}
+
+/** Resolves an interface name in the calling thread's network namespace. */
+export function ifNameToIndex(ifname: string): number {
+  const index = ifNametoindexFn(ifname) as number;
+  if (index === 0) fail("if_nametoindex", ifname);
+  return index;
+}
+
+/** Like ifNameToIndex, but undefined when the interface does not exist. */
+export function findIfIndex(ifname: string): number | undefined {
+  const index = ifNametoindexFn(ifname) as number;
+  return index === 0 ? undefined : index;
+}
+
+/**
+ * flock(2). Returns false when `operation` includes LOCK_NB and the lock is
+ * held elsewhere.
+ */
+export function flock(fd: number, operation: number, what: string): boolean {
+  if ((flockFn(fd, operation) as number) === 0) return true;
+  const errno = koffi.errno();
+  if (errno === 11 /* EWOULDBLOCK */) return false;
+  throw new NativeError("flock", what, errno);
+}
+
+/** True when `path` is on a bpf filesystem. */
+export function isBpffs(path: string): boolean {
+  const buf = Buffer.alloc(STATFS_SIZE);
+  if ((statfsFn(path, buf) as number) !== 0) fail("statfs", path);
+  return Number(buf.readBigInt64LE(0)) === BPF_FS_MAGIC;
+}
+
+export function mountBpffs(target: string): void {
+  if ((mountFn("bpf", target, "bpf", 0, null) as number) !== 0) fail("mount", `bpffs on ${target}`);
+}
+
+/** Moves the calling thread into the network namespace open at `fd`. */
+export function enterNetns(fd: number, what: string): void {
+  if ((setnsFn(fd, CLONE_NEWNET) as number) !== 0) fail("setns", what);
+}

@@ -1,0 +1,151 @@
+/**
+ * Attaching programs to network hooks.
+ *
+ * XDP and TCX attach through bpf_links: a link holds one program on one hook,
+ * can be pinned (so it outlives the process) and can be switched to another
+ * program atomically with bpf_link_update. Where the kernel lacks TCX
+ * (before 6.6), TC falls back to a clsact qdisc and a cls_bpf filter that is
+ * replaced in place by netlink.
+ */
+import { libbpf } from "./libraries.js";
+import { checkRet } from "./errors.js";
+
+const linkCreate = libbpf.func("int bpf_link_create(int prog_fd, int target_fd, int attach_type, const void *opts)");
+const linkUpdate = libbpf.func("int bpf_link_update(int link_fd, int new_prog_fd, const void *opts)");
+const linkDetach = libbpf.func("int bpf_link_detach(int link_fd)");
+const xdpQuery = libbpf.func("int bpf_xdp_query(int ifindex, int flags, _Inout_ uint8_t *opts)");
+const progQuery = libbpf.func(
+  "int bpf_prog_query(int target_fd, int type, uint32_t query_flags, void *attach_flags, _Out_ uint32_t *ids, _Inout_ uint32_t *count)",
+);
+const tcHookCreate = libbpf.func("int bpf_tc_hook_create(const void *hook)");
+const tcAttach = libbpf.func("int bpf_tc_attach(const void *hook, _Inout_ uint8_t *opts)");
+const tcDetach = libbpf.func("int bpf_tc_detach(const void *hook, const void *opts)");
+const tcQuery = libbpf.func("int bpf_tc_query(const void *hook, _Inout_ uint8_t *opts)");
+
+/** enum bpf_attach_type values (TCX postdates the system headers). */
+export const AttachType = { XDP: 37, TCX_INGRESS: 46, TCX_EGRESS: 47 } as const;
+
+/** enum bpf_link_type values. */
+export const LinkType = { XDP: 6, TCX: 11 } as const;
+
+export type XdpMode = "native" | "generic" | "auto";
+export type TcDirection = "ingress" | "egress";
+
+const XDP_FLAGS: Record<XdpMode, number> = { auto: 0, generic: 1 << 1, native: 1 << 2 };
+const BPF_F_REPLACE = 1 << 2;
+
+/** Attaches an XDP program through a new link; the caller pins or closes it. */
+export function createXdpLink(progFd: number, ifindex: number, mode: XdpMode, what: string): number {
+  const opts = Buffer.alloc(64);
+  opts.writeBigUInt64LE(64n, 0);
+  opts.writeUInt32LE(XDP_FLAGS[mode], 8);
+  return checkRet(
+    linkCreate(progFd, ifindex, AttachType.XDP, opts) as number,
+    "bpf_link_create",
+    `XDP (${mode}) on ifindex ${ifindex}, ${what}`,
+  );
+}
+
+/** Attaches a TC program through a new TCX link (kernel 6.6+), last in the hook's list. */
+export function createTcxLink(progFd: number, ifindex: number, direction: TcDirection, what: string): number {
+  const type = direction === "ingress" ? AttachType.TCX_INGRESS : AttachType.TCX_EGRESS;
+  return checkRet(
+    linkCreate(progFd, ifindex, type, null) as number,
+    "bpf_link_create",
+    `TCX ${direction} on ifindex ${ifindex}, ${what}`,
+  );
+}
+
+/**
+ * Switches a link to another program in one step. With `expectedProgFd`
+ * the kernel refuses (EPERM) unless the link still runs that program, so a
+ * concurrent change is never overwritten.
+ */
+export function updateLink(linkFd: number, newProgFd: number, expectedProgFd: number | undefined, what: string): void {
+  const opts = Buffer.alloc(16);
+  opts.writeBigUInt64LE(16n, 0);
+  if (expectedProgFd !== undefined) {
+    opts.writeUInt32LE(BPF_F_REPLACE, 8);
+    opts.writeUInt32LE(expectedProgFd, 12);
+  }
+  checkRet(linkUpdate(linkFd, newProgFd, opts) as number, "bpf_link_update", what);
+}
+
+/** Detaches a link from its hook even while other fds or pins hold it. */
+export function detachLink(linkFd: number, what: string): void {
+  checkRet(linkDetach(linkFd) as number, "bpf_link_detach", what);
+}
+
+/** ID of the XDP program attached to an interface by any means, or undefined. */
+export function xdpAttachedProgram(ifindex: number): number | undefined {
+  const opts = Buffer.alloc(32);
+  opts.writeBigUInt64LE(32n, 0);
+  checkRet(xdpQuery(ifindex, 0, opts) as number, "bpf_xdp_query", `ifindex ${ifindex}`);
+  const id = opts.readUInt32LE(8);
+  return id === 0 ? undefined : id;
+}
+
+/** IDs of the programs attached to a TCX hook, in run order. */
+export function tcxAttachedPrograms(ifindex: number, direction: TcDirection): number[] {
+  const type = direction === "ingress" ? AttachType.TCX_INGRESS : AttachType.TCX_EGRESS;
+  const ids = new Uint32Array(64);
+  const count = [ids.length];
+  checkRet(progQuery(ifindex, type, 0, null, ids, count) as number, "bpf_prog_query", `TCX ${direction} on ifindex ${ifindex}`);
+  return Array.from(ids.subarray(0, count[0]));
+}
+
+/** clsact fallback: the filter nfctl owns sits at this handle and priority. */
+const TC_HANDLE = 1;
+const TC_PRIORITY = 1;
+const BPF_TC_INGRESS = 1;
+const BPF_TC_EGRESS = 2;
+const BPF_TC_F_REPLACE = 1;
+
+function tcHook(ifindex: number, direction: TcDirection): Buffer {
+  const hook = Buffer.alloc(24);
+  hook.writeBigUInt64LE(24n, 0);
+  hook.writeInt32LE(ifindex, 8);
+  hook.writeUInt32LE(direction === "ingress" ? BPF_TC_INGRESS : BPF_TC_EGRESS, 12);
+  return hook;
+}
+
+function tcOpts(progFd: number, flags: number): Buffer {
+  const opts = Buffer.alloc(32);
+  opts.writeBigUInt64LE(32n, 0);
+  opts.writeInt32LE(progFd, 8);
+  opts.writeUInt32LE(flags, 12);
+  opts.writeUInt32LE(TC_HANDLE, 20);
+  opts.writeUInt32LE(TC_PRIORITY, 24);
+  return opts;
+}
+
+/**
+ * Attaches (or atomically replaces) nfctl's cls_bpf filter on a clsact
+ * qdisc, creating the qdisc only when the interface has none.
+ */
+export function tcLegacyAttach(progFd: number, ifindex: number, direction: TcDirection, what: string): void {
+  const hook = tcHook(ifindex, direction);
+  const attach = () => tcAttach(hook, tcOpts(progFd, BPF_TC_F_REPLACE)) as number;
+  let ret = attach();
+  if (ret === -22 /* EINVAL: no clsact qdisc yet */) {
+    checkRet(tcHookCreate(hook) as number, "bpf_tc_hook_create", `clsact on ifindex ${ifindex}`);
+    ret = attach();
+  }
+  checkRet(ret, "bpf_tc_attach", `tc ${direction} on ifindex ${ifindex}, ${what}`);
+}
+
+/** Removes nfctl's cls_bpf filter; the clsact qdisc stays for other users. */
+export function tcLegacyDetach(ifindex: number, direction: TcDirection): void {
+  const ret = tcDetach(tcHook(ifindex, direction), tcOpts(0, 0)) as number;
+  if (ret === -2 /* ENOENT */) return;
+  checkRet(ret, "bpf_tc_detach", `tc ${direction} on ifindex ${ifindex}`);
+}
+
+/** ID of the program in nfctl's cls_bpf filter, or undefined when absent. */
+export function tcLegacyAttachedProgram(ifindex: number, direction: TcDirection): number | undefined {
+  const opts = tcOpts(0, 0);
+  const ret = tcQuery(tcHook(ifindex, direction), opts) as number;
+  if (ret === -2 /* ENOENT */ || ret === -22 /* EINVAL: no clsact */) return undefined;
+  checkRet(ret, "bpf_tc_query", `tc ${direction} on ifindex ${ifindex}`);
+  return opts.readUInt32LE(16);
+}

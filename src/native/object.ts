@@ -1,0 +1,271 @@
+/**
+ * BPF ELF objects: open a file, inspect its programs and maps, prepare it
+ * (which program loads, .rodata constants, map pin paths), load it into the
+ * kernel and hand out the resulting file descriptors.
+ *
+ * A BpfObject owns libbpf's `struct bpf_object` and every fd libbpf opened
+ * for it; close() releases them. Pinned programs and maps outlive close().
+ *
+ * @example
+ *     const obj = BpfObject.open("bpf/build/counter.o");
+ *     try {
+ *       obj.selectProgram("xdp_counter");
+ *       obj.setConstant("nf_proceed_mask", 1 << 2);
+ *       obj.setPinPath("nf_stats", "/sys/fs/bpf/demo/nf_stats");
+ *       obj.load();
+ *       const fd = obj.programFd("xdp_counter");
+ *     } finally {
+ *       obj.close();
+ *     }
+ */
+import koffi from "koffi";
+import { libbpf } from "./libraries.js";
+import { NativeError, checkRet } from "./errors.js";
+
+koffi.opaque("bpf_object");
+koffi.opaque("bpf_program");
+koffi.opaque("bpf_map");
+koffi.opaque("btf");
+
+const openFile = libbpf.func("bpf_object *bpf_object__open_file(const char *path, void *opts)");
+const objectLoad = libbpf.func("int bpf_object__load(bpf_object *obj)");
+const objectClose = libbpf.func("void bpf_object__close(bpf_object *obj)");
+const objectBtf = libbpf.func("btf *bpf_object__btf(bpf_object *obj)");
+const nextProgram = libbpf.func("bpf_program *bpf_object__next_program(bpf_object *obj, bpf_program *prev)");
+const nextMap = libbpf.func("bpf_map *bpf_object__next_map(bpf_object *obj, bpf_map *prev)");
+
+const programName = libbpf.func("const char *bpf_program__name(bpf_program *prog)");
+const programSection = libbpf.func("const char *bpf_program__section_name(bpf_program *prog)");
+const programType = libbpf.func("int bpf_program__type(bpf_program *prog)");
+const programSetType = libbpf.func("int bpf_program__set_type(bpf_program *prog, int type)");
+const programSetAutoload = libbpf.func("int bpf_program__set_autoload(bpf_program *prog, bool autoload)");
+const programSetLogBuf = libbpf.func("int bpf_program__set_log_buf(bpf_program *prog, void *buf, size_t size)");
+const programFd = libbpf.func("int bpf_program__fd(bpf_program *prog)");
+
+const mapName = libbpf.func("const char *bpf_map__name(bpf_map *map)");
+const mapType = libbpf.func("int bpf_map__type(bpf_map *map)");
+const mapKeySize = libbpf.func("uint32_t bpf_map__key_size(bpf_map *map)");
+const mapValueSize = libbpf.func("uint32_t bpf_map__value_size(bpf_map *map)");
+const mapMaxEntries = libbpf.func("uint32_t bpf_map__max_entries(bpf_map *map)");
+const mapFlags = libbpf.func("uint32_t bpf_map__map_flags(bpf_map *map)");
+const mapIsInternal = libbpf.func("bool bpf_map__is_internal(bpf_map *map)");
+const mapSetPinPath = libbpf.func("int bpf_map__set_pin_path(bpf_map *map, const char *path)");
+const mapInitialValue = libbpf.func("void *bpf_map__initial_value(bpf_map *map, _Out_ size_t *size)");
+const mapFd = libbpf.func("int bpf_map__fd(bpf_map *map)");
+
+const btfFindByNameKind = libbpf.func("int btf__find_by_name_kind(btf *btf, const char *name, uint32_t kind)");
+const btfTypeById = libbpf.func("void *btf__type_by_id(btf *btf, uint32_t id)");
+
+const BTF_KIND_VAR = 14;
+const BTF_KIND_DATASEC = 15;
+
+/** Program types nfctl deals in (enum bpf_prog_type). */
+export const ProgramType = { SCHED_CLS: 3, XDP: 6 } as const;
+
+/** Map types nfctl refers to by name (enum bpf_map_type). */
+export const MapType = {
+  HASH: 1,
+  ARRAY: 2,
+  PROG_ARRAY: 3,
+  PERCPU_HASH: 5,
+  PERCPU_ARRAY: 6,
+  LRU_HASH: 9,
+  LRU_PERCPU_HASH: 10,
+  LPM_TRIE: 11,
+} as const;
+
+export interface ProgramSpec {
+  name: string;
+  section: string;
+  type: number;
+}
+
+export interface MapSpec {
+  name: string;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  /** libbpf-made maps for global data: .rodata, .data, .bss, .kconfig. */
+  internal: boolean;
+}
+
+/** Room for the verifier's log of a failed load; the kernel keeps its tail. */
+const VERIFIER_LOG_SIZE = 4 * 1024 * 1024;
+
+type Pointer = unknown;
+
+export class BpfObject {
+  private ptr: Pointer | null;
+  private logBuffers = new Map<string, Buffer>();
+  private selected: string | undefined;
+
+  private constructor(
+    readonly path: string,
+    ptr: Pointer,
+  ) {
+    this.ptr = ptr;
+  }
+
+  /** Parses an ELF file; nothing reaches the kernel until load(). */
+  static open(path: string): BpfObject {
+    const ptr = openFile(path, null);
+    if (!ptr) throw new NativeError("bpf_object__open_file", path, koffi.errno());
+    return new BpfObject(path, ptr);
+  }
+
+  programs(): ProgramSpec[] {
+    return this.programPointers().map(([name, prog]) => ({
+      name,
+      section: programSection(prog) as string,
+      type: programType(prog) as number,
+    }));
+  }
+
+  maps(): MapSpec[] {
+    return this.mapPointers().map(([name, map]) => ({
+      name,
+      type: mapType(map) as number,
+      keySize: mapKeySize(map) as number,
+      valueSize: mapValueSize(map) as number,
+      maxEntries: mapMaxEntries(map) as number,
+      flags: mapFlags(map) as number,
+      internal: mapIsInternal(map) as boolean,
+    }));
+  }
+
+  /**
+   * Loads only `name` of the object's programs, with its verifier log
+   * captured for the error should the load fail.
+   */
+  selectProgram(name: string): void {
+    const programs = this.programPointers();
+    if (!programs.some(([n]) => n === name)) {
+      const have = programs.map(([n]) => n).join(", ") || "none";
+      throw new Error(`${this.path} has no program named "${name}" (it has: ${have})`);
+    }
+    for (const [n, prog] of programs) {
+      checkRet(programSetAutoload(prog, n === name) as number, "bpf_program__set_autoload", `${this.path}:${n}`);
+    }
+    const log = Buffer.alloc(VERIFIER_LOG_SIZE);
+    checkRet(programSetLogBuf(this.program(name), log, log.length) as number, "bpf_program__set_log_buf", `${this.path}:${name}`);
+    this.logBuffers.set(name, log);
+    this.selected = name;
+  }
+
+  setProgramType(name: string, type: number): void {
+    checkRet(programSetType(this.program(name), type) as number, "bpf_program__set_type", `${this.path}:${name}`);
+  }
+
+  /** True when the object declares a `const volatile` variable `name` in .rodata. */
+  hasConstant(name: string): boolean {
+    return this.constantLocation(name) !== undefined;
+  }
+
+  /**
+   * Sets a 32-bit `const volatile` variable in .rodata before load, so the
+   * verifier sees a constant and prunes the branches that depend on it.
+   */
+  setConstant(name: string, value: number): void {
+    const location = this.constantLocation(name);
+    if (!location) throw new Error(`${this.path} has no const volatile variable "${name}" in .rodata`);
+    if (location.size !== 4) throw new Error(`${this.path}: "${name}" is ${location.size} bytes, expected a __u32`);
+    const size = [0];
+    const data = mapInitialValue(location.map, size);
+    if (!data) throw new Error(`${this.path}: .rodata has no initial value to set "${name}" in`);
+    new DataView(koffi.view(data, size[0]!)).setUint32(location.offset, value >>> 0, true);
+  }
+
+  /**
+   * Where libbpf pins `mapName` at load time, or null for no pin. An existing
+   * compatible pin is reused instead of creating the map (this is how data
+   * maps outlive generations); a new map is pinned there after creation.
+   */
+  setPinPath(mapName: string, path: string | null): void {
+    checkRet(mapSetPinPath(this.map(mapName), path) as number, "bpf_map__set_pin_path", `${this.path}:${mapName} -> ${path}`);
+  }
+
+  /** Creates the maps and loads the selected program into the kernel. */
+  load(): void {
+    const ret = objectLoad(this.ptr) as number;
+    if (ret < 0) {
+      const log = this.selected ? this.logBuffers.get(this.selected) : undefined;
+      const text = log ? log.toString("utf8", 0, Math.max(0, log.indexOf(0))).trim() : "";
+      const what = this.selected ? `${this.path}, program ${this.selected}` : this.path;
+      throw new NativeError("bpf_object__load", what, -ret, text || undefined);
+    }
+    this.logBuffers.clear();
+  }
+
+  /** The loaded program's fd; owned by this object, valid until close(). */
+  programFd(name: string): number {
+    return checkRet(programFd(this.program(name)) as number, "bpf_program__fd", `${this.path}:${name}`);
+  }
+
+  /** The map's fd; owned by this object, valid until close(). */
+  mapFd(name: string): number {
+    return checkRet(mapFd(this.map(name)) as number, "bpf_map__fd", `${this.path}:${name}`);
+  }
+
+  /** Releases libbpf's object and the fds it holds. Idempotent. */
+  close(): void {
+    if (this.ptr) objectClose(this.ptr);
+    this.ptr = null;
+    this.logBuffers.clear();
+  }
+
+  private handle(): Pointer {
+    if (!this.ptr) throw new Error(`${this.path}: BPF object used after close()`);
+    return this.ptr;
+  }
+
+  private programPointers(): Array<[string, Pointer]> {
+    const out: Array<[string, Pointer]> = [];
+    for (let prog = nextProgram(this.handle(), null); prog; prog = nextProgram(this.handle(), prog)) {
+      out.push([programName(prog) as string, prog]);
+    }
+    return out;
+  }
+
+  private mapPointers(): Array<[string, Pointer]> {
+    const out: Array<[string, Pointer]> = [];
+    for (let map = nextMap(this.handle(), null); map; map = nextMap(this.handle(), map)) {
+      out.push([mapName(map) as string, map]);
+    }
+    return out;
+  }
+
+  private program(name: string): Pointer {
+    const found = this.programPointers().find(([n]) => n === name);
+    if (!found) throw new Error(`${this.path} has no program named "${name}"`);
+    return found[1];
+  }
+
+  private map(name: string): Pointer {
+    const found = this.mapPointers().find(([n]) => n === name);
+    if (!found) throw new Error(`${this.path} has no map named "${name}"`);
+    return found[1];
+  }
+
+  /** Finds a variable's offset in the .rodata section through the object's BTF. */
+  private constantLocation(name: string): { map: Pointer; offset: number; size: number } | undefined {
+    const btf = objectBtf(this.handle());
+    if (!btf) return undefined;
+    const varId = btfFindByNameKind(btf, name, BTF_KIND_VAR) as number;
+    const secId = btfFindByNameKind(btf, ".rodata", BTF_KIND_DATASEC) as number;
+    if (varId < 0 || secId < 0) return undefined;
+    // struct btf_type { u32 name_off; u32 info; u32 size; } then vlen x
+    // struct btf_var_secinfo { u32 type; u32 offset; u32 size; }
+    const header = new Uint32Array(koffi.view(btfTypeById(btf, secId), 12));
+    const vlen = header[1]! & 0xffff;
+    const entries = new Uint32Array(koffi.view(btfTypeById(btf, secId), 12 + 12 * vlen), 12, 3 * vlen);
+    for (let i = 0; i < vlen; i++) {
+      if (entries[3 * i] !== varId) continue;
+      const rodata = this.mapPointers().find(([n, m]) => (mapIsInternal(m) as boolean) && n.endsWith(".rodata"));
+      if (!rodata) return undefined;
+      return { map: rodata[1], offset: entries[3 * i + 1]!, size: entries[3 * i + 2]! };
+    }
+    return undefined;
+  }
+}
