@@ -1,0 +1,172 @@
+/**
+ * Generations: one complete, pinned instance of a hook's chain.
+ *
+ * buildGeneration loads every NF as a fresh program, reuses the hook's data
+ * maps from their pins, gives each NF a new `nf_next`, wires them in order
+ * and pins it all under gen-<N>. Nothing it does is visible to packets until
+ * the generation is committed (attach.ts). If any step fails, everything it
+ * made is unpinned again before the error propagates.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { hookPaths, type Hook, type HookAddress } from "./layout.js";
+import { removeTree } from "./bpffs.js";
+import {
+  BpfObject,
+  ProgramType,
+  MapType,
+  pinObject,
+  programInfo,
+  setProgramSlot,
+  type MapSpec,
+  type ProgramSpec,
+} from "../native/index.js";
+
+/** The map by which an NF joins a chain (see bpf/include/nfchain.h). */
+export const NEXT_MAP = "nf_next";
+/** The .rodata constant that selects the verdicts an NF passes packets on after. */
+export const PROCEED_MASK = "nf_proceed_mask";
+
+export interface ObjectSummary {
+  path: string;
+  /** sha256 of the file, hex. */
+  digest: string;
+  programs: ProgramSpec[];
+  maps: MapSpec[];
+  /** Declares a one-slot program array named nf_next. */
+  chainAware: boolean;
+  /** Declares const volatile __u32 nf_proceed_mask in .rodata. */
+  hasProceedMask: boolean;
+}
+
+/** Opens an object file and reports what it holds, without loading it. */
+export function inspectObject(path: string): ObjectSummary {
+  const obj = BpfObject.open(path);
+  try {
+    const maps = obj.maps();
+    const next = maps.find((m) => m.name === NEXT_MAP);
+    return {
+      path,
+      digest: fileDigest(path),
+      programs: obj.programs(),
+      maps,
+      chainAware: next !== undefined && next.type === MapType.PROG_ARRAY && next.maxEntries >= 1,
+      hasProceedMask: obj.hasConstant(PROCEED_MASK),
+    };
+  } finally {
+    obj.close();
+  }
+}
+
+export function fileDigest(path: string): string {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+/** The program type a hook runs. */
+export function programTypeOf(hook: Hook): number {
+  return hook === "xdp" ? ProgramType.XDP : ProgramType.SCHED_CLS;
+}
+
+export interface NfInstance {
+  /** The NF's name in the chain; names its data maps. */
+  name: string;
+  /** Absolute path of the ELF object. */
+  object: string;
+  program: string;
+  /** Written to nf_proceed_mask before load; undefined leaves the object's default. */
+  proceedMask?: number;
+}
+
+export interface LoadedNf {
+  name: string;
+  progFd: number;
+  progId: number;
+}
+
+/** A built, pinned, not yet committed generation. close() releases its fds; the pins stay. */
+export interface BuiltGeneration {
+  number: number;
+  nfs: LoadedNf[];
+  close(): void;
+}
+
+/** Maps that live and die with one program instance rather than with the hook. */
+function isInstanceMap(map: MapSpec): boolean {
+  return map.internal && (map.name.endsWith(".rodata") || map.name.endsWith(".kconfig"));
+}
+
+function loadNf(root: string, addr: HookAddress, generation: number, position: number, nf: NfInstance, createdPins: string[]): { obj: BpfObject; loaded: LoadedNf; nextFd?: number } {
+  const paths = hookPaths(root, addr);
+  const nfPaths = paths.generation(generation).nf(position, nf.name);
+  const obj = BpfObject.open(nf.object);
+  try {
+    obj.selectProgram(nf.program);
+    const spec = obj.programs().find((p) => p.name === nf.program)!;
+    if (spec.type !== programTypeOf(addr.hook)) {
+      throw new Error(
+        `NF "${nf.name}": program ${nf.program} in ${nf.object} (section "${spec.section}") cannot run on the ${addr.hook} hook; it needs ${addr.hook === "xdp" ? 'an XDP program (SEC("xdp"))' : 'a TC program (SEC("tc"))'}`,
+      );
+    }
+    if (nf.proceedMask !== undefined) obj.setConstant(PROCEED_MASK, nf.proceedMask);
+    let chainAware = false;
+    mkdirSync(nfPaths.dir, { recursive: true });
+    mkdirSync(paths.dataMaps(nf.name), { recursive: true });
+    for (const map of obj.maps()) {
+      if (map.name === NEXT_MAP) {
+        chainAware = true;
+        obj.setPinPath(map.name, nfPaths.next);
+      } else if (isInstanceMap(map)) {
+        obj.setPinPath(map.name, null);
+      } else {
+        const pin = paths.dataMap(nf.name, map.name);
+        if (!existsSync(pin)) createdPins.push(pin);
+        obj.setPinPath(map.name, pin);
+      }
+    }
+    obj.load();
+    const progFd = obj.programFd(nf.program);
+    pinObject(progFd, nfPaths.prog);
+    const loaded = { name: nf.name, progFd, progId: programInfo(progFd).id };
+    return chainAware ? { obj, loaded, nextFd: obj.mapFd(NEXT_MAP) } : { obj, loaded };
+  } catch (err) {
+    obj.close();
+    throw err;
+  }
+}
+
+/**
+ * Loads, wires and pins generation `number` of a hook. On failure, unpins
+ * what it made (including data maps it created) and rethrows.
+ */
+export function buildGeneration(root: string, addr: HookAddress, number: number, nfs: NfInstance[]): BuiltGeneration {
+  const genDir = hookPaths(root, addr).generation(number).dir;
+  if (existsSync(genDir)) throw new Error(`${genDir} already exists; refusing to overwrite a generation`);
+  const objects: BpfObject[] = [];
+  const createdPins: string[] = [];
+  const close = () => objects.forEach((o) => o.close());
+  try {
+    const loaded = nfs.map((nf, position) => {
+      const result = loadNf(root, addr, number, position, nf, createdPins);
+      objects.push(result.obj);
+      return result;
+    });
+    for (let i = 0; i + 1 < loaded.length; i++) {
+      const nextFd = loaded[i]!.nextFd;
+      if (nextFd === undefined) {
+        throw new Error(`NF "${nfs[i]!.name}" has no ${NEXT_MAP} map, so it can only be the last NF of a chain`);
+      }
+      setProgramSlot(nextFd, 0, loaded[i + 1]!.loaded.progFd, `${NEXT_MAP} of NF "${nfs[i]!.name}"`);
+    }
+    return { number, nfs: loaded.map((l) => l.loaded), close };
+  } catch (err) {
+    close();
+    removeTree(genDir);
+    for (const pin of createdPins) rmSync(pin, { force: true });
+    throw err;
+  }
+}
+
+/** Unpins a generation; programs and nf_next maps nothing else holds are freed. */
+export function removeGeneration(root: string, addr: HookAddress, number: number): void {
+  removeTree(hookPaths(root, addr).generation(number).dir);
+}

@@ -1,0 +1,242 @@
+/**
+ * Reads the kernel back into an ObservedState: for each hook nfctl manages
+ * in this network namespace, what is attached, which generation is live, how
+ * its NFs are really wired, and every way that disagrees with what nfctl
+ * made (drift).
+ *
+ * The kernel is the truth. The live generation is the one whose first
+ * program is the program the hook runs; records only explain it.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import {
+  hookPaths,
+  netnsDir,
+  decodeName,
+  isHook,
+  parseGenerationDirName,
+  parseNfDirName,
+  recordKey,
+  type HookAddress,
+} from "./layout.js";
+import { listDirs } from "./bpffs.js";
+import { openRecords, type GenerationRecord, type RecordStore } from "./records.js";
+import type { Attachment } from "./attach.js";
+import {
+  findIfIndex,
+  openPinned,
+  openById,
+  withFd,
+  programInfo,
+  programInSlot,
+  linkInfo,
+  xdpAttachedProgram,
+  tcxAttachedPrograms,
+  tcLegacyAttachedProgram,
+} from "../native/index.js";
+
+export interface ObservedNf {
+  position: number;
+  name: string;
+  /** Undefined when the program's pin is gone. */
+  progId?: number;
+  progName?: string;
+  tag?: string;
+  /** Whether the NF has an nf_next pin (chain-unaware NFs have none). */
+  hasNext: boolean;
+  /** The program ID in slot 0 of its nf_next; undefined when empty. */
+  nextProgId?: number;
+}
+
+export interface ObservedGeneration {
+  number: number;
+  nfs: ObservedNf[];
+  record?: GenerationRecord;
+}
+
+export type DriftKind =
+  | "interface-missing"
+  | "link-missing"
+  | "link-defunct"
+  | "unknown-program-attached"
+  | "program-missing"
+  | "wiring"
+  | "record-missing"
+  | "record-mismatch"
+  | "foreign-program";
+
+export interface Drift {
+  kind: DriftKind;
+  message: string;
+}
+
+export interface ForeignProgram {
+  id: number;
+  name: string;
+}
+
+export interface ObservedHook {
+  address: HookAddress;
+  /** Undefined when the interface does not exist. */
+  ifindex?: number;
+  attachment?: Attachment;
+  /** nfctl's link, when it has one pinned. */
+  link?: { id: number; progId: number; ifindex: number };
+  /** The program nfctl's link or filter runs. */
+  attachedProgId?: number;
+  live?: ObservedGeneration;
+  /** Generations that are not live: left over by an interrupted run. */
+  stale: ObservedGeneration[];
+  /** Programs on the hook that nfctl did not put there. */
+  foreign: ForeignProgram[];
+  drift: Drift[];
+}
+
+export interface ObservedState {
+  root: string;
+  netns: number;
+  hooks: ObservedHook[];
+}
+
+function programSummary(path: string): { id: number; name: string; tag: string } | undefined {
+  if (!existsSync(path)) return undefined;
+  return withFd(openPinned(path), (fd) => programInfo(fd));
+}
+
+function programName(id: number): string {
+  try {
+    return withFd(openById("prog", id), (fd) => programInfo(fd).name);
+  } catch {
+    return "?";
+  }
+}
+
+function readGeneration(root: string, addr: HookAddress, number: number, records: RecordStore | undefined): ObservedGeneration {
+  const dir = hookPaths(root, addr).generation(number).dir;
+  const nfs: ObservedNf[] = [];
+  for (const entry of listDirs(dir)) {
+    const parsed = parseNfDirName(entry);
+    if (!parsed) continue;
+    const prog = programSummary(join(dir, entry, "prog"));
+    const nextPin = join(dir, entry, "next");
+    const hasNext = existsSync(nextPin);
+    const nextProgId = hasNext ? withFd(openPinned(nextPin), (fd) => programInSlot(fd, 0, nextPin)) : undefined;
+    nfs.push({
+      position: parsed.position,
+      name: parsed.name,
+      ...(prog && { progId: prog.id, progName: prog.name, tag: prog.tag }),
+      hasNext,
+      ...(nextProgId !== undefined && { nextProgId }),
+    });
+  }
+  nfs.sort((a, b) => a.position - b.position);
+  const record = records?.get(recordKey(addr, number));
+  return record ? { number, nfs, record } : { number, nfs };
+}
+
+function wiringDrift(gen: ObservedGeneration): Drift[] {
+  const drift: Drift[] = [];
+  gen.nfs.forEach((nf, i) => {
+    const next = gen.nfs[i + 1];
+    if (nf.progId === undefined) {
+      drift.push({ kind: "program-missing", message: `the program pin of NF "${nf.name}" (position ${i}) is gone` });
+    }
+    const want = next?.progId;
+    if (nf.hasNext && nf.nextProgId !== want) {
+      const got = nf.nextProgId === undefined ? "an empty slot" : `program ${nf.nextProgId}`;
+      const expected = want === undefined ? "an empty slot (end of chain)" : `program ${want} (NF "${next!.name}")`;
+      drift.push({ kind: "wiring", message: `nf_next of NF "${nf.name}" holds ${got}, expected ${expected}` });
+    }
+  });
+  return drift;
+}
+
+function recordDrift(gen: ObservedGeneration, ifindex: number | undefined): Drift[] {
+  if (!gen.record) return [{ kind: "record-missing", message: `generation ${gen.number} has no record` }];
+  const pinned = gen.nfs.map((n) => n.name).join(",");
+  const recorded = gen.record.nfs.map((n) => n.name).join(",");
+  if (pinned !== recorded) {
+    return [{ kind: "record-mismatch", message: `generation ${gen.number} pins [${pinned}] but its record says [${recorded}]` }];
+  }
+  if (ifindex !== undefined && gen.record.ifindex !== ifindex) {
+    return [{ kind: "record-mismatch", message: `the record was made for ifindex ${gen.record.ifindex}; the interface is now ifindex ${ifindex} (recreated)` }];
+  }
+  return [];
+}
+
+function foreignPrograms(addr: HookAddress, ifindex: number, ours: number | undefined): ForeignProgram[] {
+  const ids =
+    addr.hook === "xdp"
+      ? [xdpAttachedProgram(ifindex)].filter((id): id is number => id !== undefined)
+      : tcxAttachedPrograms(ifindex, addr.hook === "tc-ingress" ? "ingress" : "egress");
+  return ids.filter((id) => id !== ours).map((id) => ({ id, name: programName(id) }));
+}
+
+/** Observes one hook; works for a hook nfctl has never touched, too. */
+export function observeHook(root: string, addr: HookAddress, records?: RecordStore): ObservedHook {
+  const paths = hookPaths(root, addr);
+  const ifindex = findIfIndex(addr.ifname);
+  const generations = listDirs(paths.dir)
+    .map(parseGenerationDirName)
+    .filter((n): n is number => n !== undefined)
+    .sort((a, b) => a - b)
+    .map((n) => readGeneration(root, addr, n, records));
+
+  const hook: ObservedHook = { address: addr, stale: [], foreign: [], drift: [] };
+  if (ifindex !== undefined) hook.ifindex = ifindex;
+
+  if (existsSync(paths.link)) {
+    const info = withFd(openPinned(paths.link), linkInfo);
+    hook.attachment = "link";
+    hook.link = { id: info.id, progId: info.progId, ifindex: info.ifindex };
+    hook.attachedProgId = info.progId;
+    if (info.ifindex === 0) {
+      hook.drift.push({ kind: "link-defunct", message: `link ${info.id} is no longer attached to ${addr.ifname} (detached, or the interface was deleted)` });
+    }
+  } else if (generations.some((g) => g.record?.attachment === "tc-legacy")) {
+    hook.attachment = "tc-legacy";
+    const id = ifindex === undefined ? undefined : tcLegacyAttachedProgram(ifindex, addr.hook === "tc-ingress" ? "ingress" : "egress");
+    if (id !== undefined) hook.attachedProgId = id;
+  }
+
+  const live = generations.find((g) => g.nfs[0]?.progId !== undefined && g.nfs[0].progId === hook.attachedProgId);
+  if (live) hook.live = live;
+  hook.stale = generations.filter((g) => g !== live);
+
+  if (generations.length > 0 && ifindex === undefined) {
+    hook.drift.push({ kind: "interface-missing", message: `interface ${addr.ifname} does not exist` });
+  }
+  if (generations.length > 0 && hook.attachedProgId === undefined && ifindex !== undefined) {
+    hook.drift.push({ kind: "link-missing", message: `the chain is not attached to ${addr.ifname} ${addr.hook} (its link is gone)` });
+  }
+  if (hook.attachedProgId !== undefined && !live) {
+    hook.drift.push({
+      kind: "unknown-program-attached",
+      message: `nfctl's ${hook.attachment} runs program ${hook.attachedProgId} (${programName(hook.attachedProgId)}), which is not the first NF of any generation`,
+    });
+  }
+  if (live) hook.drift.push(...wiringDrift(live), ...recordDrift(live, ifindex));
+  if (ifindex !== undefined) {
+    hook.foreign = foreignPrograms(addr, ifindex, hook.attachedProgId);
+    for (const p of hook.foreign) {
+      hook.drift.push({ kind: "foreign-program", message: `program ${p.id} (${p.name}) on ${addr.ifname} ${addr.hook} was not attached by nfctl` });
+    }
+  }
+  return hook;
+}
+
+/** Every hook nfctl manages in the calling process's network namespace. */
+export function observe(root: string, netns: number): ObservedState {
+  const records = existsSync(root) ? openRecords(root, { create: false }) : undefined;
+  try {
+    const hooks: ObservedHook[] = [];
+    for (const ifdir of listDirs(netnsDir(root, netns))) {
+      for (const hook of listDirs(join(netnsDir(root, netns), ifdir))) {
+        if (isHook(hook)) hooks.push(observeHook(root, { netns, ifname: decodeName(ifdir), hook }, records));
+      }
+    }
+    return { root, netns, hooks };
+  } finally {
+    records?.close();
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Generation records: what produced each generation of each hook, one JSON
+ * document per generation in a pinned BPF hash map at <root>/records.
+ *
+ * Keeping them in bpffs means a reboot clears records and kernel state
+ * together, so they cannot disagree across one. Records explain; the kernel
+ * is the truth (see observe.ts).
+ */
+import { existsSync } from "node:fs";
+import type { Hook } from "./layout.js";
+import { recordsPath } from "./layout.js";
+import {
+  createMap,
+  pinObject,
+  openPinned,
+  closeFd,
+  lookup,
+  update,
+  remove,
+  keys,
+  mapInfo,
+  MapType,
+  MapFlags,
+  type XdpMode,
+} from "../native/index.js";
+
+export const RECORD_FORMAT_VERSION = 1;
+export const RECORD_KEY_SIZE = 256;
+/** A u32 length, then the JSON text, zero padded. */
+export const RECORD_VALUE_SIZE = 32 * 1024;
+const RECORDS_MAX = 4096;
+
+export interface NfRecord {
+  name: string;
+  /** Absolute path of the object file as loaded. */
+  object: string;
+  /** sha256 of the object file, hex. */
+  digest: string;
+  version?: string;
+  program: string;
+  /** Verdict names the NF passes the packet on after, as configured. */
+  proceedOn?: string[];
+  /** The nf_proceed_mask written to .rodata; absent for chain-unaware NFs. */
+  proceedMask?: number;
+  /** sha256 of the NF's configured map contents, hex. */
+  mapsDigest?: string;
+}
+
+export interface GenerationRecord {
+  formatVersion: number;
+  netns: number;
+  ifname: string;
+  ifindex: number;
+  hook: Hook;
+  generation: number;
+  /** How the chain is attached: a bpf_link (XDP, TCX) or a clsact filter. */
+  attachment: "link" | "tc-legacy";
+  mode?: XdpMode;
+  nfs: NfRecord[];
+  source?: { path?: string; revision?: string };
+  createdAt: string;
+}
+
+export function encodeRecordKey(key: string): Buffer {
+  const bytes = Buffer.from(key, "utf8");
+  if (bytes.length >= RECORD_KEY_SIZE) throw new Error(`record key too long (${bytes.length} bytes): ${key}`);
+  const out = Buffer.alloc(RECORD_KEY_SIZE);
+  bytes.copy(out);
+  return out;
+}
+
+export function decodeRecordKey(buf: Buffer): string {
+  const end = buf.indexOf(0);
+  return buf.toString("utf8", 0, end < 0 ? buf.length : end);
+}
+
+export function encodeRecord(record: GenerationRecord): Buffer {
+  const json = Buffer.from(JSON.stringify(record), "utf8");
+  if (json.length > RECORD_VALUE_SIZE - 4) {
+    throw new Error(`record of generation ${record.generation} on ${record.ifname}/${record.hook} is ${json.length} bytes, over the ${RECORD_VALUE_SIZE - 4} a record holds`);
+  }
+  const out = Buffer.alloc(RECORD_VALUE_SIZE);
+  out.writeUInt32LE(json.length, 0);
+  json.copy(out, 4);
+  return out;
+}
+
+export function decodeRecord(buf: Buffer): GenerationRecord {
+  const length = buf.readUInt32LE(0);
+  if (length > buf.length - 4) throw new Error(`corrupt record: length ${length} exceeds ${buf.length - 4}`);
+  const record = JSON.parse(buf.toString("utf8", 4, 4 + length)) as GenerationRecord;
+  if (record.formatVersion !== RECORD_FORMAT_VERSION) {
+    throw new Error(`record format version ${record.formatVersion} is not supported (this nfctl reads version ${RECORD_FORMAT_VERSION})`);
+  }
+  return record;
+}
+
+/** The pinned records map. Open with openRecords(); close() when done. */
+export interface RecordStore {
+  get(key: string): GenerationRecord | undefined;
+  put(key: string, record: GenerationRecord): void;
+  delete(key: string): void;
+  keys(): string[];
+  close(): void;
+}
+
+/**
+ * Opens the records map, creating and pinning it on first use; with
+ * `create: false`, undefined when there is none yet.
+ */
+export function openRecords(root: string, options: { create: false }): RecordStore | undefined;
+export function openRecords(root: string, options?: { create: true }): RecordStore;
+export function openRecords(root: string, options: { create: boolean } = { create: true }): RecordStore | undefined {
+  const path = recordsPath(root);
+  let fd: number;
+  if (!existsSync(path) && !options.create) return undefined;
+  if (existsSync(path)) {
+    fd = openPinned(path);
+    const info = mapInfo(fd);
+    if (info.keySize !== RECORD_KEY_SIZE || info.valueSize !== RECORD_VALUE_SIZE) {
+      closeFd(fd);
+      throw new Error(`${path} is not an nfctl records map (key ${info.keySize} bytes, value ${info.valueSize} bytes)`);
+    }
+  } else {
+    fd = createMap({
+      type: MapType.HASH,
+      name: "nfctl_records",
+      keySize: RECORD_KEY_SIZE,
+      valueSize: RECORD_VALUE_SIZE,
+      maxEntries: RECORDS_MAX,
+      flags: MapFlags.NO_PREALLOC,
+    });
+    try {
+      pinObject(fd, path);
+    } catch (err) {
+      closeFd(fd);
+      throw err;
+    }
+  }
+  return {
+    get(key) {
+      const value = lookup(fd, encodeRecordKey(key), RECORD_VALUE_SIZE, `${path} key ${key}`);
+      return value && decodeRecord(value);
+    },
+    put(key, record) {
+      update(fd, encodeRecordKey(key), encodeRecord(record), `${path} key ${key}`);
+    },
+    delete(key) {
+      remove(fd, encodeRecordKey(key), `${path} key ${key}`);
+    },
+    keys() {
+      return keys(fd, RECORD_KEY_SIZE, path).map(decodeRecordKey).sort();
+    },
+    close() {
+      closeFd(fd);
+    },
+  };
+}
