@@ -1,0 +1,68 @@
+/**
+ * Preconditions and probes for tests that run on the real kernel.
+ *
+ * A kernel test that cannot run fails with a message saying what is missing;
+ * it never skips silently.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { listIds, openById, withFd, programInfo } from "../../src/native/index.js";
+import { readDataMap, type HookAddress } from "../../src/state/index.js";
+
+/** Throws, naming the missing capability, unless kernel tests can run here. */
+export function requireKernel(): void {
+  if (process.getuid?.() !== 0) throw new Error("kernel tests must run as root (they create network namespaces and load BPF programs)");
+  for (const tool of ["ip", "nsenter"]) {
+    try {
+      execFileSync(tool, ["-V"], { stdio: "ignore" });
+    } catch {
+      throw new Error(`kernel tests need "${tool}" (Debian: apt-get install iproute2 util-linux)`);
+    }
+  }
+  if (!existsSync("/sys/fs/bpf")) throw new Error("kernel tests need /sys/fs/bpf (a kernel with BPF and sysfs)");
+}
+
+/** Retries `probe` until it returns true or `ms` pass; the kernel frees programs asynchronously (RCU). */
+export async function eventually(probe: () => boolean, ms = 3000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (probe()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** IDs of programs loaded now that were not loaded in `before`. */
+export function newPrograms(before: number[]): number[] {
+  const old = new Set(before);
+  return listIds("prog").filter((id) => !old.has(id));
+}
+
+export function programName(id: number): string {
+  return withFd(openById("prog", id), (fd) => programInfo(fd).name);
+}
+
+/** Every file below `dir`, relative to it, sorted: the pins. */
+export function pinTree(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** Sum over CPUs of nf_stats[index].packets of one NF (0 = seen, 1 = dropped). */
+export function packets(root: string, addr: HookAddress, nf: string, index: 0 | 1 = 0, map = "nf_stats"): bigint {
+  const entry = readDataMap(root, addr, nf, map).entries.find((e) => e.key.readUInt32LE(0) === index);
+  return entry ? entry.values.reduce((sum, v) => sum + v.readBigUInt64LE(0), 0n) : 0n;
+}
+
+/** The type of the `t` a tap subtest receives. */
+export type TapTest = Parameters<Parameters<typeof import("tap").default.test>[0]>[0];

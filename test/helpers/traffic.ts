@@ -1,0 +1,33 @@
+/**
+ * Real traffic across a lab: UDP from each source address in namespace A to
+ * a sink in namespace B; returns how many packets of each source arrived.
+ */
+import { spawn, execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { ADDR, type Lab } from "./lab.js";
+
+const TOOL = fileURLToPath(new URL("./udp-tool.js", import.meta.url));
+
+function inNs(ns: string, args: string[]): string[] {
+  return [`--net=/run/netns/${ns}`, process.execPath, TOOL, ...args];
+}
+
+export async function udpExchange(lab: Lab, sources: string[], count: number, port = 9000): Promise<Record<string, number>> {
+  const sink = spawn("nsenter", inNs(lab.nsB, ["sink", ADDR.server, String(port), "1500"]), { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  sink.stdout.setEncoding("utf8");
+  const exited = new Promise<number>((resolve) => sink.on("exit", (code) => resolve(code ?? -1)));
+  await new Promise<void>((resolve, reject) => {
+    sink.stdout.on("data", (chunk: string) => {
+      out += chunk;
+      if (out.startsWith("ready\n")) resolve();
+    });
+    sink.on("exit", () => reject(new Error(`udp sink exited early: ${out}`)));
+  });
+  for (const src of sources) {
+    execFileSync("nsenter", inNs(lab.nsA, ["send", src, ADDR.server, String(port), String(count)]), { stdio: "inherit" });
+  }
+  if ((await exited) !== 0) throw new Error("udp sink failed");
+  const counts = JSON.parse(out.slice("ready\n".length)) as Record<string, number>;
+  return Object.fromEntries(sources.map((s) => [s, counts[s] ?? 0]));
+}

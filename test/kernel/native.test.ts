@@ -1,0 +1,75 @@
+/**
+ * The native layer's own promises: libbpf's log reaches pino, errors name
+ * the call, bpffs is mounted where missing, test runs measure programs.
+ */
+import t from "tap";
+import { Writable } from "node:stream";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { requireKernel } from "../helpers/kernel.js";
+import { BUILD } from "../helpers/nfs.js";
+import { createLogger } from "../../src/cli/logger.js";
+import { BpfObject, NativeError, isBpffs, testRun, ifNameToIndex, openPinned } from "../../src/native/index.js";
+import { ensureRoot } from "../../src/state/index.js";
+
+requireKernel();
+
+t.test("libbpf's messages are routed into the pino logger", async (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(...String(chunk).trim().split("\n"));
+      done();
+    },
+  });
+  createLogger("debug", sink);
+  t.throws(() => BpfObject.open("/nonexistent/x.o"), { message: "bpf_object__open_file(/nonexistent/x.o): No such file or directory (ENOENT)" });
+  const entries = lines.map((l) => JSON.parse(l) as { level: number; component: string; msg: string });
+  t.ok(
+    entries.some((e) => e.component === "libbpf" && e.level === 40 && e.msg === "libbpf: elf: failed to open /nonexistent/x.o: No such file or directory"),
+    "libbpf's warning arrives as a pino warn entry",
+  );
+  t.ok(entries.some((e) => e.component === "libbpf" && e.level === 20 && /loading object/.test(e.msg)), "its debug messages arrive at debug level");
+});
+
+t.test("errors name the call, the object and the errno text", async (t) => {
+  t.throws(() => ifNameToIndex("nosuch0"), { message: "if_nametoindex(nosuch0): No such device (ENODEV)", code: "ENODEV" });
+  let err: unknown;
+  try {
+    openPinned("/sys/fs/bpf/nfctl-no-such-pin");
+  } catch (e) {
+    err = e;
+  }
+  t.type(err, NativeError);
+  t.match(err, { call: "bpf_obj_get", object: "/sys/fs/bpf/nfctl-no-such-pin", errno: 2, message: "bpf_obj_get(/sys/fs/bpf/nfctl-no-such-pin): No such file or directory (ENOENT)" });
+});
+
+t.test("ensureRoot mounts bpffs where none is mounted", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "nfctl-bpffs-"));
+  const root = join(dir, "root");
+  t.teardown(() => {
+    if (existsSync(root) && isBpffs(root)) execFileSync("umount", [root]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  t.notOk(isBpffs(dir), "the temporary directory is not bpffs");
+  ensureRoot(root);
+  t.ok(isBpffs(root), "bpffs is mounted on the root");
+  ensureRoot(root);
+  ensureRoot(join(root, "sub"));
+  t.ok(isBpffs(join(root, "sub")), "a root below an existing bpffs is a plain directory on it");
+});
+
+t.test("BPF_PROG_TEST_RUN runs a loaded program on a packet", async (t) => {
+  const obj = BpfObject.open(`${BUILD}/counter.o`);
+  t.teardown(() => obj.close());
+  obj.selectProgram("xdp_counter");
+  obj.load();
+  const packet = Buffer.alloc(64);
+  packet.writeUInt16BE(0x0800, 12);
+  const result = testRun(obj.programFd("xdp_counter"), packet, 1000);
+  t.equal(result.retval, 2, "XDP_PASS");
+  t.ok(result.durationNs > 0 && result.durationNs < 100_000, `a run takes ${result.durationNs} ns`);
+  t.equal(result.data.length, 64, "the packet comes back");
+});

@@ -1,0 +1,131 @@
+/**
+ * observe() reports what the kernel really runs and every way it disagrees
+ * with what nfctl made.
+ */
+import t from "tap";
+import { rmSync } from "node:fs";
+import { createLab, inNetns, ipIn, ADDR, type Lab } from "../helpers/lab.js";
+import { requireKernel, type TapTest } from "../helpers/kernel.js";
+import { counter, blocklist, BUILD } from "../helpers/nfs.js";
+import { setChain, type ChainTarget } from "../../src/reconcile/swap.js";
+import { observe, currentNetns, hookPaths, type ObservedHook, type DriftKind } from "../../src/state/index.js";
+import {
+  BpfObject,
+  createTcxLink,
+  createXdpLink,
+  closeFd,
+  openPinned,
+  withFd,
+  setProgramSlot,
+  clearProgramSlot,
+  ifNameToIndex,
+  detachLink,
+} from "../../src/native/index.js";
+
+requireKernel();
+
+const XDP: ChainTarget = { ifname: "veth-b", hook: "xdp" };
+
+function setup(t: TapTest, target: ChainTarget = XDP, ns: "nsA" | "nsB" = "nsB"): Lab {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const kind = target.hook === "xdp" ? "xdp" : "tc";
+  inNetns(lab[ns], () => setChain(target, [counter("c1", kind), blocklist("bl", kind, [ADDR.blocked]), counter("c2", kind)], { root: lab.root }));
+  return lab;
+}
+
+function hookOf(lab: Lab, ns: string): ObservedHook {
+  return inNetns(ns, () => observe(lab.root, currentNetns())).hooks[0]!;
+}
+
+function kinds(hook: ObservedHook): DriftKind[] {
+  return hook.drift.map((d) => d.kind);
+}
+
+/** Loads a stand-alone program, as another tool would; the caller closes it. */
+function foreignProgram(program: string): { obj: BpfObject; fd: number } {
+  const obj = BpfObject.open(`${BUILD}/test/unaware.o`);
+  obj.selectProgram(program);
+  obj.load();
+  return { obj, fd: obj.programFd(program) };
+}
+
+t.test("a clean chain: live generation, wiring and record agree", async (t) => {
+  const lab = setup(t);
+  const hook = hookOf(lab, lab.nsB);
+  t.same(hook.drift, []);
+  t.same(hook.foreign, []);
+  const nfs = hook.live!.nfs;
+  t.equal(nfs[0]!.nextProgId, nfs[1]!.progId, "c1 -> bl");
+  t.equal(nfs[1]!.nextProgId, nfs[2]!.progId, "bl -> c2");
+  t.equal(nfs[2]!.nextProgId, undefined, "c2 ends the chain");
+  t.match(nfs[0]!.tag, /^[0-9a-f]{16}$/);
+});
+
+t.test("wiring rewritten by hand is drift, naming the NF and both programs", async (t) => {
+  const lab = setup(t);
+  const live = hookOf(lab, lab.nsB).live!;
+  const paths = hookPaths(lab.root, hookOf(lab, lab.nsB).address).generation(live.number);
+  // Skip the blocklist: c1 -> c2 directly, as a naive relink might leave it.
+  withFd(openPinned(paths.nf(0, "c1").next), (next) =>
+    withFd(openPinned(paths.nf(2, "c2").prog), (c2) => setProgramSlot(next, 0, c2, "test")),
+  );
+  let hook = hookOf(lab, lab.nsB);
+  t.same(kinds(hook), ["wiring"]);
+  t.equal(hook.drift[0]!.message, `nf_next of NF "c1" holds program ${live.nfs[2]!.progId}, expected program ${live.nfs[1]!.progId} (NF "bl")`);
+
+  withFd(openPinned(paths.nf(0, "c1").next), (next) => clearProgramSlot(next, 0, "test"));
+  hook = hookOf(lab, lab.nsB);
+  t.equal(hook.drift[0]!.message, `nf_next of NF "c1" holds an empty slot, expected program ${live.nfs[1]!.progId} (NF "bl")`);
+});
+
+t.test("a link whose pin was removed is a missing link", async (t) => {
+  const lab = setup(t);
+  const hook = hookOf(lab, lab.nsB);
+  rmSync(hookPaths(lab.root, hook.address).link);
+  const after = hookOf(lab, lab.nsB);
+  t.same(kinds(after), ["link-missing"]);
+  t.equal(after.live, undefined, "no generation is live");
+  t.same(after.stale.map((g) => g.number), [hook.live!.number]);
+});
+
+t.test("a link detached by another tool is defunct", async (t) => {
+  const lab = setup(t);
+  const hook = hookOf(lab, lab.nsB);
+  inNetns(lab.nsB, () => withFd(openPinned(hookPaths(lab.root, hook.address).link), (fd) => detachLink(fd, "test")));
+  t.same(kinds(hookOf(lab, lab.nsB)), ["link-defunct"]);
+});
+
+t.test("a foreign XDP program on a managed interface is reported", async (t) => {
+  const lab = setup(t);
+  const hook = hookOf(lab, lab.nsB);
+  rmSync(hookPaths(lab.root, hook.address).link);
+  const { obj, fd } = foreignProgram("xdp_unaware");
+  t.teardown(() => obj.close());
+  const link = inNetns(lab.nsB, () => createXdpLink(fd, ifNameToIndex("veth-b"), "auto", "test"));
+  t.teardown(() => closeFd(link));
+  const after = hookOf(lab, lab.nsB);
+  t.same(kinds(after), ["link-missing", "foreign-program"]);
+  t.same(after.foreign.map((p) => p.name), ["xdp_unaware"]);
+  t.match(after.drift[1]!.message, /^program \d+ \(xdp_unaware\) on veth-b xdp was not attached by nfctl$/);
+});
+
+t.test("a foreign TCX program beside nfctl's chain is reported", async (t) => {
+  const lab = setup(t, { ifname: "veth-a", hook: "tc-egress" }, "nsA");
+  const { obj, fd } = foreignProgram("tc_unaware");
+  t.teardown(() => obj.close());
+  const link = inNetns(lab.nsA, () => createTcxLink(fd, ifNameToIndex("veth-a"), "egress", "test"));
+  t.teardown(() => closeFd(link));
+  const hook = hookOf(lab, lab.nsA);
+  t.same(kinds(hook), ["foreign-program"]);
+  t.same(hook.foreign.map((p) => p.name), ["tc_unaware"]);
+  t.ok(hook.live, "nfctl's own chain is still live");
+});
+
+t.test("a deleted interface is reported", async (t) => {
+  const lab = setup(t);
+  ipIn(lab.nsB, "link", "del", "veth-b");
+  const hook = hookOf(lab, lab.nsB);
+  t.ok(kinds(hook).includes("interface-missing"));
+  t.ok(kinds(hook).includes("link-defunct"));
+});
