@@ -38,6 +38,7 @@ const programName = libbpf.func("const char *bpf_program__name(bpf_program *prog
 const programSection = libbpf.func("const char *bpf_program__section_name(bpf_program *prog)");
 const programType = libbpf.func("int bpf_program__type(bpf_program *prog)");
 const programSetType = libbpf.func("int bpf_program__set_type(bpf_program *prog, int type)");
+const programSetExpectedAttachType = libbpf.func("int bpf_program__set_expected_attach_type(bpf_program *prog, int type)");
 const programSetAutoload = libbpf.func("int bpf_program__set_autoload(bpf_program *prog, bool autoload)");
 const programSetLogBuf = libbpf.func("int bpf_program__set_log_buf(bpf_program *prog, void *buf, size_t size)");
 const programFd = libbpf.func("int bpf_program__fd(bpf_program *prog)");
@@ -58,6 +59,9 @@ const btfTypeById = libbpf.func("void *btf__type_by_id(btf *btf, uint32_t id)");
 
 const BTF_KIND_VAR = 14;
 const BTF_KIND_DATASEC = 15;
+
+/** enum bpf_attach_type BPF_XDP. */
+const XDP_ATTACH_TYPE = 37;
 
 /** Program types nfctl deals in (enum bpf_prog_type). */
 export const ProgramType = { SCHED_CLS: 3, XDP: 6 } as const;
@@ -154,8 +158,17 @@ export class BpfObject {
     this.selected = name;
   }
 
+  /**
+   * Sets the type of a program whose section name libbpf did not recognise.
+   * XDP programs also get the XDP expected attach type, which the kernel
+   * requires to match across programs chained by tail calls.
+   */
   setProgramType(name: string, type: number): void {
-    checkRet(programSetType(this.program(name), type) as number, "bpf_program__set_type", `${this.path}:${name}`);
+    const prog = this.program(name);
+    checkRet(programSetType(prog, type) as number, "bpf_program__set_type", `${this.path}:${name}`);
+    if (type === ProgramType.XDP) {
+      checkRet(programSetExpectedAttachType(prog, XDP_ATTACH_TYPE) as number, "bpf_program__set_expected_attach_type", `${this.path}:${name}`);
+    }
   }
 
   /** True when the object declares a `const volatile` variable `name` in .rodata. */

@@ -229,7 +229,8 @@ export function setChain(target: ChainTarget, nfs: ChainNf[], options: SwapOptio
         pruneDataMaps(root, addr, nfs.map((nf) => nf.name));
         return { address: addr, generation: number, ...(live && { previous: live.number }), commit: commitKind, removedStale };
       } catch (err) {
-        removeGenerationAndRecord(root, addr, number, records);
+        built.discard();
+        records.delete(recordKey(addr, number));
         pruneDataMaps(root, addr, live ? live.nfs.map((nf) => nf.name) : []);
         throw err;
       }

@@ -8,7 +8,7 @@
  * made is unpinned again before the error propagates.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import { hookPaths, type Hook, type HookAddress } from "./layout.js";
 import { removeTree } from "./bpffs.js";
 import {
@@ -16,8 +16,12 @@ import {
   ProgramType,
   MapType,
   pinObject,
+  openPinned,
+  closeFd,
+  mapInfo,
   programInfo,
   setProgramSlot,
+  isErrno,
   type MapSpec,
   type ProgramSpec,
 } from "../native/index.js";
@@ -83,11 +87,22 @@ export interface LoadedNf {
   progId: number;
 }
 
-/** A built, pinned, not yet committed generation. close() releases its fds; the pins stay. */
+/** A built, pinned, not yet committed generation. */
 export interface BuiltGeneration {
   number: number;
   nfs: LoadedNf[];
+  /** Releases its fds once committed; the pins stay. */
   close(): void;
+  /** Undoes the build: unpins all it made and restores set-aside data maps. */
+  discard(): void;
+}
+
+/** What a build changed in bpffs outside its own generation directory. */
+interface DataMapChanges {
+  /** Data map pins that did not exist before. */
+  created: string[];
+  /** Incompatible data maps whose pins were removed; the fd keeps each map. */
+  setAside: Array<{ pin: string; fd: number }>;
 }
 
 /** Maps that live and die with one program instance rather than with the hook. */
@@ -95,13 +110,28 @@ function isInstanceMap(map: MapSpec): boolean {
   return map.internal && (map.name.endsWith(".rodata") || map.name.endsWith(".kconfig"));
 }
 
-function loadNf(root: string, addr: HookAddress, generation: number, position: number, nf: NfInstance, createdPins: string[]): { obj: BpfObject; loaded: LoadedNf; nextFd?: number } {
+/** Whether libbpf can reuse the map pinned at `pin` for `spec` (its own checks). */
+function reusable(pin: string, spec: MapSpec): boolean {
+  const fd = openPinned(pin);
+  try {
+    const info = mapInfo(fd);
+    return info.type === spec.type && info.keySize === spec.keySize && info.valueSize === spec.valueSize && info.maxEntries === spec.maxEntries && info.flags === spec.flags;
+  } finally {
+    closeFd(fd);
+  }
+}
+
+function loadNf(root: string, addr: HookAddress, generation: number, position: number, nf: NfInstance, changes: DataMapChanges): { obj: BpfObject; loaded: LoadedNf; nextFd?: number } {
   const paths = hookPaths(root, addr);
   const nfPaths = paths.generation(generation).nf(position, nf.name);
   const obj = BpfObject.open(nf.object);
   try {
     obj.selectProgram(nf.program);
-    const spec = obj.programs().find((p) => p.name === nf.program)!;
+    let spec = obj.programs().find((p) => p.name === nf.program)!;
+    if (spec.type === 0 /* BPF_PROG_TYPE_UNSPEC: a section name libbpf does not know */) {
+      obj.setProgramType(nf.program, programTypeOf(addr.hook));
+      spec = { ...spec, type: programTypeOf(addr.hook) };
+    }
     if (spec.type !== programTypeOf(addr.hook)) {
       throw new Error(
         `NF "${nf.name}": program ${nf.program} in ${nf.object} (section "${spec.section}") cannot run on the ${addr.hook} hook; it needs ${addr.hook === "xdp" ? 'an XDP program (SEC("xdp"))' : 'a TC program (SEC("tc"))'}`,
@@ -119,7 +149,11 @@ function loadNf(root: string, addr: HookAddress, generation: number, position: n
         obj.setPinPath(map.name, null);
       } else {
         const pin = paths.dataMap(nf.name, map.name);
-        if (!existsSync(pin)) createdPins.push(pin);
+        if (existsSync(pin) && !reusable(pin, map)) {
+          changes.setAside.push({ pin, fd: openPinned(pin) });
+          unlinkSync(pin);
+        }
+        if (!existsSync(pin)) changes.created.push(pin);
         obj.setPinPath(map.name, pin);
       }
     }
@@ -135,18 +169,32 @@ function loadNf(root: string, addr: HookAddress, generation: number, position: n
 }
 
 /**
- * Loads, wires and pins generation `number` of a hook. On failure, unpins
- * what it made (including data maps it created) and rethrows.
+ * Loads, wires and pins generation `number` of a hook. On failure, undoes
+ * what it did (see BuiltGeneration.discard) and rethrows.
  */
 export function buildGeneration(root: string, addr: HookAddress, number: number, nfs: NfInstance[]): BuiltGeneration {
   const genDir = hookPaths(root, addr).generation(number).dir;
   if (existsSync(genDir)) throw new Error(`${genDir} already exists; refusing to overwrite a generation`);
   const objects: BpfObject[] = [];
-  const createdPins: string[] = [];
-  const close = () => objects.forEach((o) => o.close());
+  const changes: DataMapChanges = { created: [], setAside: [] };
+  const close = () => {
+    objects.forEach((o) => o.close());
+    changes.setAside.forEach(({ fd }) => closeFd(fd));
+    changes.setAside = [];
+  };
+  const discard = () => {
+    objects.forEach((o) => o.close());
+    removeTree(genDir);
+    for (const pin of changes.created) rmSync(pin, { force: true });
+    for (const { pin, fd } of changes.setAside) {
+      pinObject(fd, pin);
+      closeFd(fd);
+    }
+    changes.setAside = [];
+  };
   try {
     const loaded = nfs.map((nf, position) => {
-      const result = loadNf(root, addr, number, position, nf, createdPins);
+      const result = loadNf(root, addr, number, position, nf, changes);
       objects.push(result.obj);
       return result;
     });
@@ -155,13 +203,18 @@ export function buildGeneration(root: string, addr: HookAddress, number: number,
       if (nextFd === undefined) {
         throw new Error(`NF "${nfs[i]!.name}" has no ${NEXT_MAP} map, so it can only be the last NF of a chain`);
       }
-      setProgramSlot(nextFd, 0, loaded[i + 1]!.loaded.progFd, `${NEXT_MAP} of NF "${nfs[i]!.name}"`);
+      try {
+        setProgramSlot(nextFd, 0, loaded[i + 1]!.loaded.progFd, `${NEXT_MAP} of NF "${nfs[i]!.name}"`);
+      } catch (err) {
+        if (!isErrno(err, "EINVAL")) throw err;
+        throw new Error(
+          `NF "${nfs[i]!.name}" cannot pass packets on to NF "${nfs[i + 1]!.name}": the kernel refused to chain them (${(err as Error).message}). Chained NFs need the same program type, expected attach type and XDP frags setting`,
+        );
+      }
     }
-    return { number, nfs: loaded.map((l) => l.loaded), close };
+    return { number, nfs: loaded.map((l) => l.loaded), close, discard };
   } catch (err) {
-    close();
-    removeTree(genDir);
-    for (const pin of createdPins) rmSync(pin, { force: true });
+    discard();
     throw err;
   }
 }

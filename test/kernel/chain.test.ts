@@ -12,7 +12,7 @@ import { requireKernel, eventually, newPrograms, packets, pinTree, type TapTest 
 import { counter, blocklist, portfilter, BUILD } from "../helpers/nfs.js";
 import { setChain, type ChainNf, type ChainTarget, type SwapResult } from "../../src/reconcile/swap.js";
 import { observe, currentNetns, hookPaths, openRecords, type HookAddress, type ObservedHook } from "../../src/state/index.js";
-import { listIds, xdpAttachedProgram, tcxAttachedPrograms } from "../../src/native/index.js";
+import { listIds, xdpAttachedProgram, tcxAttachedPrograms, withFd, openPinned, mapInfo } from "../../src/native/index.js";
 
 requireKernel();
 
@@ -259,4 +259,39 @@ t.test("portfilter drops by destination port and ratelimit holds a port to its r
   const limited = (await udpExchange(lab, [ADDR.allowed], 200, 9001))[ADDR.allowed]!;
   t.ok(limited >= 10 && limited <= 20, `port 9001 passes its one-second burst of 10 and little more (${limited} of 200)`);
   t.same(await udpExchange(lab, [ADDR.allowed], 50, 9002), { [ADDR.allowed]: 50 }, "other ports pass");
+});
+
+t.test("an upgrade that changes a data map's layout gets a fresh map; a failed one restores the old map", async (t) => {
+  const lab = labFor(t);
+  apply(lab, lab.nsB, XDP, [counter("c", "xdp")]);
+  await udpExchange(lab, [ADDR.allowed], 30);
+  const addr = address(lab.nsB, XDP);
+  const pin = hookPaths(lab.root, addr).dataMap("c", "nf_stats");
+  const mapOf = () => withFd(openPinned(pin), mapInfo);
+  const old = mapOf();
+  const oldCount = packets(lab.root, addr, "c");
+  t.ok(oldCount >= 30n);
+
+  const wide = counter("c", "xdp", "test/counter_wide.o");
+  const bad: ChainNf = { name: "bad", object: `${BUILD}/test/bad_verifier.o`, program: "xdp_bad" };
+  t.throws(() => apply(lab, lab.nsB, XDP, [wide, bad]), { code: "EACCES" });
+  t.equal(mapOf().id, old.id, "after a failed upgrade the old map is pinned again");
+  t.equal(packets(lab.root, addr, "c"), oldCount, "with its counts");
+
+  t.equal(apply(lab, lab.nsB, XDP, [wide]).commit, "updated");
+  const fresh = mapOf();
+  t.not(fresh.id, old.id, "a new map");
+  t.equal(fresh.maxEntries, 4, "with the new layout");
+  await udpExchange(lab, [ADDR.allowed], 20);
+  const count = packets(lab.root, addr, "c");
+  t.ok(count >= 20n && count < oldCount + 20n, `the upgraded NF counts into the new map (${count})`);
+  t.same(observed(lab, lab.nsB, XDP).drift, []);
+});
+
+t.test("a program in a section libbpf does not know gets the hook's program type", async (t) => {
+  const lab = labFor(t);
+  const odd: ChainNf = { name: "odd", object: `${BUILD}/test/oddsection.o`, program: "odd_pass" };
+  t.equal(apply(lab, lab.nsB, XDP, [counter("c", "xdp"), odd]).commit, "created");
+  t.same(await udpExchange(lab, [ADDR.allowed], 10), { [ADDR.allowed]: 10 }, "it runs as XDP and passes traffic");
+  t.equal(observed(lab, lab.nsB, XDP).live!.nfs[1]!.progName, "odd_pass");
 });

@@ -114,3 +114,12 @@ t.test("a map the kernel refuses a value for: undone before the commit", async (
     t.match(attempt(lab, [counter("c1", "xdp"), wrongSize]), { message: 'map blocklist_v4 of NF "bl2": entry of 8+8 bytes does not fit key 8 + value 4 bytes' });
   });
 });
+
+t.test("NFs the kernel refuses to chain (XDP frags mismatch) are named", async (t) => {
+  await withLiveChain(t, (lab) => {
+    const frags: ChainNf = { name: "frags", object: `${BUILD}/test/frags.o`, program: "xdp_frags" };
+    t.match(attempt(lab, [counter("c1", "xdp"), frags]), {
+      message: /^NF "c1" cannot pass packets on to NF "frags": the kernel refused to chain them \(bpf_map_update_elem\(nf_next of NF "c1"\[0\]\): Invalid argument \(EINVAL\)\)\. Chained NFs need the same program type, expected attach type and XDP frags setting$/,
+    });
+  });
+});
