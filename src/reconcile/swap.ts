@@ -33,6 +33,7 @@ import {
   syncDataMap,
   netnsDir,
   decodeName,
+  findIfIndex,
   RECORD_FORMAT_VERSION,
   type Attachment,
   type GenerationRecord,
@@ -45,7 +46,6 @@ import {
   type RecordStore,
   type XdpMode,
 } from "../state/index.js";
-import { withFd, openPinned, findIfIndex } from "../native/index.js";
 
 export interface ChainNf extends NfInstance {
   version?: string;
@@ -212,16 +212,13 @@ export function setChain(target: ChainTarget, nfs: ChainNf[], options: SwapOptio
           observed.drift.some((d) => d.kind === "link-defunct") ||
           (addr.hook === "xdp" && observed.link !== undefined && live?.record?.mode !== undefined && live.record.mode !== mode);
         if (reattach) detachFromHook(root, addr, "link", ifindex);
-        const expectedPin = live && !reattach ? hookPaths(root, addr).generation(live.number).nf(0, live.nfs[0]!.name).prog : undefined;
-        const commit = (expectedProgFd: number | undefined) =>
-          commitToHook(root, addr, {
-            ifindex: ifindex!,
-            progFd: built.nfs[0]!.progFd,
-            mode,
-            attachment: record.attachment === "tc-legacy" ? "tc-legacy" : attachment,
-            ...(expectedProgFd !== undefined && { expectedProgFd }),
-          });
-        const attached = expectedPin ? withFd(openPinned(expectedPin), commit) : commit(undefined);
+        const attached = commitToHook(root, addr, {
+          ifindex: ifindex!,
+          progFd: built.nfs[0]!.progFd,
+          mode,
+          attachment: record.attachment === "tc-legacy" ? "tc-legacy" : attachment,
+          ...(live && !reattach && { expectedProgPin: hookPaths(root, addr).generation(live.number).nf(0, live.nfs[0]!.name).prog }),
+        });
         if (attached !== record.attachment) records.put(recordKey(addr, number), { ...record, attachment: attached });
         const commitKind = reattach ? "reattached" : observed.link || observed.attachment === "tc-legacy" ? "updated" : "created";
 

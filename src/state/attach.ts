@@ -37,10 +37,10 @@ export interface CommitRequest {
   /** XDP attach mode. */
   mode: XdpMode;
   /**
-   * The program the hook must still run for the switch to happen (the live
-   * generation's first program); undefined to switch whatever runs.
+   * Pin of the program the hook must still run for the switch to happen
+   * (the live generation's first program); undefined to switch whatever runs.
    */
-  expectedProgFd?: number;
+  expectedProgPin?: string;
   /** "auto" uses the hook's link if it has one, else TCX, falling back to clsact. */
   attachment: Attachment | "auto";
 }
@@ -56,9 +56,10 @@ export function commitToHook(root: string, addr: HookAddress, req: CommitRequest
     return "tc-legacy";
   }
   if (existsSync(linkPin)) {
-    withFd(openPinned(linkPin), (linkFd) =>
-      updateLink(linkFd, req.progFd, req.expectedProgFd, `link ${linkPin}`),
-    );
+    withFd(openPinned(linkPin), (linkFd) => {
+      if (req.expectedProgPin === undefined) return updateLink(linkFd, req.progFd, undefined, `link ${linkPin}`);
+      return withFd(openPinned(req.expectedProgPin), (expectedFd) => updateLink(linkFd, req.progFd, expectedFd, `link ${linkPin}`));
+    });
     return "link";
   }
   let linkFd: number;

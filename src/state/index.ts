@@ -8,5 +8,6 @@ export * from "./records.js";
 export * from "./generation.js";
 export * from "./attach.js";
 export * from "./observe.js";
-export { NativeError, type XdpMode } from "../native/index.js";
+// What the layers above need of the native layer, so that they talk to this one only.
+export { NativeError, findIfIndex, MapType, type MapSpec, type ProgramSpec, type XdpMode } from "../native/index.js";
 export * from "./data-maps.js";

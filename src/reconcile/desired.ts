@@ -1,0 +1,64 @@
+/**
+ * DesiredState: what the configuration asks for, resolved and checked —
+ * object paths made absolute, objects opened (not loaded) and hashed,
+ * proceed-on masks computed, map contents encoded to the bytes the kernel
+ * will hold. The planner compares it with the ObservedState.
+ */
+import type { Hook, MapEntry, MapSpec, XdpMode } from "../state/index.js";
+
+/** Where something was written: for messages that point at the config. */
+export interface SourceLocation {
+  /** File path as given (or "<stdin>"). */
+  file: string;
+  /** 1-based; 0 when unknown. */
+  line: number;
+  column: number;
+}
+
+export interface DesiredMap {
+  name: string;
+  /** The map as the object declares it. */
+  spec: MapSpec;
+  /** Exact contents, encoded, sorted by key bytes. */
+  entries: MapEntry[];
+  source: SourceLocation;
+}
+
+export interface DesiredNf {
+  name: string;
+  /** Absolute path of the ELF object. */
+  object: string;
+  /** sha256 of the object file, hex. */
+  digest: string;
+  program: string;
+  version?: string;
+  /** Verdict names as configured; undefined when not configured. */
+  proceedOn?: string[];
+  /** nf_proceed_mask to set; undefined for objects without that constant. */
+  proceedMask?: number;
+  /** Contents of the maps the config sets, by map name. */
+  maps: DesiredMap[];
+  /** sha256 over the configured map contents (names, keys, values), hex. */
+  mapsDigest: string;
+  /** false keeps the NF in the file but out of the kernel. */
+  enabled: boolean;
+  source: SourceLocation;
+}
+
+export interface DesiredHook {
+  ifname: string;
+  hook: Hook;
+  /** XDP attach mode (xdp hook only). */
+  mode?: XdpMode;
+  /** In chain order, disabled NFs included. */
+  chain: DesiredNf[];
+  source: SourceLocation;
+}
+
+export interface DesiredState {
+  /** Every config file read, in order. */
+  files: string[];
+  hooks: DesiredHook[];
+  /** Where the config came from, recorded with each generation. */
+  source?: { path?: string; revision?: string };
+}
