@@ -60,8 +60,11 @@ export function createLab(): Lab {
     },
   };
   try {
-    sh("ip", ["netns", "add", lab.nsA]);
-    sh("ip", ["netns", "add", lab.nsB]);
+    for (const ns of [lab.nsA, lab.nsB]) {
+      sh("ip", ["netns", "add", ns]);
+      // No IPv6: its neighbour discovery would add packets tests do not send.
+      sh("nsenter", [`--net=/run/netns/${ns}`, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 && echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6"]);
+    }
     ipIn(lab.nsA, "link", "add", "veth-a", "type", "veth", "peer", "name", "veth-b", "netns", lab.nsB);
     ipIn(lab.nsA, "addr", "add", `${ADDR.allowed}/24`, "dev", "veth-a");
     ipIn(lab.nsA, "addr", "add", `${ADDR.blocked}/24`, "dev", "veth-a");
