@@ -1,0 +1,125 @@
+/**
+ * One schema-valid config document resolved into the hooks it configures,
+ * with the checks JSON Schema cannot express: each interface listed once,
+ * NF names unique within a chain, and chain-unaware objects only at the
+ * end of a chain. Each NF is checked against its object by nf.ts.
+ */
+import type { Hook } from "../../state/index.js";
+import type { DesiredHook, DesiredNf } from "../desired.js";
+import { formatPath, type ConfigError, type PathSegment } from "./errors.js";
+import { resolveNf, type NfContext, type ResolvedNf } from "./nf.js";
+import type { Inspector } from "./objects.js";
+import type { NetworkFunctionsConfig, TcNf, XdpNf } from "./schema-types.js";
+import type { SourceDocument } from "./yaml-source.js";
+
+/** The config's hook fields and the hooks they stand for, in the order hooks are listed. */
+const HOOK_FIELDS = [
+  ["xdp", "xdp"],
+  ["tcIngress", "tc-ingress"],
+  ["tcEgress", "tc-egress"],
+] as const satisfies ReadonlyArray<readonly [string, Hook]>;
+
+/** The config field a hook is written as, for messages. */
+export function hookField(hook: Hook): string {
+  return HOOK_FIELDS.find(([, h]) => h === hook)![0];
+}
+
+/** A configured hook and the field path it was written at (spec.interfaces[0].xdp). */
+export interface PlacedHook {
+  hook: DesiredHook;
+  path: PathSegment[];
+}
+
+export interface ResolvedDocument {
+  hooks: PlacedHook[];
+  errors: ConfigError[];
+}
+
+/**
+ * Resolves a document that passed the schema. Relative object paths start
+ * at `baseDir`.
+ *
+ * @example
+ *     resolveDocument(doc, config, "/repo/examples", objectInspector())
+ *     // { hooks: [{ hook: { ifname: "eth1", hook: "xdp", chain: [...], source }, path: ["spec", "interfaces", 0, "xdp"] }], errors: [] }
+ */
+export function resolveDocument(doc: SourceDocument, config: NetworkFunctionsConfig, baseDir: string, inspect: Inspector): ResolvedDocument {
+  const hooks: PlacedHook[] = [];
+  const errors: ConfigError[] = [];
+  const firstIndex = new Map<string, number>();
+  config.spec.interfaces.forEach((iface, i) => {
+    const ifacePath = ["spec", "interfaces", i];
+    const earlier = firstIndex.get(iface.name);
+    if (earlier !== undefined) {
+      const first = doc.locate(["spec", "interfaces", earlier]);
+      errors.push(
+        doc.error(
+          [...ifacePath, "name"],
+          `interface "${iface.name}" is already listed at line ${first.line} (spec.interfaces[${earlier}]); list each interface once, with all its hooks`,
+        ),
+      );
+    } else {
+      firstIndex.set(iface.name, i);
+    }
+    for (const [field, hook] of HOOK_FIELDS) {
+      const settings = iface[field];
+      if (!settings) continue;
+      const chainPath = [...ifacePath, field, "chain"];
+      const resolved = resolveChain({ doc, baseDir, inspect, hook, hookField: field }, chainPath, settings.chain);
+      errors.push(...resolved.errors);
+      // A repeated interface is reported above; its hooks would only repeat that.
+      if (earlier !== undefined) continue;
+      hooks.push({
+        hook: {
+          ifname: iface.name,
+          hook,
+          ...("mode" in settings && settings.mode !== undefined && { mode: settings.mode }),
+          chain: resolved.chain,
+          source: doc.locate([...ifacePath, field], "key"),
+        },
+        path: [...ifacePath, field],
+      });
+    }
+  });
+  return { hooks, errors };
+}
+
+function resolveChain(ctx: NfContext, chainPath: PathSegment[], chain: ReadonlyArray<XdpNf | TcNf>): { chain: DesiredNf[]; errors: ConfigError[] } {
+  const { doc } = ctx;
+  const errors: ConfigError[] = [];
+  const firstIndex = new Map<string, number>();
+  chain.forEach((nf, j) => {
+    const earlier = firstIndex.get(nf.name);
+    if (earlier === undefined) {
+      firstIndex.set(nf.name, j);
+      return;
+    }
+    const first = doc.locate([...chainPath, earlier, "name"]);
+    errors.push(
+      doc.error(
+        [...chainPath, j, "name"],
+        `NF name "${nf.name}" is already used by ${formatPath([chainPath[chainPath.length - 1]!, earlier])} at line ${first.line}; NF names must be unique within a hook`,
+      ),
+    );
+  });
+
+  const resolved: ResolvedNf[] = chain.map((nf, j) => resolveNf(ctx, [...chainPath, j], nf));
+  resolved.forEach((r) => errors.push(...r.errors));
+
+  // An NF without nf_next ends the chain: it cannot hand packets on.
+  const enabled = chain.map((nf, j) => ({ nf, j })).filter(({ nf }) => nf.enabled !== false);
+  enabled.forEach(({ nf, j }, k) => {
+    const next = enabled[k + 1];
+    const summary = resolved[j]!.summary;
+    if (next && summary && !summary.chainAware) {
+      errors.push(
+        doc.error(
+          [...chainPath, j],
+          `NF "${nf.name}" must be the last enabled NF of its chain: ${summary.path} has no nf_next map (it is not chain-aware), so it cannot pass packets on to "${next.nf.name}"`,
+        ),
+      );
+    }
+  });
+
+  return { chain: resolved.flatMap((r) => (r.nf ? [r.nf] : [])), errors };
+}

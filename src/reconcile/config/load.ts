@@ -1,0 +1,82 @@
+/**
+ * `-f` inputs to one DesiredState: read the files, parse, validate against
+ * the schema, check against the objects, and merge, with every error a
+ * user can cause returned as a value that points into the config.
+ */
+import type { DesiredState } from "../desired.js";
+import { byPosition, formatPath, type ConfigError } from "./errors.js";
+import { readInputs, type ConfigFile, type InputOptions } from "./inputs.js";
+import { hookField, resolveDocument, type PlacedHook } from "./document.js";
+import { objectInspector, type Inspector } from "./objects.js";
+import { validateConfig } from "./schema.js";
+import { parseYaml } from "./yaml-source.js";
+
+export type LoadConfigOptions = InputOptions;
+
+export type LoadConfigResult = { ok: true; desired: DesiredState } | { ok: false; errors: ConfigError[] };
+
+/**
+ * Loads the config named by `-f` arguments: files, directories (their
+ * *.yaml and *.yml, sorted) and "-" for stdin, merged into one desired
+ * state. Reports all the errors of every file: YAML syntax first; else
+ * schema errors; else the checks against the objects. A hook configured in
+ * two places is an error naming both.
+ *
+ * @example
+ *     const result = loadConfig(["examples/counter.yaml"]);
+ *     if (result.ok) result.desired.hooks[0].chain[0].object; // "/repo/bpf/build/counter.o"
+ *     else result.errors.map(formatConfigError).join("\n");
+ */
+export function loadConfig(inputs: readonly string[], options: LoadConfigOptions = {}): LoadConfigResult {
+  const { files, errors } = readInputs(inputs, options);
+  const inspect = objectInspector();
+  const hooks: PlacedHook[] = [];
+  for (const file of files) {
+    const loaded = loadFile(file, inspect);
+    errors.push(...loaded.errors);
+    hooks.push(...loaded.hooks);
+  }
+  errors.push(...conflicts(hooks));
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, desired: { files: files.map((f) => f.name), hooks: hooks.map((h) => h.hook) } };
+}
+
+function loadFile(file: ConfigFile, inspect: Inspector): { hooks: PlacedHook[]; errors: ConfigError[] } {
+  const parsed = parseYaml(file.name, file.text);
+  if (!parsed.ok) return { hooks: [], errors: parsed.errors };
+  const validated = parsed.documents.map((doc) => ({ doc, result: validateConfig(doc) }));
+  const schemaErrors = validated.flatMap(({ result }) => (result.ok ? [] : result.errors));
+  if (schemaErrors.length > 0) return { hooks: [], errors: schemaErrors };
+  const hooks: PlacedHook[] = [];
+  const errors: ConfigError[] = [];
+  for (const { doc, result } of validated) {
+    if (!result.ok) continue; // for the type checker: schemaErrors was empty
+    const resolved = resolveDocument(doc, result.config, file.baseDir, inspect);
+    hooks.push(...resolved.hooks);
+    errors.push(...resolved.errors);
+  }
+  return { hooks, errors: errors.sort(byPosition) };
+}
+
+const hookKey = ({ hook }: PlacedHook) => `${hook.ifname}\0${hook.hook}`;
+
+/** Every hook configured again after its first place (another file, or another document). */
+function conflicts(hooks: readonly PlacedHook[]): ConfigError[] {
+  const first = new Map<string, PlacedHook>();
+  const errors: ConfigError[] = [];
+  for (const placed of hooks) {
+    const earlier = first.get(hookKey(placed));
+    if (!earlier) {
+      first.set(hookKey(placed), placed);
+      continue;
+    }
+    const { ifname, hook, source } = placed.hook;
+    const there = earlier.hook.source;
+    errors.push({
+      ...source,
+      path: formatPath(placed.path),
+      message: `the ${hookField(hook)} hook of interface "${ifname}" is already configured at ${there.file}:${there.line}:${there.column} (${formatPath(earlier.path)}); a hook can be configured in one place only`,
+    });
+  }
+  return errors;
+}

@@ -1,0 +1,58 @@
+/**
+ * The BPF objects a config names: where they are, and what they hold.
+ * Objects are opened, never loaded, so checking a config needs no root.
+ */
+import { statSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { NativeError, inspectObject, type ObjectSummary } from "../../state/index.js";
+
+/** An object's summary, or why it cannot be had. */
+export type InspectedObject = { ok: true; summary: ObjectSummary } | { ok: false; message: string };
+
+/** Inspects an object file by absolute path; see objectInspector. */
+export type Inspector = (path: string) => InspectedObject;
+
+/**
+ * Where an `object:` path points: relative paths are taken from the
+ * directory of the config file that names them.
+ *
+ * @example
+ *     resolveObjectPath("../bpf/build/counter.o", "/repo/examples") // "/repo/bpf/build/counter.o"
+ */
+export function resolveObjectPath(written: string, baseDir: string): string {
+  return isAbsolute(written) ? written : resolve(baseDir, written);
+}
+
+/**
+ * An Inspector that opens each object once, however many NFs name it.
+ *
+ * @example
+ *     const inspect = objectInspector();
+ *     inspect("/repo/bpf/build/nope.o") // { ok: false, message: "object file /repo/bpf/build/nope.o does not exist" }
+ */
+export function objectInspector(): Inspector {
+  const seen = new Map<string, InspectedObject>();
+  return (path) => {
+    let result = seen.get(path);
+    if (!result) {
+      result = inspect(path);
+      seen.set(path, result);
+    }
+    return result;
+  };
+}
+
+/** LIBBPF_ERRNO__FORMAT: libbpf's own errno for "not an ELF object", which strerror does not know. */
+const LIBBPF_ERRNO_FORMAT = 4001;
+
+function inspect(path: string): InspectedObject {
+  try {
+    if (!statSync(path).isFile()) return { ok: false, message: `${path} is not a file; "object" names a BPF object file (ELF)` };
+    return { ok: true, summary: inspectObject(path) };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return { ok: false, message: `object file ${path} does not exist` };
+    if (err instanceof NativeError && err.errno === LIBBPF_ERRNO_FORMAT) return { ok: false, message: `${path} is not a BPF object file (ELF)` };
+    return { ok: false, message: `cannot open ${path} as a BPF object: ${(err as Error).message}` };
+  }
+}

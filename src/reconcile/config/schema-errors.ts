@@ -1,0 +1,108 @@
+/**
+ * ajv's findings in words a person understands, each at the line and
+ * column of the node it is about (for an unknown field: its key; for a
+ * missing one: the mapping that lacks it).
+ */
+import type { ErrorObject } from "ajv";
+import { byPosition, formatConfigError, formatPath, type ConfigError, type PathSegment } from "./errors.js";
+import { closestName } from "./suggest.js";
+import type { SourceDocument } from "./yaml-source.js";
+
+/** The schema's types in YAML's words. */
+const TYPE_NOUNS: Record<string, string> = {
+  string: "a string",
+  integer: "an integer",
+  boolean: "true or false",
+  object: "a mapping (key: value lines)",
+  array: "a list",
+};
+
+/**
+ * Turns ajv errors (allErrors, verbose) into ConfigErrors, in file order,
+ * without the echoes ajv adds for anyOf branches and property names.
+ */
+export function describeSchemaErrors(doc: SourceDocument, errors: readonly ErrorObject[]): ConfigError[] {
+  const seen = new Set<string>();
+  const out: ConfigError[] = [];
+  for (const error of errors) {
+    // Each failed anyOf branch is reported, then the anyOf itself: say it once.
+    if (error.schemaPath.includes("/anyOf/")) continue;
+    // A bad property name comes with its pattern's error, which says more.
+    if (error.keyword === "propertyNames") continue;
+    const described = describe(doc, error);
+    const text = formatConfigError(described);
+    if (!seen.has(text)) out.push(described);
+    seen.add(text);
+  }
+  return out.sort(byPosition);
+}
+
+function describe(doc: SourceDocument, error: ErrorObject): ConfigError {
+  const path = dataPath(doc.value, error.instancePath);
+  const schema = error.parentSchema ?? {};
+  const at = (where: PathSegment[], message: string, part?: "key"): ConfigError => ({
+    ...doc.locate(where, part),
+    path: formatPath(path),
+    message,
+  });
+  switch (error.keyword) {
+    case "required":
+      return at(path, `"${error.params.missingProperty}" is required`);
+    case "additionalProperties": {
+      const field = String(error.params.additionalProperty);
+      const fields = Object.keys(schema.properties ?? {});
+      const guess = closestName(field, fields);
+      const hint = guess ? ` (did you mean "${guess}"?)` : `; the fields here are: ${fields.join(", ")}`;
+      return at([...path, field], `unknown field "${field}"${hint}`, "key");
+    }
+    case "type": {
+      const expected = TYPE_NOUNS[error.params.type] ?? String(error.params.type);
+      const written = doc.text(path);
+      const quote = error.params.type === "string" && written !== undefined ? `; put it in quotes: "${written}"` : "";
+      return at(path, `must be ${expected}${quote}`);
+    }
+    case "enum": {
+      const allowed = (error.params.allowedValues as unknown[]).map(String);
+      const guess = typeof error.data === "string" ? closestName(error.data, allowed) : undefined;
+      return at(path, `must be one of: ${allowed.join(", ")}${guess ? ` (did you mean "${guess}"?)` : ""}`);
+    }
+    case "const":
+      return at(path, `must be ${JSON.stringify(error.params.allowedValue)}`);
+    case "pattern": {
+      const rule = (schema.patternErrorMessage as string | undefined) ?? error.message ?? "is not valid";
+      return error.propertyName === undefined
+        ? at(path, rule)
+        : at([...path, error.propertyName], `"${error.propertyName}" ${rule}`, "key");
+    }
+    case "minLength":
+    case "minItems":
+      return at(path, error.params.limit === 1 ? "must not be empty" : `must have at least ${error.params.limit} ${error.keyword === "minLength" ? "characters" : "entries"}`);
+    case "maxItems":
+      // Chains are the only lists with a maximum: the kernel's tail-call limit.
+      return at(path, `has ${(error.data as unknown[]).length} NFs; at most ${error.params.limit} can be chained`);
+    case "uniqueItems": {
+      const later = error.params.i as number;
+      return { ...doc.locate([...path, later]), path: formatPath([...path, later]), message: `${JSON.stringify((error.data as unknown[])[later])} is listed twice` };
+    }
+    case "anyOf": {
+      // The schema's only anyOf lists alternatives of required fields (the hooks).
+      const names = (schema.anyOf as Array<{ required?: string[] }>).flatMap((branch) => branch.required ?? []);
+      return at(path, `needs at least one of: ${names.join(", ")}`);
+    }
+    default:
+      return at(path, error.message ?? "is not valid");
+  }
+}
+
+/** A JSON pointer (/spec/interfaces/0) as path segments, list indices as numbers. */
+function dataPath(root: unknown, pointer: string): PathSegment[] {
+  const path: PathSegment[] = [];
+  let node = root;
+  for (const raw of pointer.split("/").slice(1)) {
+    const segment = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    const step: PathSegment = Array.isArray(node) ? Number(segment) : segment;
+    path.push(step);
+    node = node !== null && typeof node === "object" ? (node as Record<PathSegment, unknown>)[step] : undefined;
+  }
+  return path;
+}
