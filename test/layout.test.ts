@@ -1,5 +1,6 @@
 import t from "tap";
 import {
+  compareHooks,
   encodeName,
   decodeName,
   hookPaths,
@@ -50,4 +51,14 @@ t.test("directory names parse back", async (t) => {
 
 t.test("record keys name namespace, interface, hook and generation", async (t) => {
   t.equal(recordKey(addr, 3), "4026531840/eth0.100/tc-egress/gen-3");
+});
+
+t.test("hooks order by interface, then xdp, tc-ingress, tc-egress", async (t) => {
+  const hooks = [
+    { ifname: "eth1", hook: "tc-egress" as const },
+    { ifname: "eth0", hook: "tc-ingress" as const },
+    { ifname: "eth1", hook: "xdp" as const },
+    { ifname: "eth0", hook: "xdp" as const },
+  ];
+  t.same(hooks.sort(compareHooks).map((h) => `${h.ifname}/${h.hook}`), ["eth0/xdp", "eth0/tc-ingress", "eth1/xdp", "eth1/tc-egress"]);
 });

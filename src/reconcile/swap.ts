@@ -36,6 +36,7 @@ import {
   findIfIndex,
   RECORD_FORMAT_VERSION,
   type Attachment,
+  type BuiltGeneration,
   type GenerationRecord,
   type Hook,
   type HookAddress,
@@ -174,7 +175,18 @@ export function setChain(target: ChainTarget, nfs: ChainNf[], options: SwapOptio
       return { address: addr, ...(live && { previous: live.number }), commit: live || observed.attachment ? "detached" : "none", removedStale };
     }
 
-    const built = buildGeneration(root, addr, number, nfs);
+    // After a failure, only the live chain's data maps (if any) stay pinned.
+    const keepLiveDataMaps = () => {
+      pruneDataMaps(root, addr, live ? live.nfs.map((nf) => nf.name) : []);
+      removeEmptyDirs(hookPaths(root, addr).maps, root);
+    };
+    let built: BuiltGeneration;
+    try {
+      built = buildGeneration(root, addr, number, nfs);
+    } catch (err) {
+      keepLiveDataMaps();
+      throw err;
+    }
     try {
       try {
         for (const nf of nfs) {
@@ -228,7 +240,7 @@ export function setChain(target: ChainTarget, nfs: ChainNf[], options: SwapOptio
       } catch (err) {
         built.discard();
         records.delete(recordKey(addr, number));
-        pruneDataMaps(root, addr, live ? live.nfs.map((nf) => nf.name) : []);
+        keepLiveDataMaps();
         throw err;
       }
     } finally {

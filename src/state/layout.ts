@@ -28,6 +28,12 @@ export interface HookAddress {
   hook: Hook;
 }
 
+/** Orders hooks by interface name, then xdp, tc-ingress, tc-egress: the order nfctl shows them in. */
+export function compareHooks(a: { ifname: string; hook: Hook }, b: { ifname: string; hook: Hook }): number {
+  if (a.ifname !== b.ifname) return a.ifname < b.ifname ? -1 : 1;
+  return HOOKS.indexOf(a.hook) - HOOKS.indexOf(b.hook);
+}
+
 export function isHook(name: string): name is Hook {
   return (HOOKS as readonly string[]).includes(name);
 }

@@ -10,6 +10,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
+  compareHooks,
   hookPaths,
   netnsDir,
   decodeName,
@@ -235,6 +236,7 @@ export function observe(root: string, netns: number): ObservedState {
         if (isHook(hook)) hooks.push(observeHook(root, { netns, ifname: decodeName(ifdir), hook }, records));
       }
     }
+    hooks.sort((a, b) => compareHooks(a.address, b.address));
     return { root, netns, hooks };
   } finally {
     records?.close();

@@ -1,0 +1,167 @@
+import t from "tap";
+import { planChanges, mapContentsKey, isEmptyPlan, PLAN_FORMAT_VERSION, type ObservedMapContents, type Plan } from "../../src/reconcile/index.js";
+import type { DesiredHook } from "../../src/reconcile/desired.js";
+import type { ObservedHook } from "../../src/state/index.js";
+import { MapType } from "../../src/state/index.js";
+import { NETNS, desiredHook, liveHook, nf, port, portsMap, untouchedHook } from "./fixtures.js";
+
+function plan(desired: DesiredHook[], observed: ObservedHook[], contents: ObservedMapContents = {}): Plan {
+  return planChanges({ files: ["edge.yaml"], hooks: desired }, { root: "/r", netns: NETNS, hooks: observed }, contents);
+}
+
+const kinds = (p: Plan) => p.hooks.flatMap((h) => h.actions.map((a) => `${a.kind}${a.nf ? ` ${a.nf}` : ""}`));
+const [a, b, c] = [nf("a"), nf("b"), nf("c")];
+
+t.test("nothing configured, nothing managed: an empty plan", async (t) => {
+  const p = plan([], []);
+  t.same(p, { formatVersion: PLAN_FORMAT_VERSION, netns: NETNS, hooks: [], summary: { start: 0, update: 0, reorder: 0, reconfigure: 0, stop: 0, repair: 0 } });
+  t.ok(isEmptyPlan(p));
+});
+
+t.test("a new hook starts every NF, in one swap", async (t) => {
+  const p = plan([desiredHook("eth1", "xdp", [a, b])], [untouchedHook("eth1", "xdp")]);
+  t.same(kinds(p), ["start a", "start b"]);
+  t.equal(p.hooks[0]!.execution, "swap");
+  t.equal(p.hooks[0]!.mode, "auto");
+  t.same(p.hooks[0]!.after, ["a", "b"]);
+  t.same(p.hooks[0]!.before, []);
+  t.equal(p.hooks[0]!.actions[0]!.reason, "in the config, not running");
+  t.same(p.summary, { start: 2, update: 0, reorder: 0, reconfigure: 0, stop: 0, repair: 0 });
+});
+
+t.test("a converged hook needs nothing", async (t) => {
+  const p = plan([desiredHook("eth1", "xdp", [a, b])], [liveHook("eth1", "xdp", [a, b])]);
+  t.same(kinds(p), []);
+  t.equal(p.hooks[0]!.execution, "none");
+  t.ok(isEmptyPlan(p));
+});
+
+t.test("updates say what changed: object, program, version, proceedOn", async (t) => {
+  const changed = nf("b", { digest: "f".repeat(64), program: "xdp_b2", version: "2.0", proceedOn: ["pass", "drop"], proceedMask: 6 });
+  const p = plan([desiredHook("eth1", "xdp", [a, changed])], [liveHook("eth1", "xdp", [a, b])]);
+  t.same(kinds(p), ["update b"]);
+  t.same(p.hooks[0]!.actions[0]!.changes, [
+    `object sha256 ${"b".padEnd(12, "0")}… -> ffffffffffff…`,
+    "program xdp_b -> xdp_b2",
+    "version (none) -> 2.0",
+    "proceedOn [pass] -> [pass, drop]",
+  ]);
+  t.equal(p.hooks[0]!.execution, "swap");
+});
+
+t.test("a new object path with the same content is no update", async (t) => {
+  const moved = nf("b", { object: "/elsewhere/b.o" });
+  t.same(kinds(plan([desiredHook("eth1", "xdp", [a, moved])], [liveHook("eth1", "xdp", [a, b])])), []);
+});
+
+t.test("a reorder alone", async (t) => {
+  const p = plan([desiredHook("eth1", "xdp", [c, b, a])], [liveHook("eth1", "xdp", [a, b, c])]);
+  t.same(kinds(p), ["reorder"]);
+  t.same(p.hooks[0]!.before, ["a", "b", "c"]);
+  t.same(p.hooks[0]!.after, ["c", "b", "a"]);
+  t.equal(p.hooks[0]!.execution, "swap");
+  t.same(p.summary.reorder, 1);
+});
+
+t.test("inserting or removing keeps the others' relative order: no reorder", async (t) => {
+  t.same(kinds(plan([desiredHook("eth1", "xdp", [a, c, b])], [liveHook("eth1", "xdp", [a, b])])), ["start c"]);
+  t.same(kinds(plan([desiredHook("eth1", "xdp", [a, c])], [liveHook("eth1", "xdp", [a, b, c])])), ["stop b"]);
+});
+
+t.test("map contents only: reconfigure in place, with before and after", async (t) => {
+  const withMaps = nf("b", { maps: [portsMap(22, 8080)] });
+  const contents = { [mapContentsKey("eth1", "xdp", "b", "ports")]: [port(22), port(23)] };
+  const p = plan([desiredHook("eth1", "xdp", [a, withMaps])], [liveHook("eth1", "xdp", [a, withMaps], { generation: 4 })], contents);
+  t.same(kinds(p), ["reconfigure b"]);
+  t.equal(p.hooks[0]!.execution, "in-place");
+  t.equal(p.hooks[0]!.generation, 4);
+  t.same(p.hooks[0]!.actions[0]!.maps, [{ map: "ports", before: ["22: 1", "23: 1"], after: ["22: 1", "8080: 1"] }]);
+});
+
+t.test("identical map contents in any order: nothing", async (t) => {
+  const withMaps = nf("b", { maps: [portsMap(8080, 22)] });
+  const contents = { [mapContentsKey("eth1", "xdp", "b", "ports")]: [port(22), port(8080)] };
+  t.same(kinds(plan([desiredHook("eth1", "xdp", [withMaps])], [liveHook("eth1", "xdp", [withMaps])], contents)), []);
+});
+
+t.test("array maps: zeroed indices count as absent", async (t) => {
+  const spec = { name: "cfg", type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 4, flags: 0, internal: false };
+  const entry = (i: number, v: number) => {
+    const key = Buffer.alloc(4);
+    key.writeUInt32LE(i);
+    const value = Buffer.alloc(4);
+    value.writeUInt32LE(v);
+    return { key, value };
+  };
+  const withArray = nf("b", { maps: [{ name: "cfg", spec, entries: [entry(1, 5)], source: { file: "x", line: 1, column: 1 } }] });
+  const contents = { [mapContentsKey("eth1", "xdp", "b", "cfg")]: [entry(0, 0), entry(1, 5), entry(2, 0), entry(3, 0)] };
+  t.same(kinds(plan([desiredHook("eth1", "xdp", [withArray])], [liveHook("eth1", "xdp", [withArray])], contents)), []);
+});
+
+t.test("a started NF shows the map contents it will get", async (t) => {
+  const withMaps = nf("b", { maps: [portsMap(22)] });
+  const p = plan([desiredHook("eth1", "xdp", [a, withMaps])], [liveHook("eth1", "xdp", [a])]);
+  t.same(p.hooks[0]!.actions[0], { kind: "start", nf: "b", reason: "added to the chain", maps: [{ map: "ports", before: [], after: ["22: 1"] }] });
+});
+
+t.test("disabled and removed NFs stop, with the reason", async (t) => {
+  const p = plan([desiredHook("eth1", "xdp", [a, nf("b", { enabled: false })])], [liveHook("eth1", "xdp", [a, b, c])]);
+  t.same(p.hooks[0]!.actions.map((x) => [x.kind, x.nf, x.reason]), [
+    ["stop", "b", "disabled in the config"],
+    ["stop", "c", "removed from the config"],
+  ]);
+  t.same(p.hooks[0]!.after, ["a"]);
+});
+
+t.test("a hook or interface gone from the config is detached", async (t) => {
+  const p = plan([desiredHook("eth1", "xdp", [a])], [liveHook("eth1", "xdp", [a]), liveHook("eth1", "tc-egress", [b]), liveHook("eth2", "xdp", [c])]);
+  t.same(p.hooks.map((h) => [h.ifname, h.hook, h.execution]), [
+    ["eth1", "xdp", "none"],
+    ["eth1", "tc-egress", "detach"],
+    ["eth2", "xdp", "detach"],
+  ]);
+  t.same(p.hooks[1]!.actions[0]!.reason, "hook no longer in the config");
+  t.same(p.hooks[2]!.actions[0]!.reason, "interface no longer in the config");
+  t.same(p.summary.stop, 2);
+});
+
+t.test("a hook whose NFs are all disabled is detached", async (t) => {
+  const p = plan([desiredHook("eth1", "xdp", [nf("a", { enabled: false })])], [liveHook("eth1", "xdp", [a])]);
+  t.equal(p.hooks[0]!.execution, "detach");
+  t.same(kinds(p), ["stop a"]);
+});
+
+t.test("drift is repaired by a swap; foreign programs are only warned about", async (t) => {
+  const drift = [{ kind: "wiring" as const, message: 'nf_next of NF "a" holds an empty slot, expected program 101 (NF "b")' }];
+  const p = plan([desiredHook("eth1", "xdp", [a, b])], [liveHook("eth1", "xdp", [a, b], { drift, stale: [7] })]);
+  t.same(p.hooks[0]!.actions.map((x) => [x.kind, x.reason]), [
+    ["repair", 'nf_next of NF "a" holds an empty slot, expected program 101 (NF "b")'],
+    ["repair", "generation 7 was left behind by an interrupted run"],
+  ]);
+  t.equal(p.hooks[0]!.execution, "swap");
+
+  const foreign = [{ id: 55, name: "other" }];
+  const f = plan([desiredHook("eth1", "xdp", [a])], [liveHook("eth1", "xdp", [a], { foreign, drift: [{ kind: "foreign-program", message: "x" }] })]);
+  t.equal(f.hooks[0]!.execution, "none");
+  t.same(f.hooks[0]!.warnings, ["program 55 (other) on eth1 xdp was not attached by nfctl; it is left alone"]);
+});
+
+t.test("an XDP mode change is an update of the hook", async (t) => {
+  const p = plan([desiredHook("eth1", "xdp", [a], "native")], [liveHook("eth1", "xdp", [a], { mode: "generic" })]);
+  t.same(p.hooks[0]!.actions, [{ kind: "update", reason: "XDP mode generic -> native: the chain is attached again, which is not atomic" }]);
+  t.equal(p.hooks[0]!.mode, "native");
+});
+
+t.test("combinations: reorder + insert + update + reconfigure + stop on one hook, a start elsewhere", async (t) => {
+  const withMaps = nf("b", { maps: [portsMap(22)], version: "2" });
+  const contents = { [mapContentsKey("eth1", "xdp", "b", "ports")]: [port(23)] };
+  const p = plan(
+    [desiredHook("eth2", "tc-ingress", [nf("t", { program: "tc_t" })]), desiredHook("eth1", "xdp", [withMaps, nf("d"), a])],
+    [liveHook("eth1", "xdp", [a, nf("b", { maps: [portsMap(22)] }), c]), untouchedHook("eth2", "tc-ingress")],
+    contents,
+  );
+  t.same(kinds(p), ["stop c", "update b", "reconfigure b", "start d", "reorder", "start t"], "stops first, then the chain in its new order, then hook-wide actions");
+  t.same(p.summary, { start: 2, update: 1, reorder: 1, reconfigure: 1, stop: 1, repair: 0 });
+  t.same(p.hooks.map((h) => `${h.ifname}/${h.hook}`), ["eth1/xdp", "eth2/tc-ingress"], "hooks in a stable order whatever the config order");
+  t.same(JSON.parse(JSON.stringify(p)), p, "a plan is plain JSON");
+});
