@@ -1,24 +1,87 @@
 #!/usr/bin/env node
 /**
- * nfctl's command-line entry point.
+ * nfctl's command line: parses arguments, runs one command, maps outcomes
+ * to exit codes. Every error a user can cause ends here as a message and
+ * exit code 1, never as a stack trace.
  */
 import { readFileSync } from "node:fs";
+import { Command, Option } from "commander";
+import { LOG_LEVELS, createLogger, type LogLevel } from "./logger.js";
+import { planCommand } from "./plan.js";
+import { applyCommand } from "./apply.js";
+import { statusCommand } from "./status.js";
+import { destroyCommand } from "./destroy.js";
+import { reportError } from "./errors.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
-const USAGE = `nfctl ${version}: declarative reconciler for eBPF network functions
-
-Usage: nfctl --version | --help
-
-The kernel layer (chains, atomic swap, bpffs state) is in place; the plan,
-apply, status and destroy commands are being built on it.`;
-
-const arg = process.argv[2];
-if (arg === "--version") {
-  process.stdout.write(`${version}\n`);
-} else if (arg === undefined || arg === "--help" || arg === "-h") {
-  process.stdout.write(`${USAGE}\n`);
-} else {
-  process.stderr.write(`nfctl: unknown argument "${arg}"\n${USAGE}\n`);
-  process.exitCode = 1;
+export interface GlobalOptions {
+  bpffs?: string;
+  logLevel: LogLevel;
 }
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const output = () => new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text");
+const files = (cmd: Command) => cmd.requiredOption("-f, --file <path>", "config file, directory of *.yaml/*.yml, or - for stdin (repeatable; all merge)", collect);
+
+function main(argv: string[]): void {
+  const program = new Command("nfctl")
+    .description("Declarative reconciler for eBPF network functions: plan and apply XDP/TC chains against the state pinned in the kernel.")
+    .version(version)
+    .option("--bpffs <dir>", "bpffs root for nfctl's state (default: $NFCTL_BPFFS or /sys/fs/bpf/nfctl)")
+    .addOption(new Option("--log-level <level>", "log level of the JSON log on stderr").choices(LOG_LEVELS).default("warn"))
+    .showHelpAfterError("(run with --help for usage)");
+
+  const run =
+    <T>(fn: (opts: T, global: GlobalOptions) => Promise<number>) =>
+    async (opts: T) => {
+      const global = program.opts<GlobalOptions>();
+      const logger = createLogger(global.logLevel);
+      try {
+        process.exitCode = await fn(opts, global);
+      } catch (err) {
+        logger.debug({ err }, "command failed");
+        process.stderr.write(reportError(err));
+        process.exitCode = 1;
+      }
+    };
+
+  files(program.command("plan"))
+    .description("show what apply would change, without changing anything")
+    .addOption(output())
+    .option("--detailed-exitcode", "exit 0 when there are no changes, 2 when there are, 1 on error")
+    .option("--offline", "do not read the kernel: plan against an empty state (checks the config and objects only; no root needed)")
+    .addHelpText("after", "\nExamples:\n  nfctl plan -f examples/lab.yaml\n  nfctl plan -f config/ --detailed-exitcode -o json\n")
+    .action(run(planCommand));
+
+  files(program.command("apply"))
+    .description("plan, print the plan, and apply it (nothing is asked interactively)")
+    .addOption(output())
+    .option("--dry-run", "plan and print only; change nothing")
+    .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", (v) => Number(v), 30_000)
+    .addHelpText("after", "\nExample:\n  nfctl apply -f examples/lab.yaml\n")
+    .action(run(applyCommand));
+
+  program
+    .command("status")
+    .description("show every hook nfctl manages here: chain, programs, generation, origin, counters and drift")
+    .addOption(output())
+    .addHelpText("after", "\nExample:\n  nfctl status -o json\n")
+    .action(run(statusCommand));
+
+  program
+    .command("destroy")
+    .description("remove what nfctl manages (everything, or one interface's hooks), nothing else")
+    .option("--interface <name>", "only this interface")
+    .addOption(output())
+    .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", (v) => Number(v), 30_000)
+    .addHelpText("after", "\nExamples:\n  nfctl destroy --interface eth1\n  nfctl destroy\n")
+    .action(run(destroyCommand));
+
+  program.parseAsync(argv).catch((err: unknown) => {
+    process.stderr.write(reportError(err));
+    process.exitCode = 1;
+  });
+}
+
+main(process.argv);

@@ -1,0 +1,23 @@
+/**
+ * Errors as a person reads them: one clear message, the verifier's verdict
+ * when a load failed, never a stack trace.
+ */
+import { ChainError, ConfigErrors, NativeError, formatConfigError } from "../reconcile/index.js";
+
+/** Lines of the verifier log shown; the end holds the reason. */
+const VERIFIER_TAIL = 20;
+
+export function reportError(err: unknown): string {
+  if (err instanceof ConfigErrors) return `${err.errors.map((e) => `nfctl: ${formatConfigError(e)}`).join("\n")}\n`;
+  if (err instanceof NativeError) {
+    let text = `nfctl: ${err.message}\n`;
+    if (err.verifierLog) {
+      const lines = err.verifierLog.split("\n");
+      const tail = lines.slice(-VERIFIER_TAIL);
+      text += `verifier log${lines.length > VERIFIER_TAIL ? ` (last ${VERIFIER_TAIL} of ${lines.length} lines)` : ""}:\n${tail.map((l) => `  ${l}`).join("\n")}\n`;
+    }
+    return text;
+  }
+  if (err instanceof ChainError) return `nfctl: ${err.message}\n`;
+  return `nfctl: ${err instanceof Error ? err.message : String(err)}\n`;
+}
