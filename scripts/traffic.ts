@@ -1,10 +1,11 @@
 /**
- * Real traffic across a lab: UDP from each source address in namespace A to
- * a sink in namespace B; returns how many packets of each source arrived.
+ * Real traffic across a lab network: UDP from each source address in the
+ * client namespace to a sink in the server namespace; returns how many
+ * packets of each source arrived.
  */
 import { spawn, execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { ADDR, type Lab } from "./lab.js";
+import { ADDR, type LabNetwork } from "./lab-network.js";
 
 const TOOL = fileURLToPath(new URL("./udp-tool.js", import.meta.url));
 
@@ -12,8 +13,8 @@ function inNs(ns: string, args: string[]): string[] {
   return [`--net=/run/netns/${ns}`, process.execPath, TOOL, ...args];
 }
 
-export async function udpExchange(lab: Lab, sources: string[], count: number, port = 9000): Promise<Record<string, number>> {
-  const sink = spawn("nsenter", inNs(lab.nsB, ["sink", ADDR.server, String(port), "1500"]), { stdio: ["ignore", "pipe", "inherit"] });
+export async function udpExchange(net: LabNetwork, sources: string[], count: number, port = 9000): Promise<Record<string, number>> {
+  const sink = spawn("nsenter", inNs(net.nsB, ["sink", ADDR.server, String(port), "1500"]), { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   sink.stdout.setEncoding("utf8");
   const exited = new Promise<number>((resolve) => sink.on("exit", (code) => resolve(code ?? -1)));
@@ -25,7 +26,7 @@ export async function udpExchange(lab: Lab, sources: string[], count: number, po
     sink.on("exit", () => reject(new Error(`udp sink exited early: ${out}`)));
   });
   for (const src of sources) {
-    execFileSync("nsenter", inNs(lab.nsA, ["send", src, ADDR.server, String(port), String(count)]), { stdio: "inherit" });
+    execFileSync("nsenter", inNs(net.nsA, ["send", src, ADDR.server, String(port), String(count)]), { stdio: "inherit" });
   }
   if ((await exited) !== 0) throw new Error("udp sink failed");
   const counts = JSON.parse(out.slice("ready\n".length)) as Record<string, number>;

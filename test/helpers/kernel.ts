@@ -43,15 +43,17 @@ export function programName(id: number): string {
   return withFd(openById("prog", id), (fd) => programInfo(fd).name);
 }
 
-/** Every file below `dir`, relative to it, sorted: the pins. */
+/** Every pin and directory below `dir` (directories end in "/"), relative to it, sorted. */
 export function pinTree(dir: string): string[] {
   if (!existsSync(dir)) return [];
   const out: string[] = [];
   const walk = (d: string) => {
     for (const name of readdirSync(d)) {
       const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(relative(dir, p));
+      if (statSync(p).isDirectory()) {
+        out.push(`${relative(dir, p)}/`);
+        walk(p);
+      } else out.push(relative(dir, p));
     }
   };
   walk(dir);

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createLab, inNetns, ADDR, type Lab } from "../helpers/lab.js";
-import { udpExchange } from "../helpers/traffic.js";
+import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, eventually, newPrograms, packets, pinTree, type TapTest } from "../helpers/kernel.js";
 import { counter, blocklist, portfilter, BUILD } from "../helpers/nfs.js";
 import { setChain, type ChainNf, type ChainTarget, type SwapResult } from "../../src/reconcile/swap.js";

@@ -4,7 +4,7 @@
  */
 import t from "tap";
 import { createLab, inNetns, ADDR, type Lab } from "../helpers/lab.js";
-import { udpExchange } from "../helpers/traffic.js";
+import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, eventually, newPrograms, pinTree, type TapTest } from "../helpers/kernel.js";
 import { counter, blocklist, BUILD } from "../helpers/nfs.js";
 import { setChain, type ChainNf, type ChainTarget } from "../../src/reconcile/swap.js";
@@ -122,4 +122,12 @@ t.test("NFs the kernel refuses to chain (XDP frags mismatch) are named", async (
       message: /^NF "c1" cannot pass packets on to NF "frags": the kernel refused to chain them \(bpf_map_update_elem\(nf_next of NF "c1"\[0\]\): Invalid argument \(EINVAL\)\)\. Chained NFs need the same program type, expected attach type and XDP frags setting$/,
     });
   });
+});
+
+t.test("a failed first swap on a hook leaves nothing of it in bpffs", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const err = attempt(lab, [counter("c1", "xdp"), { name: "bad", object: `${BUILD}/test/bad_verifier.o`, program: "xdp_bad" }]);
+  t.type(err, NativeError);
+  t.same(pinTree(lab.root), ["records"], "only the records map, no directories of the hook");
 });
