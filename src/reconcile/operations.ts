@@ -32,12 +32,16 @@ function readStdin(): string {
   return readFileSync(0, "utf8");
 }
 
+const NOT_ROOT_NOTE = "cannot read the kernel's state without root (CAP_BPF, CAP_NET_ADMIN); planning against an empty state (as --offline)";
+
 /**
  * Observes the kernel for `nfctl plan`. Without the privileges to read it
- * (not root), or with `offline`, plans against an empty state and says so.
+ * (not root), or with `offline`, plans against an empty state and says so:
+ * a partial reading would be worse than none.
  */
 export function observeForPlan(root: string, desired: DesiredState, options: { offline: boolean }): { observation: Observation; note?: string } {
   if (options.offline) return { observation: nothingObserved() };
+  if (process.getuid?.() !== 0) return { observation: nothingObserved(), note: NOT_ROOT_NOTE };
   try {
     const observation = gather(root, desired);
     checkInterfaces(desired, observation.observed);
@@ -45,7 +49,7 @@ export function observeForPlan(root: string, desired: DesiredState, options: { o
   } catch (err) {
     const denied = (err instanceof NativeError && (err.code === "EPERM" || err.code === "EACCES")) || (err as NodeJS.ErrnoException).code === "EACCES";
     if (!denied) throw err;
-    return { observation: nothingObserved(), note: "cannot read the kernel's state without root (CAP_BPF, CAP_NET_ADMIN); planning against an empty state" };
+    return { observation: nothingObserved(), note: NOT_ROOT_NOTE };
   }
 }
 
@@ -57,7 +61,7 @@ export function checkInterfaces(desired: DesiredState, observed: ObservedState):
     return hook?.ifindex === undefined;
   });
   const errors = [...new Map(missing.map((d) => [d.ifname, d])).values()].map(
-    (d): ConfigError => ({ ...d.source, path: "name", message: `interface "${d.ifname}" does not exist in this network namespace` }),
+    (d): ConfigError => ({ ...d.source, path: "", message: `interface "${d.ifname}" does not exist in this network namespace` }),
   );
   if (errors.length > 0) throw new ConfigErrors(errors);
 }

@@ -1,0 +1,59 @@
+/**
+ * The CLI's options and promises beyond the lifecycle: --dry-run,
+ * NFCTL_BPFFS, help with examples, plan without root.
+ */
+import t from "tap";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { createLab } from "../helpers/lab.js";
+import { requireKernel, pinTree } from "../helpers/kernel.js";
+import { nfctl, writeConfig } from "../helpers/cli.js";
+
+requireKernel();
+
+const NFCTL = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+
+t.test("apply --dry-run prints the plan and changes nothing", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const file = writeConfig(t.testdir(), "c.yaml", { xdp: [{ name: "c1", nf: "counter" }] });
+  const r = nfctl(lab, ["apply", "--dry-run", "-f", file]);
+  t.equal(r.code, 0);
+  t.match(r.stdout, /Plan: 1 to start/);
+  t.notMatch(r.stdout, /Apply complete/);
+  t.same(pinTree(lab.root).filter((p) => p !== "records"), [], "nothing pinned");
+});
+
+t.test("NFCTL_BPFFS names the root when --bpffs is absent", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const file = writeConfig(t.testdir(), "c.yaml", { xdp: [{ name: "c1", nf: "counter" }] });
+  const r = spawnSync("nsenter", [`--net=/run/netns/${lab.nsB}`, process.execPath, NFCTL, "apply", "-f", file], {
+    encoding: "utf8",
+    env: { ...process.env, NFCTL_BPFFS: lab.root, NO_COLOR: "1" },
+  });
+  t.equal(r.status, 0, r.stderr);
+  t.ok(pinTree(lab.root).some((p) => p.endsWith("veth-b/xdp/link")), "the chain is pinned under NFCTL_BPFFS");
+});
+
+t.test("every command's --help shows an example", async (t) => {
+  for (const command of ["plan", "apply", "status", "destroy"]) {
+    const r = spawnSync(process.execPath, [NFCTL, command, "--help"], { encoding: "utf8" });
+    t.equal(r.status, 0, `${command} --help exits 0`);
+    t.match(r.stdout, new RegExp(`Examples?:\\n  nfctl ${command}`), `${command} --help has an example`);
+  }
+  const unknown = spawnSync(process.execPath, [NFCTL, "frobnicate"], { encoding: "utf8" });
+  t.equal(unknown.status, 1);
+  t.match(unknown.stderr, /unknown command 'frobnicate'/);
+});
+
+t.test("plan needs neither root nor a kernel to read", async (t) => {
+  const file = writeConfig(t.testdir(), "c.yaml", { ifname: "eth-nowhere", xdp: [{ name: "c1", nf: "counter" }] });
+  const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, NFCTL, "plan", "-f", file, "--detailed-exitcode"], {
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  t.equal(r.status, 2, r.stderr);
+  t.match(r.stderr, /cannot read the kernel's state without root/);
+  t.match(r.stdout, /\+ start +c1/);
+});
