@@ -2,8 +2,8 @@
  * `nfctl destroy`: take down what nfctl manages (all of it, or one
  * interface's hooks) and nothing else.
  */
-import { applyPlan, destroyPlan, ensureRoot, gather, lockRoot, resolveRoot, EMPTY_DESIRED } from "../reconcile/index.js";
-import type { GlobalOptions } from "./main.js";
+import { applyPlan, destroyPlan, ensureRoot, gather, lockRoot, resolveRoot, stepHook, EMPTY_DESIRED } from "../reconcile/index.js";
+import type { Context } from "./main.js";
 import { colorsFor } from "./colors.js";
 import { renderApplyResult, renderPlan } from "./render-plan.js";
 
@@ -13,14 +13,14 @@ export interface DestroyOptions {
   lockTimeout: number;
 }
 
-export async function destroyCommand(opts: DestroyOptions, global: GlobalOptions): Promise<number> {
-  const root = resolveRoot(global.bpffs);
+export async function destroyCommand(opts: DestroyOptions, context: Context): Promise<number> {
+  const root = resolveRoot(context.bpffs);
   const colors = colorsFor(process.stdout);
   ensureRoot(root);
   const unlock = await lockRoot(root, opts.lockTimeout);
   try {
     const plan = destroyPlan(gather(root, EMPTY_DESIRED), opts.interface);
-    const result = applyPlan(plan, EMPTY_DESIRED, { root });
+    const result = applyPlan(plan, EMPTY_DESIRED, { root, onStep: stepHook(context.logger) });
     process.stdout.write(opts.output === "json" ? `${JSON.stringify({ plan, result }, null, 2)}\n` : `${renderPlan(plan, colors)}\n${renderApplyResult(result, colors)}`);
     return 0;
   } finally {

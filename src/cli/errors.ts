@@ -2,12 +2,19 @@
  * Errors as a person reads them: one clear message, the verifier's verdict
  * when a load failed, never a stack trace.
  */
-import { ChainError, ConfigErrors, NativeError, formatConfigError } from "../reconcile/index.js";
+import { ApplyError, ChainError, ConfigErrors, NativeError, formatConfigError } from "../reconcile/index.js";
 
 /** Lines of the verifier log shown; the end holds the reason. */
 const VERIFIER_TAIL = 20;
 
 export function reportError(err: unknown): string {
+  if (err instanceof ApplyError) {
+    const outcome =
+      err.rollbackFailures.length === 0
+        ? "nfctl: apply failed and was undone: every hook runs what it ran before, and nothing of this apply is left pinned\n"
+        : `nfctl: apply failed, and undoing it failed too:\n${err.rollbackFailures.map((f) => `  ${f}\n`).join("")}Run nfctl status to see the state, and nfctl apply again to converge.\n`;
+    return reportError(err.cause) + outcome;
+  }
   if (err instanceof ConfigErrors) return `${err.errors.map((e) => `nfctl: ${formatConfigError(e)}`).join("\n")}\n`;
   if (err instanceof NativeError) {
     let text = `nfctl: ${err.message}\n`;

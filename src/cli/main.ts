@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
+import type { Logger } from "pino";
 import { LOG_LEVELS, createLogger, type LogLevel } from "./logger.js";
 import { planCommand } from "./plan.js";
 import { applyCommand } from "./apply.js";
@@ -18,6 +19,11 @@ const { version } = JSON.parse(readFileSync(new URL("../../../package.json", imp
 export interface GlobalOptions {
   bpffs?: string;
   logLevel: LogLevel;
+}
+
+/** What every command gets besides its own options. */
+export interface Context extends GlobalOptions {
+  logger: Logger;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -33,12 +39,12 @@ function main(argv: string[]): void {
     .showHelpAfterError("(run with --help for usage)");
 
   const run =
-    <T>(fn: (opts: T, global: GlobalOptions) => Promise<number>) =>
+    <T>(fn: (opts: T, context: Context) => Promise<number>) =>
     async (opts: T) => {
       const global = program.opts<GlobalOptions>();
       const logger = createLogger(global.logLevel);
       try {
-        process.exitCode = await fn(opts, global);
+        process.exitCode = await fn(opts, { ...global, logger });
       } catch (err) {
         logger.debug({ err }, "command failed");
         process.stderr.write(reportError(err));
@@ -51,6 +57,7 @@ function main(argv: string[]): void {
     .addOption(output())
     .option("--detailed-exitcode", "exit 0 when there are no changes, 2 when there are, 1 on error")
     .option("--offline", "do not read the kernel: plan against an empty state (checks the config and objects only; no root needed)")
+    .option("--force", "plan the removal of programs other tools attached to hooks nfctl manages")
     .addHelpText("after", "\nExamples:\n  nfctl plan -f examples/lab.yaml\n  nfctl plan -f config/ --detailed-exitcode -o json\n")
     .action(run(planCommand));
 
@@ -58,6 +65,7 @@ function main(argv: string[]): void {
     .description("plan, print the plan, and apply it (nothing is asked interactively)")
     .addOption(output())
     .option("--dry-run", "plan and print only; change nothing")
+    .option("--force", "remove programs other tools attached to hooks nfctl manages")
     .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", (v) => Number(v), 30_000)
     .addHelpText("after", "\nExample:\n  nfctl apply -f examples/lab.yaml\n")
     .action(run(applyCommand));

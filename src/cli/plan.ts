@@ -2,7 +2,7 @@
  * `nfctl plan`: what apply would change, and why. Changes nothing.
  */
 import { loadDesired, observeForPlan, planChanges, isEmptyPlan, resolveRoot } from "../reconcile/index.js";
-import type { GlobalOptions } from "./main.js";
+import type { Context } from "./main.js";
 import { colorsFor } from "./colors.js";
 import { renderPlan } from "./render-plan.js";
 
@@ -11,13 +11,14 @@ export interface PlanOptions {
   output: "text" | "json";
   detailedExitcode?: boolean;
   offline?: boolean;
+  force?: boolean;
 }
 
-export async function planCommand(opts: PlanOptions, global: GlobalOptions): Promise<number> {
+export async function planCommand(opts: PlanOptions, context: Context): Promise<number> {
   const desired = loadDesired(opts.file);
-  const { observation, note } = observeForPlan(resolveRoot(global.bpffs), desired, { offline: opts.offline === true });
+  const { observation, note } = observeForPlan(resolveRoot(context.bpffs), desired, { offline: opts.offline === true });
   if (note) process.stderr.write(`nfctl: ${note}\n`);
-  const plan = planChanges(desired, observation.observed, observation.contents);
+  const plan = planChanges(desired, observation.observed, observation.contents, { ...(opts.force && { force: true }) });
   process.stdout.write(opts.output === "json" ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan, colorsFor(process.stdout)));
   return opts.detailedExitcode && !isEmptyPlan(plan) ? 2 : 0;
 }

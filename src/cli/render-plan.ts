@@ -66,6 +66,7 @@ function hookTitle(c: Colors, hook: HookPlan): string {
     swap: hook.generation === undefined ? "a new generation is attached" : `generation ${hook.generation} is replaced by a new one in one step`,
     "in-place": `maps of generation ${hook.generation} are written in place`,
     detach: "the chain is detached and its pins removed",
+    cleanup: "leftovers of an interrupted run are unpinned (nothing is loaded)",
     none: "no changes",
   };
   return c.bold(`# ${hook.ifname} ${hook.hook}${mode}: ${how[hook.execution]}`);
@@ -108,6 +109,8 @@ export function renderApplyResult(result: ApplyResult, c: Colors): string {
         return `${where}: maps of generation ${h.generation} written in place`;
       case "detach":
         return `${where}: detached, pins removed`;
+      case "cleanup":
+        return `${where}: leftover generations removed`;
       default: {
         const how = h.commit === "updated" ? "switched with one link update" : h.commit === "created" ? "attached" : "attached again (mode change)";
         return `${where}: generation ${h.generation} ${how}`;

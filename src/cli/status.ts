@@ -2,7 +2,7 @@
  * `nfctl status`: what nfctl manages in this network namespace.
  */
 import { resolveRoot, status } from "../reconcile/index.js";
-import type { GlobalOptions } from "./main.js";
+import type { Context } from "./main.js";
 import { colorsFor } from "./colors.js";
 import { renderStatus } from "./render-status.js";
 
@@ -10,8 +10,8 @@ export interface StatusOptions {
   output: "text" | "json";
 }
 
-export async function statusCommand(opts: StatusOptions, global: GlobalOptions): Promise<number> {
-  const report = status(resolveRoot(global.bpffs));
+export async function statusCommand(opts: StatusOptions, context: Context): Promise<number> {
+  const report = status(resolveRoot(context.bpffs));
   process.stdout.write(opts.output === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report, colorsFor(process.stdout)));
   return 0;
 }

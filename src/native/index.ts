@@ -28,7 +28,9 @@ export {
   createTcxLink,
   updateLink,
   detachLink,
-  xdpAttachedProgram,
+  xdpAttachedPrograms,
+  xdpDetachProgram,
+  tcxDetachProgram,
   tcxAttachedPrograms,
   tcLegacyAttach,
   tcLegacyDetach,
@@ -37,6 +39,7 @@ export {
   LinkType,
   type XdpMode,
   type TcDirection,
+  type XdpAttached,
 } from "./links.js";
-export { programInfo, mapInfo, linkInfo, type ProgramInfo, type MapInfo, type LinkInfo } from "./info.js";
+export { programInfo, programMapIds, mapInfo, linkInfo, type ProgramInfo, type MapInfo, type LinkInfo } from "./info.js";
 export { testRun, type TestRunResult } from "./test-run.js";

@@ -3,6 +3,7 @@
  * Structures are read at their uapi offsets; the kernel fills what it knows
  * and the zeroed rest stays zero.
  */
+import koffi from "koffi";
 import { libbpf } from "./libraries.js";
 import { checkRet } from "./errors.js";
 
@@ -30,6 +31,18 @@ export interface ProgramInfo {
   /** Total run time and run count; the kernel counts them only with kernel.bpf_stats_enabled=1. */
   runTimeNs: bigint;
   runCount: bigint;
+}
+
+/** IDs of the maps a program uses (struct bpf_prog_info nr_map_ids, map_ids). */
+export function programMapIds(fd: number): number[] {
+  const count = readInfo(fd, 232, `program fd ${fd}`).readUInt32LE(52);
+  if (count === 0) return [];
+  const ids = new Uint32Array(count);
+  const info = Buffer.alloc(232);
+  info.writeUInt32LE(count, 52);
+  info.writeBigUInt64LE(koffi.address(ids), 56);
+  checkRet(getInfoByFd(fd, info, [232]) as number, "bpf_obj_get_info_by_fd", `program fd ${fd} (map IDs)`);
+  return Array.from(ids.subarray(0, Math.min(count, info.readUInt32LE(52))));
 }
 
 /** struct bpf_prog_info (232 bytes in 6.x). */

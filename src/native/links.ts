@@ -14,6 +14,8 @@ const linkCreate = libbpf.func("int bpf_link_create(int prog_fd, int target_fd, 
 const linkUpdate = libbpf.func("int bpf_link_update(int link_fd, int new_prog_fd, const void *opts)");
 const linkDetach = libbpf.func("int bpf_link_detach(int link_fd)");
 const xdpQuery = libbpf.func("int bpf_xdp_query(int ifindex, int flags, _Inout_ uint8_t *opts)");
+const xdpDetach = libbpf.func("int bpf_xdp_detach(int ifindex, uint32_t flags, const void *opts)");
+const progDetach2 = libbpf.func("int bpf_prog_detach2(int prog_fd, int target_fd, int type)");
 const progQuery = libbpf.func(
   "int bpf_prog_query(int target_fd, int type, uint32_t query_flags, void *attach_flags, _Out_ uint32_t *ids, _Inout_ uint32_t *count)",
 );
@@ -76,13 +78,36 @@ export function detachLink(linkFd: number, what: string): void {
   checkRet(linkDetach(linkFd) as number, "bpf_link_detach", what);
 }
 
-/** ID of the XDP program attached to an interface by any means, or undefined. */
-export function xdpAttachedProgram(ifindex: number): number | undefined {
+/** An XDP program on an interface and the mode it runs in. */
+export interface XdpAttached {
+  id: number;
+  mode: "native" | "generic" | "offload";
+}
+
+/** Every XDP program attached to an interface, by link or by netlink, in any mode. */
+export function xdpAttachedPrograms(ifindex: number): XdpAttached[] {
+  // struct bpf_xdp_query_opts: sz, prog_id, drv_prog_id, hw_prog_id, skb_prog_id, attach_mode.
   const opts = Buffer.alloc(32);
   opts.writeBigUInt64LE(32n, 0);
   checkRet(xdpQuery(ifindex, 0, opts) as number, "bpf_xdp_query", `ifindex ${ifindex}`);
-  const id = opts.readUInt32LE(8);
-  return id === 0 ? undefined : id;
+  const out: XdpAttached[] = [];
+  for (const [offset, mode] of [[12, "native"], [16, "offload"], [20, "generic"]] as const) {
+    const id = opts.readUInt32LE(offset);
+    if (id !== 0) out.push({ id, mode });
+  }
+  return out;
+}
+
+/** Detaches a netlink-attached (not link-based) XDP program in `mode`. */
+export function xdpDetachProgram(ifindex: number, mode: XdpAttached["mode"]): void {
+  const flags = mode === "generic" ? XDP_FLAGS.generic : mode === "native" ? XDP_FLAGS.native : 1 << 3 /* XDP_FLAGS_HW_MODE */;
+  checkRet(xdpDetach(ifindex, flags, null) as number, "bpf_xdp_detach", `XDP (${mode}) on ifindex ${ifindex}`);
+}
+
+/** Detaches a program attached to a TCX hook without a link (BPF_PROG_ATTACH). */
+export function tcxDetachProgram(progFd: number, ifindex: number, direction: TcDirection): void {
+  const type = direction === "ingress" ? AttachType.TCX_INGRESS : AttachType.TCX_EGRESS;
+  checkRet(progDetach2(progFd, ifindex, type) as number, "bpf_prog_detach2", `TCX ${direction} on ifindex ${ifindex}`);
 }
 
 /** IDs of the programs attached to a TCX hook, in run order. */

@@ -25,6 +25,8 @@ export interface Action {
   changes?: string[];
   /** reconfigure: the maps whose contents change. */
   maps?: MapChange[];
+  /** repair of a leftover generation: its number. */
+  generation?: number;
 }
 
 /**
@@ -32,9 +34,10 @@ export interface Action {
  * - swap: build a new generation and switch to it with one link update;
  * - in-place: write map contents into the live generation's maps;
  * - detach: take the chain off the hook and unpin everything of it;
+ * - cleanup: only unpin generations an interrupted run left behind;
  * - none: nothing to do.
  */
-export type Execution = "swap" | "in-place" | "detach" | "none";
+export type Execution = "swap" | "in-place" | "detach" | "cleanup" | "none";
 
 export interface HookPlan {
   ifname: string;

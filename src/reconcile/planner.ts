@@ -74,8 +74,14 @@ function mapChanges(nf: DesiredNf, ifname: string, hook: Hook, contents: Observe
 function execution(wanted: DesiredNf[], observed: ObservedHook | undefined, actions: Action[]): Execution {
   const managed = observed !== undefined && (observed.live !== undefined || observed.stale.length > 0 || observed.attachment !== undefined);
   if (wanted.length === 0) return managed ? "detach" : "none";
+  if (actions.length > 0 && actions.every((a) => a.kind === "repair" && a.generation !== undefined)) return "cleanup";
   if (actions.some((a) => a.kind !== "reconfigure")) return "swap";
   return actions.length > 0 ? "in-place" : "none";
+}
+
+export interface PlanOptions {
+  /** Remove programs other tools attached to managed hooks (nfctl --force). */
+  force?: boolean;
 }
 
 function planHook(
@@ -85,6 +91,7 @@ function planHook(
   observed: ObservedHook | undefined,
   contents: ObservedMapContents,
   interfaceInConfig: boolean,
+  options: PlanOptions,
 ): HookPlan {
   const wanted = desired?.chain.filter((nf) => nf.enabled) ?? [];
   const live = observed?.live;
@@ -120,9 +127,20 @@ function planHook(
     if (drift.kind !== "foreign-program" && drift.kind !== "interface-missing") actions.push({ kind: "repair", reason: drift.message });
   }
   for (const stale of observed?.stale ?? []) {
-    actions.push({ kind: "repair", reason: `generation ${stale.number} was left behind by an interrupted run` });
+    actions.push({ kind: "repair", reason: `generation ${stale.number} was left behind by an interrupted run`, generation: stale.number });
   }
-  const warnings = (observed?.foreign ?? []).map((p) => `program ${p.id} (${p.name}) on ${ifname} ${hook} was not attached by nfctl; it is left alone`);
+  const foreign = wanted.length > 0 ? (observed?.foreign ?? []) : [];
+  if (options.force) {
+    for (const p of foreign) actions.push({ kind: "repair", reason: `program ${p.id} (${p.name}) was not attached by nfctl; --force removes it` });
+  }
+  const blocks = hook === "xdp" && (live === undefined || observed?.drift.some((d) => d.kind === "link-defunct"));
+  const warnings = options.force
+    ? []
+    : foreign.map((p) =>
+        blocks
+          ? `program ${p.id} (${p.name}) on ${ifname} ${hook} was not attached by nfctl and occupies the hook; nfctl leaves it alone, so apply will fail unless run with --force`
+          : `program ${p.id} (${p.name}) on ${ifname} ${hook} was not attached by nfctl; it is left alone (--force removes it)`,
+      );
 
   return {
     ifname,
@@ -142,7 +160,7 @@ function planHook(
  * kernel that the config no longer names are emptied; nfctl only ever
  * touches hooks it manages.
  */
-export function planChanges(desired: DesiredState, observed: ObservedState, contents: ObservedMapContents): Plan {
+export function planChanges(desired: DesiredState, observed: ObservedState, contents: ObservedMapContents, options: PlanOptions = {}): Plan {
   const desiredByKey = new Map(desired.hooks.map((h) => [hookKey(h.ifname, h.hook), h]));
   const observedByKey = new Map(observed.hooks.map((h) => [hookKey(h.address.ifname, h.address.hook), h]));
   const interfaces = new Set(desired.hooks.map((h) => h.ifname));
@@ -150,7 +168,7 @@ export function planChanges(desired: DesiredState, observed: ObservedState, cont
     .filter((a, i, all) => all.findIndex((b) => hookKey(b.ifname, b.hook) === hookKey(a.ifname, a.hook)) === i)
     .sort(compareHooks);
   const hooks = addresses.map(({ ifname, hook }) =>
-    planHook(ifname, hook, desiredByKey.get(hookKey(ifname, hook)), observedByKey.get(hookKey(ifname, hook)), contents, interfaces.has(ifname)),
+    planHook(ifname, hook, desiredByKey.get(hookKey(ifname, hook)), observedByKey.get(hookKey(ifname, hook)), contents, interfaces.has(ifname), options),
   );
   return { formatVersion: PLAN_FORMAT_VERSION, netns: observed.netns, hooks, summary: summarize(hooks) };
 }

@@ -1,19 +1,20 @@
 /**
- * The swap: make one hook run exactly a given chain, in one atomic step.
+ * The swap: make one hook run exactly a given chain, in one atomic step,
+ * split into the phases an apply over several hooks needs:
  *
- * 1. Load every NF of a new generation beside the live one (data maps reused
- *    from their pins, a fresh nf_next each). On failure, unpin what was made;
- *    the live chain was never touched.
- * 2. Wire nf_next i -> i+1 and pin programs and nf_next maps.
- * 3. Write the caller's map entries and the generation's record.
- * 4. Commit: one bpf_link_update (or create and pin the link).
- * 5. Unpin the previous generation and its record.
+ * - prepare: remove stale generations; load every NF of a new generation
+ *   beside the live one (data maps reused from their pins, a fresh nf_next
+ *   each); wire and pin it; write the caller's map entries (remembering what
+ *   they held) and the generation's record. The hook still runs the live
+ *   generation.
+ * - commit: one bpf_link_update (or create and pin the link; or, for an
+ *   empty chain, detach). Packets see the old chain or the new one.
+ * - finalize: unpin the previous generation, its record and unused maps.
  *
- * Generations that are neither live nor new are garbage of an interrupted
- * run and are removed first. An empty chain detaches the hook and removes
- * every pin of it.
- *
- * The caller holds the root's lock (lockRoot) around a swap.
+ * Until finalize, a committed change can be reverted (the hook switched
+ * back to the previous generation, still pinned) and a prepared one aborted
+ * (its generation unpinned, map contents restored). setChain runs the three
+ * phases for one hook.
  */
 import {
   buildGeneration,
@@ -26,8 +27,10 @@ import {
   listDirs,
   observeHook,
   openRecords,
+  readDataMap,
   recordKey,
   removeEmptyDirs,
+  removeForeignProgram,
   removeGeneration,
   removeTree,
   syncDataMap,
@@ -68,6 +71,10 @@ export interface ChainTarget {
 export interface SwapOptions {
   root: string;
   source?: GenerationRecord["source"];
+  /** Remove programs other tools attached to the hook (nfctl --force). */
+  force?: boolean;
+  /** Called after every step that changes bpffs or the kernel (see test-hooks.ts). */
+  onStep?: (label: string) => void;
 }
 
 export interface SwapResult {
@@ -75,7 +82,7 @@ export interface SwapResult {
   /** The generation now live; undefined after emptying the hook. */
   generation?: number;
   previous?: number;
-  /** "updated": one bpf_link_update; "created": a new link; "reattached": detached and attached again (XDP mode change). */
+  /** "updated": one bpf_link_update; "created": a new link; "reattached": detached and attached again (XDP mode change, defunct link); "detached": emptied. */
   commit: "created" | "updated" | "reattached" | "detached" | "none";
   removedStale: number[];
 }
@@ -83,6 +90,19 @@ export interface SwapResult {
 /** An error a user can cause: named, explained, and raised before any change. */
 export class ChainError extends Error {
   override readonly name = "ChainError";
+}
+
+/** One hook's change between prepare and finalize. */
+export interface HookChange {
+  readonly address: HookAddress;
+  /** Switches the hook to the new generation (or detaches it). */
+  commit(): void;
+  /** Undoes commit(): the hook runs the previous generation again. */
+  revert(): void;
+  /** Unpins the previous generation; the change can no longer be undone. */
+  finalize(): SwapResult;
+  /** Undoes prepare (after revert, if committed): unpins the new generation, restores maps. */
+  abort(): void;
 }
 
 function describe(addr: HookAddress): string {
@@ -141,13 +161,55 @@ function removeGenerationAndRecord(root: string, addr: HookAddress, number: numb
   records.delete(recordKey(addr, number));
 }
 
+/** What a map held before nfctl wrote it, to put back on failure. */
+export interface MapSnapshot {
+  nf: string;
+  map: string;
+  entries: MapEntry[];
+}
+
+export function snapshotMap(root: string, addr: HookAddress, nf: string, map: string): MapSnapshot {
+  const { entries } = readDataMap(root, addr, nf, map);
+  return { nf, map, entries: entries.map((e) => ({ key: e.key, value: e.values[0]! })) };
+}
+
+export function restoreMaps(root: string, addr: HookAddress, snapshots: MapSnapshot[]): void {
+  for (const s of snapshots.reverse()) syncDataMap(root, addr, s.nf, s.map, s.entries);
+}
+
+function record(addr: HookAddress, ifindex: number, number: number, nfs: ChainNf[], summaries: ObjectSummary[], mode: XdpMode, attachment: Attachment, source: SwapOptions["source"]): GenerationRecord {
+  return {
+    formatVersion: RECORD_FORMAT_VERSION,
+    netns: addr.netns,
+    ifname: addr.ifname,
+    ifindex,
+    hook: addr.hook,
+    generation: number,
+    attachment,
+    ...(addr.hook === "xdp" && { mode }),
+    nfs: nfs.map((nf, i) => ({
+      name: nf.name,
+      object: nf.object,
+      digest: summaries[i]!.digest,
+      program: nf.program,
+      ...(nf.version !== undefined && { version: nf.version }),
+      ...(nf.proceedOn !== undefined && { proceedOn: nf.proceedOn }),
+      ...(nf.proceedMask !== undefined && { proceedMask: nf.proceedMask }),
+      ...(nf.mapsDigest !== undefined && { mapsDigest: nf.mapsDigest }),
+    })),
+    ...(source && { source }),
+    createdAt: new Date().toISOString(),
+  };
+}
+
 /**
- * Makes the hook `target` run exactly `nfs`, in order. Returns what it did.
- * Throws ChainError for bad input (before any change in the kernel) and
- * NativeError for kernel refusals (after undoing what it had made).
+ * Prepares making the hook `target` run exactly `nfs` (an empty list
+ * empties it). Throws ChainError for bad input before any change, and
+ * NativeError for kernel refusals after undoing what it had made.
  */
-export function setChain(target: ChainTarget, nfs: ChainNf[], options: SwapOptions): SwapResult {
+export function prepareChain(target: ChainTarget, nfs: ChainNf[], records: RecordStore, options: SwapOptions): HookChange {
   const { root } = options;
+  const step = options.onStep ?? (() => undefined);
   const netns = currentNetns();
   const addr: HookAddress = { netns, ifname: target.ifname, hook: target.hook };
   const ifindex = findIfIndex(target.ifname);
@@ -155,97 +217,193 @@ export function setChain(target: ChainTarget, nfs: ChainNf[], options: SwapOptio
     throw new ChainError(`interface ${target.ifname} does not exist in network namespace ${netns}`);
   }
   const summaries = validate(addr, nfs);
-
   ensureRoot(root);
-  const records = openRecords(root);
-  try {
-    const observed = observeHook(root, addr, records);
-    const number = nextGenerationNumber(observed);
-    const live = observed.live;
-    const removedStale = observed.stale.map((g) => g.number);
-    for (const n of removedStale) removeGenerationAndRecord(root, addr, n, records);
+  const observed = observeHook(root, addr, records);
+  const live = observed.live;
+  const livePin = live && hookPaths(root, addr).generation(live.number).nf(0, live.nfs[0]!.name).prog;
+  const mode = target.mode ?? "auto";
+  const attachment = observed.attachment ?? target.attachment ?? "auto";
+  const foreign = ifindex === undefined ? [] : observed.foreign;
+  // A defunct link (its interface was deleted) or an XDP mode change needs
+  // a new link; so does a hook nfctl has not attached yet.
+  const reattach =
+    observed.drift.some((d) => d.kind === "link-defunct") ||
+    (addr.hook === "xdp" && observed.link !== undefined && live?.record?.mode !== undefined && live.record.mode !== mode);
+  const needsNewLink = reattach || observed.attachedProgId === undefined;
+  if (nfs.length > 0 && addr.hook === "xdp" && needsNewLink && foreign.length > 0 && !options.force) {
+    const names = foreign.map((p) => `program ${p.id} (${p.name})`).join(", ");
+    throw new ChainError(`${names} occupies the XDP hook of ${addr.ifname}; nfctl does not remove programs it did not attach unless --force is given`);
+  }
 
-    if (nfs.length === 0) {
-      detachFromHook(root, addr, observed.attachment ?? "link", ifindex);
-      if (live) removeGenerationAndRecord(root, addr, live.number, records);
-      const paths = hookPaths(root, addr);
-      removeTree(paths.maps);
-      removeEmptyDirs(paths.dir, netnsDir(root, netns));
-      removeEmptyDirs(netnsDir(root, netns), root);
-      return { address: addr, ...(live && { previous: live.number }), commit: live || observed.attachment ? "detached" : "none", removedStale };
+  const removedStale = observed.stale.map((g) => g.number);
+  for (const n of removedStale) {
+    removeGenerationAndRecord(root, addr, n, records);
+    step(`${describe(addr)}: removed stale generation ${n}`);
+  }
+  const removeForeign = () => {
+    if (!options.force || ifindex === undefined) return;
+    for (const p of foreign) {
+      removeForeignProgram(addr, ifindex, p.id);
+      step(`${describe(addr)}: removed foreign program ${p.id}`);
     }
+  };
 
-    // After a failure, only the live chain's data maps (if any) stay pinned.
-    const keepLiveDataMaps = () => {
-      pruneDataMaps(root, addr, live ? live.nfs.map((nf) => nf.name) : []);
-      removeEmptyDirs(hookPaths(root, addr).maps, root);
+  if (nfs.length === 0) {
+    const paths = hookPaths(root, addr);
+    let detached = false;
+    return {
+      address: addr,
+      commit() {
+        detachFromHook(root, addr, observed.attachment ?? "link", ifindex);
+        detached = true;
+        step(`${describe(addr)}: detached`);
+      },
+      revert() {
+        if (!detached || !livePin || ifindex === undefined) return;
+        commitToHook(root, addr, { ifindex, program: { pin: livePin }, mode: live?.record?.mode ?? "auto", attachment: observed.attachment ?? "auto" });
+      },
+      finalize() {
+        if (live) removeGenerationAndRecord(root, addr, live.number, records);
+        removeTree(paths.maps);
+        removeEmptyDirs(paths.dir, netnsDir(root, netns));
+        removeEmptyDirs(netnsDir(root, netns), root);
+        step(`${describe(addr)}: removed its pins`);
+        return { address: addr, ...(live && { previous: live.number }), commit: live || observed.attachment ? "detached" : "none", removedStale };
+      },
+      abort() {},
     };
-    let built: BuiltGeneration;
+  }
+
+  // After a failure, only the live chain's data maps (if any) stay pinned.
+  const keepLiveDataMaps = () => {
+    pruneDataMaps(root, addr, live ? live.nfs.map((nf) => nf.name) : []);
+    removeEmptyDirs(hookPaths(root, addr).maps, root);
+  };
+  const number = nextGenerationNumber(observed);
+  let built: BuiltGeneration;
+  try {
+    built = buildGeneration(root, addr, number, nfs, { onStep: (label) => step(`${describe(addr)}: ${label}`) });
+  } catch (err) {
+    keepLiveDataMaps();
+    throw err;
+  }
+  const snapshots: MapSnapshot[] = [];
+  const key = recordKey(addr, number);
+  const abort = () => {
+    restoreMaps(root, addr, snapshots);
+    built.discard();
+    records.delete(key);
+    keepLiveDataMaps();
+  };
+  let attached: Attachment = attachment === "tc-legacy" ? "tc-legacy" : "link";
+  try {
+    const liveNames = new Set(live?.nfs.map((nf) => nf.name) ?? []);
+    for (const nf of nfs) {
+      for (const [map, entries] of Object.entries(nf.maps ?? {})) {
+        if (liveNames.has(nf.name)) snapshots.push(snapshotMap(root, addr, nf.name, map));
+        syncDataMap(root, addr, nf.name, map, entries);
+        step(`${describe(addr)}: wrote map ${map} of ${nf.name}`);
+      }
+    }
+    records.put(key, record(addr, ifindex!, number, nfs, summaries, mode, attached, options.source));
+    step(`${describe(addr)}: recorded generation ${number}`);
+  } catch (err) {
+    abort();
+    throw err;
+  }
+
+  let committed = false;
+  let oldDetached = false;
+  return {
+    address: addr,
+    commit() {
+      removeForeign();
+      if (reattach) {
+        detachFromHook(root, addr, "link", ifindex);
+        oldDetached = true;
+      }
+      attached = commitToHook(root, addr, {
+        ifindex: ifindex!,
+        program: { fd: built.nfs[0]!.progFd },
+        mode,
+        attachment,
+        ...(livePin && !reattach && { expected: { pin: livePin } }),
+      });
+      committed = true;
+      step(`${describe(addr)}: committed generation ${number}`);
+    },
+    revert() {
+      if (committed && (!livePin || reattach)) detachFromHook(root, addr, attached, ifindex);
+      if (livePin && reattach && oldDetached) {
+        commitToHook(root, addr, { ifindex: ifindex!, program: { pin: livePin }, mode: live?.record?.mode ?? "auto", attachment });
+      } else if (livePin && committed) {
+        commitToHook(root, addr, { ifindex: ifindex!, program: { pin: livePin }, mode, attachment: attached, expected: { fd: built.nfs[0]!.progFd } });
+      }
+      committed = false;
+      oldDetached = false;
+    },
+    finalize() {
+      const rec = records.get(key);
+      if (rec && rec.attachment !== attached) records.put(key, { ...rec, attachment: attached });
+      if (live) {
+        removeGenerationAndRecord(root, addr, live.number, records);
+        step(`${describe(addr)}: removed generation ${live.number}`);
+      }
+      pruneDataMaps(root, addr, nfs.map((nf) => nf.name));
+      built.close();
+      return {
+        address: addr,
+        generation: number,
+        ...(live && { previous: live.number }),
+        commit: reattach ? "reattached" : observed.attachedProgId !== undefined ? "updated" : "created",
+        removedStale,
+      };
+    },
+    abort() {
+      abort();
+      built.close();
+    },
+  };
+}
+
+/**
+ * Only removes the generations an interrupted run left on a hook (plans
+ * whose execution is "cleanup"): nothing is loaded, nothing attached.
+ */
+export function prepareCleanup(target: ChainTarget, records: RecordStore, options: SwapOptions): HookChange {
+  const addr: HookAddress = { netns: currentNetns(), ifname: target.ifname, hook: target.hook };
+  const observed = observeHook(options.root, addr, records);
+  const stale = observed.stale.map((g) => g.number);
+  return {
+    address: addr,
+    commit() {},
+    revert() {},
+    finalize() {
+      for (const n of stale) {
+        removeGenerationAndRecord(options.root, addr, n, records);
+        options.onStep?.(`${describe(addr)}: removed stale generation ${n}`);
+      }
+      return { address: addr, ...(observed.live && { generation: observed.live.number }), commit: "none", removedStale: stale };
+    },
+    abort() {},
+  };
+}
+
+/**
+ * Makes the hook `target` run exactly `nfs`, in order: prepare, commit and
+ * finalize one hook. Returns what it did.
+ */
+export function setChain(target: ChainTarget, nfs: ChainNf[], options: SwapOptions): SwapResult {
+  const records = openRecords(options.root);
+  try {
+    const change = prepareChain(target, nfs, records, options);
     try {
-      built = buildGeneration(root, addr, number, nfs);
+      change.commit();
     } catch (err) {
-      keepLiveDataMaps();
+      change.abort();
       throw err;
     }
-    try {
-      try {
-        for (const nf of nfs) {
-          for (const [map, entries] of Object.entries(nf.maps ?? {})) syncDataMap(root, addr, nf.name, map, entries);
-        }
-        const mode = target.mode ?? "auto";
-        const attachment = observed.attachment ?? target.attachment ?? "auto";
-        const record: GenerationRecord = {
-          formatVersion: RECORD_FORMAT_VERSION,
-          netns,
-          ifname: addr.ifname,
-          ifindex: ifindex!,
-          hook: addr.hook,
-          generation: number,
-          attachment: attachment === "tc-legacy" ? "tc-legacy" : "link",
-          ...(addr.hook === "xdp" && { mode }),
-          nfs: nfs.map((nf, i) => ({
-            name: nf.name,
-            object: nf.object,
-            digest: summaries[i]!.digest,
-            program: nf.program,
-            ...(nf.version !== undefined && { version: nf.version }),
-            ...(nf.proceedOn !== undefined && { proceedOn: nf.proceedOn }),
-            ...(nf.proceedMask !== undefined && { proceedMask: nf.proceedMask }),
-            ...(nf.mapsDigest !== undefined && { mapsDigest: nf.mapsDigest }),
-          })),
-          ...(options.source && { source: options.source }),
-          createdAt: new Date().toISOString(),
-        };
-        records.put(recordKey(addr, number), record);
-
-        // A defunct link (its interface was deleted) or an XDP mode change
-        // needs a new link; everything else is one bpf_link_update.
-        const reattach =
-          observed.drift.some((d) => d.kind === "link-defunct") ||
-          (addr.hook === "xdp" && observed.link !== undefined && live?.record?.mode !== undefined && live.record.mode !== mode);
-        if (reattach) detachFromHook(root, addr, "link", ifindex);
-        const attached = commitToHook(root, addr, {
-          ifindex: ifindex!,
-          progFd: built.nfs[0]!.progFd,
-          mode,
-          attachment: record.attachment === "tc-legacy" ? "tc-legacy" : attachment,
-          ...(live && !reattach && { expectedProgPin: hookPaths(root, addr).generation(live.number).nf(0, live.nfs[0]!.name).prog }),
-        });
-        if (attached !== record.attachment) records.put(recordKey(addr, number), { ...record, attachment: attached });
-        const commitKind = reattach ? "reattached" : observed.link || observed.attachment === "tc-legacy" ? "updated" : "created";
-
-        if (live) removeGenerationAndRecord(root, addr, live.number, records);
-        pruneDataMaps(root, addr, nfs.map((nf) => nf.name));
-        return { address: addr, generation: number, ...(live && { previous: live.number }), commit: commitKind, removedStale };
-      } catch (err) {
-        built.discard();
-        records.delete(recordKey(addr, number));
-        keepLiveDataMaps();
-        throw err;
-      }
-    } finally {
-      built.close();
-    }
+    return change.finalize();
   } finally {
     records.close();
   }

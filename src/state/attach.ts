@@ -20,6 +20,13 @@ import {
   tcLegacyAttach,
   tcLegacyDetach,
   isErrno,
+  listIds,
+  linkInfo,
+  LinkType,
+  openById,
+  xdpAttachedPrograms,
+  xdpDetachProgram,
+  tcxDetachProgram,
   type TcDirection,
   type XdpMode,
 } from "../native/index.js";
@@ -30,59 +37,67 @@ function direction(addr: HookAddress): TcDirection {
   return addr.hook === "tc-ingress" ? "ingress" : "egress";
 }
 
+/** A program named by an open fd or by its pin. */
+export type ProgramRef = { fd: number } | { pin: string };
+
+function withProgram<T>(ref: ProgramRef, fn: (fd: number) => T): T {
+  return "fd" in ref ? fn(ref.fd) : withFd(openPinned(ref.pin), fn);
+}
+
 export interface CommitRequest {
   ifindex: number;
-  /** The first program of the new generation: the one the hook runs. */
-  progFd: number;
+  /** The program the hook is to run: the first NF of a generation. */
+  program: ProgramRef;
   /** XDP attach mode. */
   mode: XdpMode;
   /**
-   * Pin of the program the hook must still run for the switch to happen
-   * (the live generation's first program); undefined to switch whatever runs.
+   * The program the hook must still run for the switch to happen (the
+   * generation being replaced); undefined to switch whatever runs.
    */
-  expectedProgPin?: string;
+  expected?: ProgramRef;
   /** "auto" uses the hook's link if it has one, else TCX, falling back to clsact. */
   attachment: Attachment | "auto";
 }
 
 /**
- * Points the hook at `req.progFd` in one step. Returns how the hook is
+ * Points the hook at `req.program` in one step. Returns how the hook is
  * attached afterwards.
  */
 export function commitToHook(root: string, addr: HookAddress, req: CommitRequest): Attachment {
   const linkPin = hookPaths(root, addr).link;
-  if (req.attachment === "tc-legacy") {
-    tcLegacyAttach(req.progFd, req.ifindex, direction(addr), `chain ${addr.ifname}/${addr.hook}`);
-    return "tc-legacy";
-  }
-  if (existsSync(linkPin)) {
-    withFd(openPinned(linkPin), (linkFd) => {
-      if (req.expectedProgPin === undefined) return updateLink(linkFd, req.progFd, undefined, `link ${linkPin}`);
-      return withFd(openPinned(req.expectedProgPin), (expectedFd) => updateLink(linkFd, req.progFd, expectedFd, `link ${linkPin}`));
-    });
-    return "link";
-  }
-  let linkFd: number;
-  try {
-    linkFd =
-      addr.hook === "xdp"
-        ? createXdpLink(req.progFd, req.ifindex, req.mode, `chain ${addr.ifname}/${addr.hook}`)
-        : createTcxLink(req.progFd, req.ifindex, direction(addr), `chain ${addr.ifname}/${addr.hook}`);
-  } catch (err) {
-    if (addr.hook !== "xdp" && req.attachment === "auto" && isErrno(err, "EINVAL")) {
-      return commitToHook(root, addr, { ...req, attachment: "tc-legacy" });
+  const what = `chain ${addr.ifname}/${addr.hook}`;
+  return withProgram(req.program, (progFd): Attachment => {
+    if (req.attachment === "tc-legacy") {
+      tcLegacyAttach(progFd, req.ifindex, direction(addr), what);
+      return "tc-legacy";
     }
-    throw err;
-  }
-  try {
-    pinObject(linkFd, linkPin);
-  } catch (err) {
-    detachLink(linkFd, `link for ${addr.ifname}/${addr.hook}`);
-    throw err;
-  } finally {
-    closeFd(linkFd);
-  }
-  return "link";
+    if (existsSync(linkPin)) {
+      withFd(openPinned(linkPin), (linkFd) => {
+        if (req.expected === undefined) return updateLink(linkFd, progFd, undefined, `link ${linkPin}`);
+        return withProgram(req.expected, (expectedFd) => updateLink(linkFd, progFd, expectedFd, `link ${linkPin}`));
+      });
+      return "link";
+    }
+    let linkFd: number;
+    try {
+      linkFd = addr.hook === "xdp" ? createXdpLink(progFd, req.ifindex, req.mode, what) : createTcxLink(progFd, req.ifindex, direction(addr), what);
+    } catch (err) {
+      if (addr.hook !== "xdp" && req.attachment === "auto" && isErrno(err, "EINVAL")) {
+        tcLegacyAttach(progFd, req.ifindex, direction(addr), what);
+        return "tc-legacy";
+      }
+      throw err;
+    }
+    try {
+      pinObject(linkFd, linkPin);
+    } catch (err) {
+      detachLink(linkFd, `link for ${addr.ifname}/${addr.hook}`);
+      throw err;
+    } finally {
+      closeFd(linkFd);
+    }
+    return "link";
+  });
 }
 
 /**
@@ -104,4 +119,28 @@ export function detachFromHook(root: string, addr: HookAddress, attachment: Atta
     rmSync(linkPin);
   }
   if (attachment === "tc-legacy" && ifindex !== undefined) tcLegacyDetach(ifindex, direction(addr));
+}
+
+/**
+ * Removes a program that another tool attached to the hook (nfctl --force):
+ * detaches the links that hold it there, else the netlink or BPF_PROG_ATTACH
+ * attachment itself.
+ */
+export function removeForeignProgram(addr: HookAddress, ifindex: number, progId: number): void {
+  let detached = false;
+  for (const id of listIds("link")) {
+    withFd(openById("link", id), (fd) => {
+      const info = linkInfo(fd);
+      if ((info.type === LinkType.XDP || info.type === LinkType.TCX) && info.progId === progId && info.ifindex === ifindex) {
+        detachLink(fd, `link ${id} of program ${progId}`);
+        detached = true;
+      }
+    });
+  }
+  if (detached) return;
+  if (addr.hook === "xdp") {
+    for (const p of xdpAttachedPrograms(ifindex).filter((p) => p.id === progId)) xdpDetachProgram(ifindex, p.mode);
+  } else {
+    withFd(openById("prog", progId), (fd) => tcxDetachProgram(fd, ifindex, direction(addr)));
+  }
 }

@@ -2,7 +2,7 @@
  * nfctl's bpffs root: making sure it exists on a bpf filesystem, the
  * namespace key, and the advisory lock that keeps two nfctl runs apart.
  */
-import { existsSync, mkdirSync, openSync, closeSync, statSync, rmSync, readdirSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, openSync, closeSync, statSync, rmSync, readdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { isBpffs, mountBpffs, flock, LOCK_EX, LOCK_NB, LOCK_UN } from "../native/index.js";
 
@@ -17,9 +17,10 @@ export function resolveRoot(flag: string | undefined, env: NodeJS.ProcessEnv = p
 }
 
 /**
- * Creates `root` on a bpf filesystem. Where no bpffs is mounted on the way,
- * mounts one: on /sys/fs/bpf when the root lies beneath it (the standard
- * place, shared with other tools), else on the root itself.
+ * Creates `root` on a bpf filesystem and checks that nfctl can write there.
+ * Where no bpffs is mounted on the way, mounts one: on /sys/fs/bpf when the
+ * root lies beneath it (the standard place, shared with other tools), else
+ * on the root itself.
  */
 export function ensureRoot(root: string): void {
   let existing = root;
@@ -32,6 +33,12 @@ export function ensureRoot(root: string): void {
   } else {
     mkdirSync(root, { recursive: true });
     mountBpffs(root);
+  }
+  try {
+    accessSync(root, constants.W_OK);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === "EROFS" ? "it is on a read-only mount" : (err as Error).message;
+    throw new Error(`bpffs root ${root} is not writable: ${why}`);
   }
 }
 
@@ -64,17 +71,34 @@ export function removeEmptyDirs(dir: string, stop: string): void {
 }
 
 /**
- * An exclusive flock on the root directory, held while the returned release
- * function has not been called. Another holder makes it wait, up to
- * `timeoutMs`, and then throws.
+ * The process holding a flock on `path`, from the kernel's /proc/locks
+ * ("1: FLOCK  ADVISORY  WRITE 4242 00:1f:4711 0 EOF": pid, then
+ * major:minor:inode), or undefined when it cannot be told.
+ */
+export function flockHolder(path: string): number | undefined {
+  const ino = statSync(path).ino;
+  for (const line of readFileSync("/proc/locks", "utf8").split("\n")) {
+    const m = /^\d+:\s+FLOCK\s+\S+\s+\S+\s+(\d+)\s+[0-9a-f]+:[0-9a-f]+:(\d+)\s/.exec(line);
+    if (m && Number(m[2]) === ino && Number(m[1]) !== process.pid) return Number(m[1]);
+  }
+  return undefined;
+}
+
+/**
+ * An exclusive flock on the root directory, held until the returned
+ * release function is called (or the process ends: the kernel drops the
+ * lock of a dead process). Another holder makes it wait, up to
+ * `timeoutMs`, and then throws an error naming the holder's pid.
  */
 export async function lockRoot(root: string, timeoutMs: number): Promise<() => void> {
   const fd = openSync(root, "r");
   const deadline = Date.now() + timeoutMs;
   while (!flock(fd, LOCK_EX | LOCK_NB, root)) {
     if (Date.now() >= deadline) {
+      const holder = flockHolder(root);
       closeSync(fd);
-      throw new Error(`another nfctl holds the lock on ${root}; gave up after ${timeoutMs} ms`);
+      const who = holder === undefined ? "another nfctl" : `another nfctl (pid ${holder})`;
+      throw new Error(`${who} holds the lock on ${root}; gave up after ${timeoutMs} ms (--lock-timeout)`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -172,7 +172,8 @@ function loadNf(root: string, addr: HookAddress, generation: number, position: n
  * Loads, wires and pins generation `number` of a hook. On failure, undoes
  * what it did (see BuiltGeneration.discard) and rethrows.
  */
-export function buildGeneration(root: string, addr: HookAddress, number: number, nfs: NfInstance[]): BuiltGeneration {
+export function buildGeneration(root: string, addr: HookAddress, number: number, nfs: NfInstance[], options: { onStep?: (label: string) => void } = {}): BuiltGeneration {
+  const step = options.onStep ?? (() => undefined);
   const genDir = hookPaths(root, addr).generation(number).dir;
   if (existsSync(genDir)) throw new Error(`${genDir} already exists; refusing to overwrite a generation`);
   const objects: BpfObject[] = [];
@@ -196,6 +197,7 @@ export function buildGeneration(root: string, addr: HookAddress, number: number,
     const loaded = nfs.map((nf, position) => {
       const result = loadNf(root, addr, number, position, nf, changes);
       objects.push(result.obj);
+      step(`loaded and pinned ${nf.name} of generation ${number}`);
       return result;
     });
     for (let i = 0; i + 1 < loaded.length; i++) {
@@ -212,6 +214,7 @@ export function buildGeneration(root: string, addr: HookAddress, number: number,
         );
       }
     }
+    step(`wired generation ${number}`);
     return { number, nfs: loaded.map((l) => l.loaded), close, discard };
   } catch (err) {
     discard();

@@ -31,7 +31,7 @@ import {
   programInfo,
   programInSlot,
   linkInfo,
-  xdpAttachedProgram,
+  xdpAttachedPrograms,
   tcxAttachedPrograms,
   tcLegacyAttachedProgram,
 } from "../native/index.js";
@@ -168,7 +168,7 @@ function recordDrift(gen: ObservedGeneration, ifindex: number | undefined): Drif
 function foreignPrograms(addr: HookAddress, ifindex: number, ours: number | undefined): ForeignProgram[] {
   const ids =
     addr.hook === "xdp"
-      ? [xdpAttachedProgram(ifindex)].filter((id): id is number => id !== undefined)
+      ? xdpAttachedPrograms(ifindex).map((p) => p.id)
       : tcxAttachedPrograms(ifindex, addr.hook === "tc-ingress" ? "ingress" : "egress");
   return ids.filter((id) => id !== ours).map((id) => ({ id, name: programName(id) }));
 }

@@ -28,26 +28,49 @@ export function nfctl(lab: Lab, args: string[], options: { stdin?: string; ns?: 
 
 export interface NfSpec {
   name: string;
-  nf: "counter" | "blocklist" | "portfilter" | "ratelimit";
+  /** A bundled NF (bpf/build/<nf>.o, program <hook kind>_<nf>), or give object and program. */
+  nf?: "counter" | "blocklist" | "portfilter" | "ratelimit";
+  /** Object path relative to bpf/build, e.g. "test/tinymap.o". */
+  object?: string;
+  program?: string;
   enabled?: boolean;
+  /** YAML of the NF's maps: block, e.g. "blocklist_v4:\n  198.18.0.3/32: 1". */
   maps?: string;
 }
 
-/** A config for veth-b with absolute object paths, written into `dir`; returns its path. */
-export function writeConfig(dir: string, file: string, hooks: { xdp?: NfSpec[]; tcEgress?: NfSpec[]; ifname?: string }): string {
-  const chain = (kind: "xdp" | "tc", nfs: NfSpec[]) =>
-    nfs
-      .map(
-        (n) =>
-          `          - name: ${n.name}\n            object: ${BUILD}/${n.nf}.o\n            program: ${kind}_${n.nf}\n` +
-          (n.enabled === false ? "            enabled: false\n" : "") +
-          (n.maps ? `            maps:\n${n.maps.replace(/^/gm, "              ")}\n` : ""),
-      )
-      .join("");
-  let text = `apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nmetadata:\n  name: test\nspec:\n  interfaces:\n    - name: ${hooks.ifname ?? "veth-b"}\n`;
-  if (hooks.xdp) text += `      xdp:\n        chain:\n${chain("xdp", hooks.xdp)}`;
-  if (hooks.tcEgress) text += `      tcEgress:\n        chain:\n${chain("tc", hooks.tcEgress)}`;
+export interface InterfaceSpec {
+  ifname: string;
+  xdp?: NfSpec[];
+  tcIngress?: NfSpec[];
+  tcEgress?: NfSpec[];
+}
+
+function chainYaml(kind: "xdp" | "tc", nfs: NfSpec[]): string {
+  return nfs
+    .map(
+      (n) =>
+        `          - name: ${n.name}\n            object: ${BUILD}/${n.object ?? `${n.nf}.o`}\n            program: ${n.program ?? `${kind}_${n.nf}`}\n` +
+        (n.enabled === false ? "            enabled: false\n" : "") +
+        (n.maps ? `            maps:\n${n.maps.replace(/^/gm, "              ")}\n` : ""),
+    )
+    .join("");
+}
+
+/** A config with absolute object paths, written into `dir`; returns its path. */
+export function writeConfigFor(dir: string, file: string, interfaces: InterfaceSpec[]): string {
+  let text = "apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nmetadata:\n  name: test\nspec:\n  interfaces:\n";
+  for (const i of interfaces) {
+    text += `    - name: ${i.ifname}\n`;
+    if (i.xdp) text += `      xdp:\n        chain:\n${chainYaml("xdp", i.xdp)}`;
+    if (i.tcIngress) text += `      tcIngress:\n        chain:\n${chainYaml("tc", i.tcIngress)}`;
+    if (i.tcEgress) text += `      tcEgress:\n        chain:\n${chainYaml("tc", i.tcEgress)}`;
+  }
   const path = join(dir, file);
   writeFileSync(path, text);
   return path;
+}
+
+/** A config for one interface (veth-b unless named). */
+export function writeConfig(dir: string, file: string, hooks: Omit<InterfaceSpec, "ifname"> & { ifname?: string }): string {
+  return writeConfigFor(dir, file, [{ ...hooks, ifname: hooks.ifname ?? "veth-b" }]);
 }

@@ -12,7 +12,7 @@ import { requireKernel, eventually, newPrograms, packets, pinTree, type TapTest 
 import { counter, blocklist, portfilter, BUILD } from "../helpers/nfs.js";
 import { setChain, type ChainNf, type ChainTarget, type SwapResult } from "../../src/reconcile/swap.js";
 import { observe, currentNetns, hookPaths, openRecords, type HookAddress, type ObservedHook } from "../../src/state/index.js";
-import { listIds, xdpAttachedProgram, tcxAttachedPrograms, withFd, openPinned, mapInfo } from "../../src/native/index.js";
+import { listIds, xdpAttachedPrograms, tcxAttachedPrograms, withFd, openPinned, mapInfo } from "../../src/native/index.js";
 
 requireKernel();
 
@@ -71,7 +71,7 @@ for (const [kind, ns, target] of [
     t.same(hook.drift, [], "no drift");
     t.equal(hook.live?.nfs.map((n) => n.progName).join(","), `${kind}_counter,${kind}_blocklist,${kind}_counter`);
     const attached = inNetns(nsName, () =>
-      kind === "xdp" ? [xdpAttachedProgram(hook.ifindex!)] : tcxAttachedPrograms(hook.ifindex!, "egress"),
+      kind === "xdp" ? xdpAttachedPrograms(hook.ifindex!).map((p) => p.id) : tcxAttachedPrograms(hook.ifindex!, "egress"),
     );
     t.same(attached, [hook.live!.nfs[0]!.progId], "the hook runs the first NF");
   });
@@ -165,7 +165,7 @@ t.test("emptying a hook detaches it and removes every pin of it", async (t) => {
 
   const result = apply(lab, lab.nsB, XDP, []);
   t.equal(result.commit, "detached");
-  t.equal(inNetns(lab.nsB, () => xdpAttachedProgram(ifindex)), undefined, "no XDP program on the interface");
+  t.same(inNetns(lab.nsB, () => xdpAttachedPrograms(ifindex)), [], "no XDP program on the interface");
   t.notOk(existsSync(hookPaths(lab.root, addr).dir), "the hook's directory is gone");
   t.notOk(existsSync(`${lab.root}/${addr.netns}`), "the namespace's directory is gone (it managed nothing else)");
   const records = openRecords(lab.root);

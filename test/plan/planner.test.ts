@@ -143,7 +143,29 @@ t.test("drift is repaired by a swap; foreign programs are only warned about", as
   const foreign = [{ id: 55, name: "other" }];
   const f = plan([desiredHook("eth1", "xdp", [a])], [liveHook("eth1", "xdp", [a], { foreign, drift: [{ kind: "foreign-program", message: "x" }] })]);
   t.equal(f.hooks[0]!.execution, "none");
-  t.same(f.hooks[0]!.warnings, ["program 55 (other) on eth1 xdp was not attached by nfctl; it is left alone"]);
+  t.same(f.hooks[0]!.warnings, ["program 55 (other) on eth1 xdp was not attached by nfctl; it is left alone (--force removes it)"]);
+});
+
+t.test("a foreign program where nfctl must attach: the warning says apply will fail; --force plans its removal", async (t) => {
+  const foreign = [{ id: 55, name: "other" }];
+  const hook = { ...untouchedHook("eth1", "xdp"), foreign };
+  const p = plan([desiredHook("eth1", "xdp", [a])], [hook]);
+  t.same(p.hooks[0]!.warnings, ["program 55 (other) on eth1 xdp was not attached by nfctl and occupies the hook; nfctl leaves it alone, so apply will fail unless run with --force"]);
+  const forced = planChanges({ files: [], hooks: [desiredHook("eth1", "xdp", [a])] }, { root: "/r", netns: NETNS, hooks: [hook] }, {}, { force: true });
+  t.same(forced.hooks[0]!.actions.map((x) => [x.kind, x.reason]), [
+    ["start", "in the config, not running"],
+    ["repair", "program 55 (other) was not attached by nfctl; --force removes it"],
+  ]);
+  t.same(forced.hooks[0]!.warnings, []);
+});
+
+t.test("leftover generations alone are cleaned up without a new generation", async (t) => {
+  const p = plan([desiredHook("eth1", "xdp", [a])], [liveHook("eth1", "xdp", [a], { stale: [2, 3] })]);
+  t.equal(p.hooks[0]!.execution, "cleanup");
+  t.same(p.hooks[0]!.actions, [
+    { kind: "repair", reason: "generation 2 was left behind by an interrupted run", generation: 2 },
+    { kind: "repair", reason: "generation 3 was left behind by an interrupted run", generation: 3 },
+  ]);
 });
 
 t.test("an XDP mode change is an update of the hook", async (t) => {

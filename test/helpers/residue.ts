@@ -1,0 +1,84 @@
+/**
+ * The residue check: every kernel object (program, map, link) that appeared
+ * since a baseline must be accounted for by nfctl's pins under a root —
+ * pinned itself, or used by a pinned program, or held in a pinned program
+ * array. Anything else is residue: an object nfctl leaked.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import {
+  listIds,
+  openPinned,
+  withFd,
+  programInfo,
+  programMapIds,
+  mapInfo,
+  linkInfo,
+  programInSlot,
+  MapType,
+  type ObjectKind,
+} from "../../src/native/index.js";
+import { eventually } from "./kernel.js";
+
+export type Baseline = Record<ObjectKind, number[]>;
+
+/** Every program, map and link the kernel has now. */
+export function baseline(): Baseline {
+  return { prog: listIds("prog"), map: listIds("map"), link: listIds("link") };
+}
+
+function pins(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? pins(p) : [p];
+  });
+}
+
+function accounted(root: string): Baseline {
+  const out: Baseline = { prog: [], map: [], link: [] };
+  for (const pin of pins(root)) {
+    const kind: ObjectKind = basename(pin) === "prog" ? "prog" : basename(pin) === "link" ? "link" : "map";
+    withFd(openPinned(pin), (fd) => {
+      if (kind === "prog") {
+        out.prog.push(programInfo(fd).id);
+        out.map.push(...programMapIds(fd));
+      } else if (kind === "link") {
+        const info = linkInfo(fd);
+        out.link.push(info.id);
+        out.prog.push(info.progId);
+      } else {
+        const info = mapInfo(fd);
+        out.map.push(info.id);
+        if (info.type === MapType.PROG_ARRAY) {
+          const id = programInSlot(fd, 0, pin);
+          if (id !== undefined) out.prog.push(id);
+        }
+      }
+    });
+  }
+  return out;
+}
+
+/** Objects new since `before` that the pins under `root` do not account for (empty when there is no residue). */
+export function residue(root: string, before: Baseline): Baseline {
+  const have = accounted(root);
+  const now = baseline();
+  const out: Baseline = { prog: [], map: [], link: [] };
+  for (const kind of ["prog", "map", "link"] as const) {
+    const old = new Set(before[kind]);
+    const ok = new Set(have[kind]);
+    out[kind] = now[kind].filter((id) => !old.has(id) && !ok.has(id));
+  }
+  return out;
+}
+
+/** Waits (the kernel frees objects after an RCU grace period) until there is no residue; returns what remains. */
+export async function settledResidue(root: string, before: Baseline): Promise<Baseline> {
+  let last = residue(root, before);
+  await eventually(() => {
+    last = residue(root, before);
+    return last.prog.length + last.map.length + last.link.length === 0;
+  }, 5000);
+  return last;
+}

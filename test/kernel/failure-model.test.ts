@@ -1,0 +1,166 @@
+/**
+ * All or nothing per apply: whatever fails, and wherever in the apply, the
+ * previous state keeps serving traffic, nothing of the failed apply stays
+ * pinned or loaded, and the error says what happened.
+ */
+import t from "tap";
+import { spawn, execFileSync } from "node:child_process";
+import { createLab, ipIn, ADDR, type Lab } from "../helpers/lab.js";
+import { udpExchange } from "../../scripts/traffic.js";
+import { requireKernel, pinTree, type TapTest } from "../helpers/kernel.js";
+import { nfctl, writeConfigFor, type InterfaceSpec, type NfSpec } from "../helpers/cli.js";
+import { baseline, settledResidue } from "../helpers/residue.js";
+import type { StatusReport } from "../../src/reconcile/index.js";
+import { fileURLToPath } from "node:url";
+
+requireKernel();
+
+const NFCTL = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+const bl: NfSpec = { name: "bl", nf: "blocklist", maps: `blocklist_v4:\n  ${ADDR.blocked}/32: 1` };
+const c1: NfSpec = { name: "c1", nf: "counter" };
+const c2: NfSpec = { name: "c2", nf: "counter" };
+const UNDONE = "nfctl: apply failed and was undone: every hook runs what it ran before, and nothing of this apply is left pinned\n";
+
+/** A lab whose server namespace also has a second veth pair, x0/x1. */
+function labWithX0(t: TapTest): Lab {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  ipIn(lab.nsB, "link", "add", "x0", "type", "veth", "peer", "name", "x1");
+  ipIn(lab.nsB, "link", "set", "x0", "up");
+  ipIn(lab.nsB, "link", "set", "x1", "up");
+  return lab;
+}
+
+function status(lab: Lab): StatusReport {
+  return JSON.parse(nfctl(lab, ["status", "-o", "json"]).stdout) as StatusReport;
+}
+
+/** What must not change: the pins, and per hook the generation and program IDs. */
+function state(lab: Lab): string {
+  return JSON.stringify({
+    pins: pinTree(lab.root),
+    hooks: status(lab).hooks.map((h) => [h.ifname, h.hook, h.generation, h.nfs.map((n) => n.progId)]),
+  });
+}
+
+async function applyBase(t: TapTest, lab: Lab, interfaces: InterfaceSpec[]): Promise<{ before: ReturnType<typeof baseline>; snapshot: string }> {
+  const before = baseline();
+  const r = nfctl(lab, ["apply", "-f", writeConfigFor(t.testdir(), "base.yaml", interfaces)]);
+  t.equal(r.code, 0, `base apply: ${r.stderr}`);
+  return { before, snapshot: state(lab) };
+}
+
+async function stillServing(t: TapTest, lab: Lab): Promise<void> {
+  t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 30), { [ADDR.allowed]: 30, [ADDR.blocked]: 0 }, "the previous chain still filters");
+}
+
+t.test("a verifier rejection in the third NF of the second hook changes nothing", async (t) => {
+  const lab = labWithX0(t);
+  const { before, snapshot } = await applyBase(t, lab, [{ ifname: "veth-b", xdp: [c1, bl] }]);
+  const bad: NfSpec = { name: "bad", object: "test/bad_verifier.o", program: "xdp_bad" };
+  const file = writeConfigFor(t.testdir(), "next.yaml", [
+    { ifname: "veth-b", xdp: [bl, c1] },
+    { ifname: "x0", xdp: [c1, c2, bad] },
+  ]);
+  const r = nfctl(lab, ["apply", "-f", file]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /^nfctl: bpf_object__load\(.*bad_verifier\.o, program xdp_bad\): Permission denied \(EACCES\)\nverifier log:\n/);
+  t.ok(r.stderr.endsWith(UNDONE), r.stderr);
+  t.equal(state(lab), snapshot, "same pins, generations and programs");
+  t.same(await settledResidue(lab.root, before), { prog: [], map: [], link: [] }, "no residue");
+  await stillServing(t, lab);
+});
+
+t.test("a map value the kernel refuses: in a swap, and in place after another hook was written", async (t) => {
+  const lab = labWithX0(t);
+  const tiny = (entries: number[]): NfSpec => ({ name: "tiny", object: "test/tinymap.o", program: "xdp_tiny", maps: `tiny:\n${entries.map((k) => `  ${k}: 1`).join("\n")}` });
+  const { before, snapshot } = await applyBase(t, lab, [
+    { ifname: "veth-b", xdp: [c1, bl] },
+    { ifname: "x0", xdp: [tiny([1, 2])] },
+  ]);
+
+  const swap = writeConfigFor(t.testdir(), "swap.yaml", [
+    { ifname: "veth-b", xdp: [bl, c1] },
+    { ifname: "x0", xdp: [c1, tiny([1, 2, 3])] },
+  ]);
+  const r1 = nfctl(lab, ["apply", "-f", swap]);
+  t.equal(r1.code, 1);
+  t.match(r1.stderr, /^nfctl: bpf_map_update_elem\(.*\/maps\/tiny\/tiny\): Argument list too long \(E2BIG\)\n/);
+  t.ok(r1.stderr.endsWith(UNDONE));
+  t.equal(state(lab), snapshot);
+
+  // In place: veth-b's blocklist is rewritten first (its hook sorts first), then x0's tiny fails.
+  const inPlace = writeConfigFor(t.testdir(), "in-place.yaml", [
+    { ifname: "veth-b", xdp: [c1, { ...bl, maps: `blocklist_v4:\n  ${ADDR.allowed}/32: 1` }] },
+    { ifname: "x0", xdp: [tiny([3, 4, 5])] },
+  ]);
+  const plan = nfctl(lab, ["plan", "-f", inPlace]);
+  t.match(plan.stdout, /# veth-b xdp \(mode auto\): maps of generation 1 are written in place/);
+  const r2 = nfctl(lab, ["apply", "-f", inPlace]);
+  t.equal(r2.code, 1);
+  t.match(r2.stderr, /E2BIG/);
+  t.ok(r2.stderr.endsWith(UNDONE));
+  t.equal(state(lab), snapshot);
+  const base = writeConfigFor(t.testdir(), "base.yaml", [
+    { ifname: "veth-b", xdp: [c1, bl] },
+    { ifname: "x0", xdp: [tiny([1, 2])] },
+  ]);
+  const again = nfctl(lab, ["plan", "-f", base, "--detailed-exitcode"]);
+  t.equal(again.code, 0, `map contents are back as they were: ${again.stdout}`);
+  t.same(await settledResidue(lab.root, before), { prog: [], map: [], link: [] });
+  await stillServing(t, lab);
+});
+
+t.test("an interface deleted in the middle of an apply: the hooks already switched are switched back", async (t) => {
+  const lab = labWithX0(t);
+  const { before } = await applyBase(t, lab, [
+    { ifname: "veth-b", xdp: [c1, bl] },
+    { ifname: "x0", xdp: [c1] },
+  ]);
+  const xdpBefore = status(lab).hooks.find((h) => h.ifname === "veth-b")!;
+  const file = writeConfigFor(t.testdir(), "next.yaml", [
+    { ifname: "veth-b", xdp: [bl, c1] },
+    { ifname: "x0", xdp: [c1, c2] },
+  ]);
+  const child = spawn("nsenter", [`--net=/run/netns/${lab.nsB}`, process.execPath, NFCTL, "--bpffs", lab.root, "apply", "-f", file], {
+    env: { ...process.env, NO_COLOR: "1", NFCTL_TEST_PAUSE_AT: "veth-b xdp: committed" },
+  });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  });
+  while (!stderr.includes("paused after step")) await new Promise((r) => setTimeout(r, 20));
+  t.match(stderr, /nfctl: test hook: paused after step \d+ \(veth-b xdp: committed generation 2\)/);
+  const paused = status(lab).hooks.find((h) => h.ifname === "veth-b")!;
+  t.equal(paused.generation, 2, "while paused, veth-b already runs the new generation");
+  ipIn(lab.nsB, "link", "del", "x0");
+  child.kill("SIGCONT");
+  t.equal(await exited, 1);
+  t.match(stderr, /nfctl: bpf_link_update\(link .*x0\/xdp\/link\): .*\n/);
+  t.ok(stderr.endsWith(UNDONE), stderr);
+  const after = status(lab).hooks.find((h) => h.ifname === "veth-b")!;
+  t.equal(after.generation, 1, "veth-b runs its previous generation again");
+  t.same(after.nfs.map((n) => n.progId), xdpBefore.nfs.map((n) => n.progId), "the very same programs");
+  t.same(after.drift, []);
+  await stillServing(t, lab);
+  const converge = nfctl(lab, ["apply", "-f", writeConfigFor(t.testdir(), "no-x0.yaml", [{ ifname: "veth-b", xdp: [c1, bl] }])]);
+  t.equal(converge.code, 0, converge.stderr);
+  t.same(await settledResidue(lab.root, before), { prog: [], map: [], link: [] }, "the deleted interface's leftovers are cleaned up");
+});
+
+t.test("a bpffs root that is not writable: a clear error and nothing changed", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  execFileSync("mount", ["-t", "bpf", "bpf", lab.root]);
+  t.teardown(() => execFileSync("umount", [lab.root]));
+  const { snapshot } = await applyBase(t, lab, [{ ifname: "veth-b", xdp: [c1, bl] }]);
+  execFileSync("mount", ["-o", "remount,ro", lab.root]);
+  const r = nfctl(lab, ["apply", "-f", writeConfigFor(t.testdir(), "next.yaml", [{ ifname: "veth-b", xdp: [bl, c1] }])]);
+  t.equal(r.code, 1);
+  t.equal(r.stderr, `nfctl: bpffs root ${lab.root} is not writable: it is on a read-only mount\n`);
+  execFileSync("mount", ["-o", "remount,rw", lab.root]);
+  t.equal(state(lab), snapshot);
+  await stillServing(t, lab);
+});
