@@ -1,0 +1,315 @@
+/**
+ * Blocked packets that bypass a blocklist while its chain is reordered under
+ * traffic: the naive way (l3afd's) against nfctl's swap, in the same run.
+ *
+ *     npm run bench:naive      (as root)
+ *     node dist/bench/naive-relink.js [--changes N] [--rate PPS]
+ *
+ * A lab network (two namespaces, a veth pair) carries UDP at --rate packets
+ * per second, half from an allowed and half from a blocked source
+ * (test/harness). On veth-b's XDP hook runs the chain blocklist -> c1 -> c2;
+ * it is reordered --changes times, the blocklist moving between first and
+ * second place:
+ *
+ *  - naive: the way l3afd chains NFs. One program instance per NF, each with
+ *    its own one-slot nf_next, attached through a link. A reorder rewires
+ *    the live chain in place, one nf_next write (or link update) at a time,
+ *    in the order of l3afd's MoveToLocation (kf/nfconfig.go: each NF whose
+ *    seq_id changed is unlinked, moved, and linked again, by
+ *    PutNextProgFDFromID / RemoveNextProgFD). No new generation is built.
+ *    Two variants of what points at the first NF:
+ *      - "root = link": the link attaches the first NF and is updated in
+ *        place when the first NF changes;
+ *      - "root program": as l3afd itself, a root program (bpf/bench/hop.o,
+ *        which only tail-calls its nf_next) is attached by the link and
+ *        never changes; its nf_next is rewritten like every other.
+ *  - nfctl: setChain, which builds a new generation beside the live one and
+ *    switches to it with one bpf_link_update.
+ *
+ * Blocked packets that reach the sink went past the blocklist: they are the
+ * bypasses. Everything (namespaces, bpffs root, pins, processes) is removed
+ * at the end, also on failure or Ctrl-C.
+ */
+import { performance } from "node:perf_hooks";
+import { rmSync } from "node:fs";
+import { createLab, inNetns, ADDR, type Lab } from "../test/helpers/lab.js";
+import { blocklist, counter, BUILD, PROCEED_ON_PASS } from "../test/helpers/nfs.js";
+import { startTraffic, type RunningTraffic, type TrafficReport } from "../test/harness/traffic-harness.js";
+import { setChain, type ChainNf, type ChainTarget } from "../src/reconcile/swap.js";
+import { buildGeneration, currentNetns, ensureRoot, hookPaths, syncDataMap, findIfIndex, type HookAddress } from "../src/state/index.js";
+import {
+  clearProgramSlot,
+  closeFd,
+  createXdpLink,
+  detachLink,
+  linkInfo,
+  openById,
+  openPinned,
+  pinObject,
+  programInSlot,
+  setProgramSlot,
+  updateLink,
+  withFd,
+} from "../src/native/index.js";
+
+const TARGET: ChainTarget = { ifname: "veth-b", hook: "xdp" };
+/** Traffic before the first and after the last reorder. */
+const SETTLE_MS = 300;
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} needs a positive integer`);
+  return value;
+}
+
+const CHANGES = option("--changes", 300);
+const RATE = option("--rate", 110_000);
+
+/** The chain in its two orders; the blocklist moves between first and second place. */
+const ORDERS = [
+  ["bl", "c1", "c2"],
+  ["c1", "bl", "c2"],
+] as const;
+
+const NFS: Record<string, ChainNf> = {
+  /** l3afd's root program: passes every packet on to its nf_next. */
+  root: { name: "root", object: `${BUILD}/bench/hop.o`, program: "xdp_hop", proceedMask: PROCEED_ON_PASS.xdp },
+  bl: blocklist("bl", "xdp", [ADDR.blocked]),
+  c1: counter("c1", "xdp"),
+  c2: counter("c2", "xdp"),
+};
+
+/**
+ * A chain wired the l3afd way, reordered in place. `list` mirrors l3afd's
+ * per-interface list: the root (here: the link) first, then the NFs, each
+ * with the seq_id it was last given.
+ */
+class NaiveChain {
+  private readonly list: Array<{ name: string; seq: number }>;
+  /** nf_next writes and link updates made. */
+  operations = 0;
+
+  /**
+   * `nextPin` has the nf_next of every NF, and of "root" when a root program
+   * heads the chain; without one, the link is the root's slot.
+   */
+  constructor(
+    private readonly linkPin: string,
+    private readonly nextPin: Record<string, string>,
+    private readonly progId: Record<string, number>,
+    order: readonly string[],
+  ) {
+    this.list = [{ name: "root", seq: 0 }, ...order.map((name, i) => ({ name, seq: i + 1 }))];
+  }
+
+  /** l3afd LinkBPFPrograms(left, right) -> left.PutNextProgFDFromID(right's prog ID). */
+  private link(left: string, right: string): void {
+    this.operations += 1;
+    withFd(openById("prog", this.progId[right]!), (progFd) => {
+      const mapPin = this.nextPin[left];
+      if (mapPin === undefined) withFd(openPinned(this.linkPin), (linkFd) => updateLink(linkFd, progFd, undefined, "naive link"));
+      else withFd(openPinned(mapPin), (mapFd) => setProgramSlot(mapFd, 0, progFd, `nf_next of ${left}`));
+    });
+  }
+
+  /** l3afd RemoveNextProgFD: `name` becomes the tail. */
+  private removeNext(name: string): void {
+    if (name === "root") throw new Error("the root's slot cannot be emptied in a reorder");
+    this.operations += 1;
+    withFd(openPinned(this.nextPin[name]!), (mapFd) => clearProgramSlot(mapFd, 0, `nf_next of ${name}`));
+  }
+
+  /** l3afd MoveToLocation(element, list), step for step. */
+  private moveToLocation(index: number): void {
+    const el = this.list[index]!;
+    const prev = () => this.list[this.list.indexOf(el) - 1]?.name;
+    const next = () => this.list[this.list.indexOf(el) + 1]?.name;
+    const target = this.list.findIndex((e) => e.seq >= el.seq && e.name !== el.name);
+    if (target >= 0) {
+      const before = this.list[target]!;
+      if (next() !== undefined && prev() !== undefined) this.link(prev()!, next()!);
+      else if (next() === undefined && prev() !== undefined) this.removeNext(prev()!);
+      this.list.splice(this.list.indexOf(el), 1);
+      this.list.splice(this.list.indexOf(before), 0, el); // MoveBefore(element, e)
+      this.link(prev()!, el.name);
+      if (next() !== undefined) this.link(el.name, next()!);
+      return;
+    }
+    if (next() !== undefined && prev() !== undefined) this.link(prev()!, next()!);
+    this.list.splice(this.list.indexOf(el), 1);
+    this.list.push(el); // MoveToBack(element)
+    if (prev() !== undefined) this.link(prev()!, el.name);
+    if (next() === undefined) this.removeNext(el.name);
+  }
+
+  /** l3afd Deploy -> VerifyNUpdateBPFProgram for each NF of the request, in request order: a changed seq_id moves it. */
+  reorder(order: readonly string[]): void {
+    order.forEach((name, i) => {
+      const index = this.list.findIndex((e) => e.name === name);
+      if (this.list[index]!.seq !== i + 1) {
+        this.list[index]!.seq = i + 1;
+        this.moveToLocation(index);
+      }
+    });
+  }
+
+  /** The NFs the kernel runs now, in order: from the link's program along each nf_next (a root program left out). */
+  running(): string[] {
+    const byId = new Map(Object.entries(this.progId).map(([name, id]) => [id, name]));
+    const out: string[] = [];
+    let id: number | undefined = withFd(openPinned(this.linkPin), (fd) => linkInfo(fd).progId);
+    while (id !== undefined && out.length <= Object.keys(this.progId).length) {
+      const name: string = byId.get(id) ?? `prog ${id}`;
+      out.push(name);
+      id = this.nextPin[name] ? withFd(openPinned(this.nextPin[name]!), (fd) => programInSlot(fd, 0, name)) : undefined;
+    }
+    return out.filter((name) => name !== "root");
+  }
+}
+
+interface Phase {
+  report: TrafficReport;
+  changes: number;
+  /** Time spent in the reorders themselves. */
+  changesMs: number;
+  operations?: number;
+}
+
+/** Runs CHANGES reorders under traffic; `check` runs after each, outside the timed part. */
+async function underTraffic(
+  lab: Lab,
+  track: (t: RunningTraffic | undefined) => void,
+  reorder: (order: readonly string[]) => void,
+  check: (order: readonly string[]) => void = () => undefined,
+): Promise<Omit<Phase, "operations">> {
+  const traffic = await startTraffic(lab, { rate: RATE });
+  track(traffic);
+  try {
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    let changesMs = 0;
+    for (let i = 1; i <= CHANGES; i++) {
+      const order = ORDERS[i % 2]!;
+      const t0 = performance.now();
+      reorder(order);
+      changesMs += performance.now() - t0;
+      check(order);
+    }
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    return { report: await traffic.stop(), changes: CHANGES, changesMs };
+  } finally {
+    traffic.kill();
+    track(undefined);
+  }
+}
+
+async function naivePhase(lab: Lab, track: (t: RunningTraffic | undefined) => void, rootProgram: boolean): Promise<Phase> {
+  const root = `${lab.root}/naive`;
+  ensureRoot(root);
+  const addr: HookAddress = { netns: inNetns(lab.nsB, currentNetns), ifname: TARGET.ifname, hook: TARGET.hook };
+  const paths = hookPaths(root, addr);
+  // One program instance per NF, each with its own nf_next, wired in the first order.
+  const names = rootProgram ? ["root", ...ORDERS[0]] : [...ORDERS[0]];
+  const gen = buildGeneration(root, addr, 1, names.map((name) => NFS[name]!));
+  let linkFd: number | undefined;
+  try {
+    syncDataMap(root, addr, "bl", "blocklist_v4", NFS.bl!.maps!.blocklist_v4!);
+    linkFd = inNetns(lab.nsB, () => createXdpLink(gen.nfs[0]!.progFd, findIfIndex(TARGET.ifname)!, "auto", "naive chain"));
+    pinObject(linkFd, paths.link);
+    const chain = new NaiveChain(
+      paths.link,
+      Object.fromEntries(names.map((name, pos) => [name, paths.generation(1).nf(pos, name).next])),
+      Object.fromEntries(gen.nfs.map((nf) => [nf.name, nf.progId])),
+      ORDERS[0],
+    );
+    if (chain.running().join() !== ORDERS[0].join()) throw new Error(`the naive chain runs ${chain.running().join()}, not ${ORDERS[0].join()}`);
+    let wrong = 0;
+    const phase = await underTraffic(
+      lab,
+      track,
+      (order) => chain.reorder(order),
+      (order) => {
+        if (chain.running().join() !== order.join()) wrong += 1;
+      },
+    );
+    if (wrong > 0) throw new Error(`the naive reorder left a wrong chain ${wrong} times (a bug in this benchmark)`);
+    return { ...phase, operations: chain.operations };
+  } finally {
+    if (linkFd !== undefined) {
+      detachLink(linkFd, "naive chain");
+      closeFd(linkFd);
+    }
+    gen.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function nfctlPhase(lab: Lab, track: (t: RunningTraffic | undefined) => void): Promise<Phase> {
+  const apply = (order: readonly string[]) => inNetns(lab.nsB, () => setChain(TARGET, order.map((name) => NFS[name]!), { root: lab.root }));
+  apply(ORDERS[0]);
+  let generations = 0;
+  try {
+    const phase = await underTraffic(lab, track, (order) => {
+      if (apply(order).commit !== "updated") throw new Error("setChain did not update the link in place");
+      generations += 1;
+    });
+    if (generations !== CHANGES) throw new Error(`${generations} of ${CHANGES} swaps happened`);
+    return phase;
+  } finally {
+    apply([]);
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("run as root: the benchmark creates network namespaces and loads XDP programs");
+  let traffic: RunningTraffic | undefined;
+  const track = (t: RunningTraffic | undefined) => (traffic = t);
+  const lab = createLab();
+  const interrupted = (signal: NodeJS.Signals) => {
+    traffic?.kill();
+    lab.cleanup();
+    process.stderr.write(`naive-relink: ${signal}, cleaned up\n`);
+    process.exit(130);
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+  try {
+    const naiveLink = await naivePhase(lab, track, false);
+    const naiveRoot = await naivePhase(lab, track, true);
+    const nfctl = await nfctlPhase(lab, track);
+
+    const rows: Array<[string, Phase]> = [
+      ["naive, root = link: nf_next writes + link update in place", naiveLink],
+      ["naive, root program (l3afd): nf_next writes only", naiveRoot],
+      ["nfctl setChain: new generation + one bpf_link_update", nfctl],
+    ];
+    const width = Math.max(...rows.map(([name]) => name.length));
+    console.log(
+      `XDP chain on a veth pair, blocklist -> c1 -> c2 <-> c1 -> blocklist -> c2, ${CHANGES} reorders each, ` +
+        `under UDP at ${RATE} pps (half from a blocked source)`,
+    );
+    for (const [name, p] of rows) {
+      const r = p.report;
+      console.log(
+        `  ${name.padEnd(width)}  bypassed ${String(r.bypassed).padStart(6)} of ${r.sent.blocked} blocked` +
+          ` (${(r.bypassed / p.changes).toFixed(2)} per reorder), lost ${r.lost} allowed,` +
+          ` ${Math.round(r.pps)} pps, ${(p.changesMs / p.changes).toFixed(3)} ms/reorder` +
+          (p.operations !== undefined ? ` (${(p.operations / p.changes).toFixed(1)} map writes or link updates each)` : ""),
+      );
+    }
+    for (const [name, naive] of rows.slice(0, 2)) {
+      const ratio = nfctl.report.bypassed === 0 ? `${naive.report.bypassed} : 0` : `${(naive.report.bypassed / nfctl.report.bypassed).toFixed(1)}x`;
+      console.log(`  bypasses ${name.split(":")[0]} / nfctl: ${ratio}`);
+    }
+    for (const [name, p] of rows) {
+      const r = p.report;
+      if (r.duplicates || r.reordered || r.socketDrops) console.log(`  note (${name}): duplicates ${r.duplicates}, reordered ${r.reordered}, socket drops ${r.socketDrops}`);
+    }
+  } finally {
+    traffic?.kill();
+    lab.cleanup();
+  }
+}
+
+await main();
