@@ -29,6 +29,7 @@ export {
   updateLink,
   detachLink,
   xdpAttachedPrograms,
+  xdpAttachProgram,
   xdpDetachProgram,
   tcxDetachProgram,
   tcxAttachedPrograms,

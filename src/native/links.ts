@@ -14,6 +14,7 @@ const linkCreate = libbpf.func("int bpf_link_create(int prog_fd, int target_fd, 
 const linkUpdate = libbpf.func("int bpf_link_update(int link_fd, int new_prog_fd, const void *opts)");
 const linkDetach = libbpf.func("int bpf_link_detach(int link_fd)");
 const xdpQuery = libbpf.func("int bpf_xdp_query(int ifindex, int flags, _Inout_ uint8_t *opts)");
+const xdpAttach = libbpf.func("int bpf_xdp_attach(int ifindex, int prog_fd, uint32_t flags, const void *opts)");
 const xdpDetach = libbpf.func("int bpf_xdp_detach(int ifindex, uint32_t flags, const void *opts)");
 const progDetach2 = libbpf.func("int bpf_prog_detach2(int prog_fd, int target_fd, int type)");
 const progQuery = libbpf.func(
@@ -96,6 +97,11 @@ export function xdpAttachedPrograms(ifindex: number): XdpAttached[] {
     if (id !== 0) out.push({ id, mode });
   }
   return out;
+}
+
+/** Attaches an XDP program by netlink, without a link, as tools before bpf_link did (ip link set ... xdp). */
+export function xdpAttachProgram(progFd: number, ifindex: number, mode: Exclude<XdpMode, "auto">): void {
+  checkRet(xdpAttach(ifindex, progFd, XDP_FLAGS[mode], null) as number, "bpf_xdp_attach", `XDP (${mode}) on ifindex ${ifindex}`);
 }
 
 /** Detaches a netlink-attached (not link-based) XDP program in `mode`. */

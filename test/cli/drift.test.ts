@@ -5,13 +5,24 @@
  */
 import t from "tap";
 import { rmSync } from "node:fs";
-import { createLab, inNetns, ipIn, ADDR, type Lab } from "../helpers/lab.js";
+import { createLab, inNetns, ADDR, type Lab } from "../helpers/lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, type TapTest } from "../helpers/kernel.js";
 import { nfctl, writeConfig } from "../helpers/cli.js";
 import { BUILD } from "../helpers/nfs.js";
 import { currentNetns, hookPaths, observe } from "../../src/state/index.js";
-import { openPinned, withFd, detachLink, setProgramSlot, xdpAttachedPrograms, ifNameToIndex } from "../../src/native/index.js";
+import {
+  BpfObject,
+  closeFd,
+  createTcxLink,
+  detachLink,
+  ifNameToIndex,
+  openPinned,
+  setProgramSlot,
+  withFd,
+  xdpAttachProgram,
+  xdpAttachedPrograms,
+} from "../../src/native/index.js";
 
 requireKernel();
 
@@ -72,7 +83,12 @@ t.test("an nf_next rewritten by hand to skip the blocklist", async (t) => {
 t.test("a foreign XDP program on a managed interface is removed only with --force", async (t) => {
   const { lab, file } = applied(t);
   inNetns(lab.nsB, () => withFd(openPinned(paths(lab).paths.link), (fd) => detachLink(fd, "test")));
-  ipIn(lab.nsB, "link", "set", "dev", "veth-b", "xdpgeneric", "obj", `${BUILD}/test/unaware.o`, "sec", "xdp");
+  // Another tool attaches its program the pre-link way (netlink), as `ip link set ... xdpgeneric` does.
+  const obj = BpfObject.open(`${BUILD}/test/unaware.o`);
+  t.teardown(() => obj.close());
+  obj.selectProgram("xdp_unaware");
+  obj.load();
+  inNetns(lab.nsB, () => xdpAttachProgram(obj.programFd("xdp_unaware"), ifNameToIndex("veth-b"), "generic"));
   const foreign = inNetns(lab.nsB, () => xdpAttachedPrograms(ifNameToIndex("veth-b")))[0]!;
 
   const plan = nfctl(lab, ["plan", "-f", file]);
@@ -98,8 +114,6 @@ t.test("a foreign TCX program beside a managed chain is left alone, and said so"
   t.teardown(lab.cleanup);
   const file = writeConfig(t.testdir(), "c.yaml", { tcEgress: [{ name: "c1", nf: "counter" }] });
   t.equal(nfctl(lab, ["apply", "-f", file]).code, 0);
-  ipIn(lab.nsB, "link", "set", "dev", "veth-b", "up");
-  const { BpfObject, createTcxLink, closeFd } = await import("../../src/native/index.js");
   const obj = BpfObject.open(`${BUILD}/test/unaware.o`);
   t.teardown(() => obj.close());
   obj.selectProgram("tc_unaware");
