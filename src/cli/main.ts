@@ -5,7 +5,7 @@
  * exit code 1, never as a stack trace.
  */
 import { readFileSync } from "node:fs";
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import type { Logger } from "pino";
 import { LOG_LEVELS, createLogger, type LogLevel } from "./logger.js";
 import { planCommand } from "./plan.js";
@@ -27,6 +27,10 @@ export interface Context extends GlobalOptions {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+const milliseconds = (value: string): number => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a whole number of milliseconds");
+  return Number(value);
+};
 const output = () => new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text");
 const files = (cmd: Command) => cmd.requiredOption("-f, --file <path>", "config file, directory of *.yaml/*.yml, or - for stdin (repeatable; all merge)", collect);
 
@@ -66,7 +70,7 @@ function main(argv: string[]): void {
     .addOption(output())
     .option("--dry-run", "plan and print only; change nothing")
     .option("--force", "remove programs other tools attached to hooks nfctl manages")
-    .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", (v) => Number(v), 30_000)
+    .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000)
     .addHelpText("after", "\nExample:\n  nfctl apply -f examples/lab.yaml\n")
     .action(run(applyCommand));
 
@@ -82,7 +86,7 @@ function main(argv: string[]): void {
     .description("remove what nfctl manages (everything, or one interface's hooks), nothing else")
     .option("--interface <name>", "only this interface")
     .addOption(output())
-    .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", (v) => Number(v), 30_000)
+    .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000)
     .addHelpText("after", "\nExamples:\n  nfctl destroy --interface eth1\n  nfctl destroy\n")
     .action(run(destroyCommand));
 

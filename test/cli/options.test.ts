@@ -57,3 +57,9 @@ t.test("plan needs neither root nor a kernel to read", async (t) => {
   t.match(r.stderr, /cannot read the kernel's state without root/);
   t.match(r.stdout, /\+ start +c1/);
 });
+
+t.test("a --lock-timeout that is not a number is refused before anything runs", async (t) => {
+  const r = spawnSync(process.execPath, [NFCTL, "apply", "-f", "x.yaml", "--lock-timeout", "soon"], { encoding: "utf8" });
+  t.equal(r.status, 1);
+  t.match(r.stderr, /option '--lock-timeout <ms>' argument 'soon' is invalid\. must be a whole number of milliseconds/);
+});
