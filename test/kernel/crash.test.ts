@@ -88,7 +88,7 @@ async function crashEverywhere(t: TapTest, name: string, from: InterfaceSpec[], 
     if (left.prog.length + left.map.length + left.link.length > 0) t.fail(`killed after step ${step}: residue ${JSON.stringify(left)}`);
   }
   const report = await traffic.stop();
-  t.ok(crashes >= 5, `${name}: killed after each of ${crashes} steps`);
+  t.ok(crashes >= 2, `${name}: killed after each of ${crashes} steps`);
   t.equal(report.bypassed, 0, `no blocked packet got through: ${describeReport(report)}`);
   t.comment(`${name}: ${crashes} crashes; ${describeReport(report)}`);
 
