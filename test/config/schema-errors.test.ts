@@ -23,6 +23,20 @@ t.test("errors print as file:line:column: path: message", async (t) => {
   t.equal(formatPath(["spec", "interfaces", 0, "xdp", "chain", 1, "maps", "blocklist_v4", "10.0.0.0/8"]), 'spec.interfaces[0].xdp.chain[1].maps.blocklist_v4["10.0.0.0/8"]');
 });
 
+t.test("what a message quotes from the config is shortened, and escaped", async (t) => {
+  const at = (message: string) => formatConfigError({ file: "c.yaml", line: 3, column: 5, path: "", message });
+  t.equal(at(`unknown field "${"x".repeat(5000)}"`), `c.yaml:3:5: unknown field "${"x".repeat(99)}…(5,002 characters)…${"x".repeat(39)}"`, "a long word keeps its two ends and says its length");
+  const path = `/${"d".repeat(200)}/${"e".repeat(197)}`;
+  t.equal(at(`${path} does not exist`), `c.yaml:3:5: ${path} does not exist`, "a word of 400 characters (a long path) stays whole");
+  // 💥 is two UTF-16 units; a cut between them would print a broken character.
+  t.equal(at(`x${"💥".repeat(300)}`), `c.yaml:3:5: x${"💥".repeat(49)}…(601 characters)…${"💥".repeat(20)}`, "a cut never splits a character");
+  const spaced = at(`unknown field "${"ab ".repeat(5000)}"`);
+  t.equal(spaced, `c.yaml:3:5: unknown field "${"ab ".repeat(5000)}"`.slice(0, "c.yaml:3:5: ".length + 2000) + "…(13,016 more characters)", "a long message of short words is cut after 2,000 characters");
+  t.equal(at('unknown field "a\nb\u202e"'), 'c.yaml:3:5: unknown field "a\\nb\\u202e"', "a newline or a bidi override is shown as an escape");
+  const longKey = formatConfigError({ file: "c.yaml", line: 3, column: 5, path: `spec["${"k".repeat(500)}"]`, message: "oops" });
+  t.equal(longKey, `c.yaml:3:5: spec["${"k".repeat(94)}…(509 characters)…${"k".repeat(37)}"]: oops`, "a field path is shortened too");
+});
+
 t.test("malformed YAML names its file, line and column", async (t) => {
   t.same(errorsFor(t, "apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nmetadata:\n\tname: x\n"), [
     "c.yaml:4:1: invalid YAML: Tabs are not allowed as indentation",

@@ -66,7 +66,7 @@ export function resolveDocument(doc: SourceDocument, config: NetworkFunctionsCon
       if (!settings) continue;
       const chainPath = [...ifacePath, field, "chain"];
       const resolved = resolveChain({ doc, baseDir, inspect, hook, hookField: field }, chainPath, settings.chain);
-      errors.push(...resolved.errors);
+      for (const error of resolved.errors) errors.push(error);
       // A repeated interface is reported above; its hooks would only repeat that.
       if (earlier !== undefined) continue;
       hooks.push({
@@ -104,7 +104,8 @@ function resolveChain(ctx: NfContext, chainPath: PathSegment[], chain: ReadonlyA
   });
 
   const resolved: ResolvedNf[] = chain.map((nf, j) => resolveNf(ctx, [...chainPath, j], nf));
-  resolved.forEach((r) => errors.push(...r.errors));
+  // Not push(...r.errors): a map with 100,000 bad entries would overflow the stack.
+  for (const r of resolved) for (const error of r.errors) errors.push(error);
 
   // An NF without nf_next ends the chain: it cannot hand packets on.
   const enabled = chain.map((nf, j) => ({ nf, j })).filter(({ nf }) => nf.enabled !== false);

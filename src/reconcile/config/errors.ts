@@ -27,8 +27,73 @@ export interface ConfigError {
  */
 export function formatConfigError(error: ConfigError): string {
   const where = error.line > 0 ? `${error.file}:${error.line}:${error.column}` : error.file;
-  return error.path ? `${where}: ${error.path}: ${error.message}` : `${where}: ${error.message}`;
+  const what = error.path ? `${error.path}: ${error.message}` : error.message;
+  return `${where}: ${escapeInvisible(shorten(what))}`;
 }
+
+/**
+ * The longest word (a run without spaces) a message shows whole: longer
+ * than any real path, and a long word is shown as its first HEAD and last
+ * TAIL characters.
+ */
+const MAX_WORD = 400;
+const HEAD = 100;
+const TAIL = 40;
+/** The most characters of a message shown, when even its words are short. */
+const MAX_MESSAGE = 2000;
+
+/**
+ * A message with every word of over MAX_WORD characters cut to its two
+ * ends and its length, and then, were it still longer, the message cut
+ * after MAX_MESSAGE characters. Messages quote what the config says (a
+ * field name, a value, an object path), and a config may say 10 MB in one
+ * value: the line must still be readable, and a terminal must survive it.
+ *
+ * @example
+ *     shorten(`unknown field "${"x".repeat(5000)}"`)
+ *     // 'unknown field "' + "x".repeat(99) + "…(5,002 characters)…" + "x".repeat(39) + '"'
+ */
+function shorten(message: string): string {
+  // Split, not a regex of long words: V8 runs out of stack matching \S{101,} in 10 MB.
+  const words = message
+    .split(/(\s+)/)
+    .map((word) => {
+      if (word.length <= MAX_WORD || /^\s/.test(word)) return word;
+      const head = word.slice(0, wholeCharacters(word, HEAD));
+      const tail = word.slice(wholeCharacters(word, word.length - TAIL));
+      return `${head}…(${word.length.toLocaleString("en-US")} characters)…${tail}`;
+    })
+    .join("");
+  if (words.length <= MAX_MESSAGE) return words;
+  const cut = wholeCharacters(words, MAX_MESSAGE);
+  return `${words.slice(0, cut)}…(${(words.length - cut).toLocaleString("en-US")} more characters)`;
+}
+
+/** `at`, moved back one place if it would split a surrogate pair. */
+function wholeCharacters(text: string, at: number): number {
+  const code = text.charCodeAt(at);
+  return code >= 0xdc00 && code <= 0xdfff ? at - 1 : at;
+}
+
+/**
+ * Control characters (newlines, NUL, ESC), invisible format characters
+ * (zero-width joiners, bidi overrides, BOM), line separators and lone
+ * surrogates, which messages quote from the config, written as escapes: one
+ * problem stays one line, a terminal shows what is there, and nothing in a
+ * config can restyle or reorder the line.
+ *
+ * @example
+ *     escapeInvisible('unknown field "pro\ngram"') // 'unknown field "pro\\ngram"'
+ */
+function escapeInvisible(text: string): string {
+  return text.replace(INVISIBLE, (c) => {
+    const code = c.codePointAt(0)!;
+    return ESCAPES[c] ?? (code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`);
+  });
+}
+
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|\p{Cs}/gu;
+const ESCAPES: Record<string, string> = { "\0": "\\0", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
 
 /** Orders errors of one file as they appear in it. */
 export function byPosition(a: ConfigError, b: ConfigError): number {

@@ -3,11 +3,17 @@
  * *.yaml and *.yml directly inside a directory (sorted by name), or "-"
  * for standard input.
  */
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { ConfigError } from "./errors.js";
 
 export const STDIN_NAME = "<stdin>";
+
+/**
+ * The most nfctl reads of one config file. Reading stops there, so that
+ * `-f /dev/zero` or an endless pipe ends in an error, not in exhausted memory.
+ */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 export interface ConfigFile {
   /** As given (directory entries joined to the directory as given), or "<stdin>". */
@@ -42,7 +48,12 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
     if (seen.has(absolute)) return;
     seen.add(absolute);
     try {
-      files.push({ name, text: readFileSync(absolute, "utf8"), baseDir: dirname(absolute) });
+      const bytes = readBounded(absolute);
+      if (bytes === undefined) problem(name, `cannot read: the file is larger than ${MAX_CONFIG_BYTES / (1024 * 1024)} MiB, the most nfctl reads as a config`);
+      // Read as UTF-8, such a file is a string of NULs that YAML takes for one scalar.
+      else if (bytes[0] === 0xff && bytes[1] === 0xfe) problem(name, "the file is UTF-16 (or UTF-32), little-endian; save it as UTF-8");
+      else if (bytes[0] === 0xfe && bytes[1] === 0xff) problem(name, "the file is UTF-16, big-endian; save it as UTF-8");
+      else files.push({ name, text: bytes.toString("utf8"), baseDir: dirname(absolute) });
     } catch (err) {
       problem(name, `cannot read: ${describeFsError(err)}`);
     }
@@ -72,20 +83,60 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
     let names: string[];
     try {
       names = readdirSync(absolute)
-        .filter((name) => /\.ya?ml$/.test(name) && statSync(join(absolute, name), { throwIfNoEntry: false })?.isFile())
+        .filter((name) => /\.ya?ml$/.test(name))
         .sort();
     } catch (err) {
       problem(input, `cannot read the directory: ${describeFsError(err)}`);
       continue;
     }
-    if (names.length === 0) problem(input, "the directory has no .yaml or .yml files");
-    for (const name of names) read(join(input, name), join(absolute, name));
+    let found = 0;
+    for (const name of names) {
+      // A config the directory names but nfctl cannot read (a broken link, a
+      // pipe) is an error: skipping it would stop what it configures.
+      let stats;
+      try {
+        stats = statSync(join(absolute, name));
+      } catch (err) {
+        found += 1;
+        problem(join(input, name), `cannot read: ${describeFsError(err)}`);
+        continue;
+      }
+      if (stats.isDirectory()) continue;
+      found += 1;
+      if (stats.isFile()) read(join(input, name), join(absolute, name));
+      else problem(join(input, name), "not a regular file (a pipe, a socket or a device); nfctl reads config files only");
+    }
+    if (found === 0) problem(input, "the directory has no .yaml or .yml files");
   }
   return { files, errors };
 }
 
+/**
+ * The file's bytes, or undefined when it holds more than MAX_CONFIG_BYTES.
+ * Reads in steps rather than by the size stat reports, which a device or a
+ * pipe does not know.
+ */
+function readBounded(path: string): Buffer | undefined {
+  const fd = openSync(path, "r");
+  try {
+    const chunks: Buffer[] = [];
+    const buffer = Buffer.allocUnsafe(1024 * 1024);
+    let total = 0;
+    for (;;) {
+      const read = readSync(fd, buffer, 0, buffer.length, null);
+      if (read === 0) break;
+      total += read;
+      if (total > MAX_CONFIG_BYTES) return undefined;
+      chunks.push(Buffer.from(buffer.subarray(0, read)));
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Node's "ENOENT: no such file or directory, open '/x'" as "no such file or directory". */
-function describeFsError(err: unknown): string {
-  const message = (err as Error).message;
-  return /^[A-Z]+: (.*?), \w+ '/.exec(message)?.[1] ?? message;
+export function describeFsError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return /^E[A-Z]+: (.*?), \w+(?: '|$)/.exec(message)?.[1] ?? message;
 }

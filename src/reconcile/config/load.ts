@@ -33,10 +33,11 @@ export function loadConfig(inputs: readonly string[], options: LoadConfigOptions
   const hooks: PlacedHook[] = [];
   for (const file of files) {
     const loaded = loadFile(file, inspect);
-    errors.push(...loaded.errors);
-    hooks.push(...loaded.hooks);
+    // Loops, not push(...list): a list of 100,000 errors overflows the stack as arguments.
+    for (const error of loaded.errors) errors.push(error);
+    for (const hook of loaded.hooks) hooks.push(hook);
   }
-  errors.push(...conflicts(hooks));
+  for (const error of conflicts(hooks)) errors.push(error);
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, desired: { files: files.map((f) => f.name), hooks: hooks.map((h) => h.hook) } };
 }
@@ -52,8 +53,8 @@ function loadFile(file: ConfigFile, inspect: Inspector): { hooks: PlacedHook[]; 
   for (const { doc, result } of validated) {
     if (!result.ok) continue; // for the type checker: schemaErrors was empty
     const resolved = resolveDocument(doc, result.config, file.baseDir, inspect);
-    hooks.push(...resolved.hooks);
-    errors.push(...resolved.errors);
+    for (const hook of resolved.hooks) hooks.push(hook);
+    for (const error of resolved.errors) errors.push(error);
   }
   return { hooks, errors: errors.sort(byPosition) };
 }

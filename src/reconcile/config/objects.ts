@@ -5,6 +5,7 @@
 import { statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { NativeError, inspectObject, type ObjectSummary } from "../../state/index.js";
+import { describeFsError } from "./inputs.js";
 
 /** An object's summary, or why it cannot be had. */
 export type InspectedObject = { ok: true; summary: ObjectSummary } | { ok: false; message: string };
@@ -46,6 +47,8 @@ export function objectInspector(): Inspector {
 const LIBBPF_ERRNO_FORMAT = 4001;
 
 function inspect(path: string): InspectedObject {
+  // Node refuses such a path with a message about its own argument types.
+  if (path.includes("\0")) return { ok: false, message: `${path} is not a file name: it holds a NUL character` };
   try {
     if (!statSync(path).isFile()) return { ok: false, message: `${path} is not a file; "object" names a BPF object file (ELF)` };
     return { ok: true, summary: inspectObject(path) };
@@ -53,6 +56,8 @@ function inspect(path: string): InspectedObject {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return { ok: false, message: `object file ${path} does not exist` };
     if (err instanceof NativeError && err.errno === LIBBPF_ERRNO_FORMAT) return { ok: false, message: `${path} is not a BPF object file (ELF)` };
-    return { ok: false, message: `cannot open ${path} as a BPF object: ${(err as Error).message}` };
+    if (err instanceof NativeError) return { ok: false, message: `cannot open ${path} as a BPF object: ${err.message}` };
+    // ELOOP, ENAMETOOLONG, EACCES, EIO...: Node's text repeats the code and the path.
+    return { ok: false, message: `cannot open ${path}: ${describeFsError(err)}` };
   }
 }

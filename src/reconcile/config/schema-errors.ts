@@ -81,7 +81,8 @@ function describe(doc: SourceDocument, error: ErrorObject): ConfigError {
       // Chains are the only lists with a maximum: the kernel's tail-call limit.
       return at(path, `has ${(error.data as unknown[]).length} NFs; at most ${error.params.limit} can be chained`);
     case "uniqueItems": {
-      const later = error.params.i as number;
+      // ajv's two ways of checking (deep equality, or a table of scalars) name the pair in opposite orders.
+      const later = Math.max(error.params.i as number, error.params.j as number);
       return { ...doc.locate([...path, later]), path: formatPath([...path, later]), message: `${JSON.stringify((error.data as unknown[])[later])} is listed twice` };
     }
     case "anyOf": {

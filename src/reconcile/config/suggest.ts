@@ -17,6 +17,9 @@ export function closestName(word: string, candidates: readonly string[]): string
   const limit = word.length >= 5 ? 2 : 1;
   let best: { name: string; distance: number } | undefined;
   for (const name of candidates) {
+    // The distance is at least the difference in length: skip what cannot be
+    // close, so a long word costs nothing (the table is word × name).
+    if (Math.abs(word.length - name.length) > limit) continue;
     const distance = editDistance(word.toLowerCase(), name.toLowerCase());
     if (distance <= limit && (!best || distance < best.distance)) best = { name, distance };
   }

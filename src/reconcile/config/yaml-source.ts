@@ -7,7 +7,7 @@
  * of its own, as with kubectl. Documents holding nothing (a trailing `---`,
  * only comments) are skipped; a file with no config at all is an error.
  */
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type Pair } from "yaml";
+import { LineCounter, isAlias, isCollection, isMap, isNode, isScalar, isSeq, parseAllDocuments, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import type { SourceLocation } from "../desired.js";
 import { formatPath, type ConfigError, type PathSegment } from "./errors.js";
 
@@ -49,10 +49,27 @@ export type ParsedYaml = { ok: true; documents: SourceDocument[] } | { ok: false
  */
 export function parseYaml(file: string, text: string): ParsedYaml {
   const lines = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
-  const errors = documents.flatMap((doc) =>
-    doc.errors.map((e) => ({ file, ...position(lines, e.pos[0]), path: "", message: `invalid YAML: ${e.message}` })),
-  );
+  // logLevel "error": the yaml package must not print warnings of its own
+  // (process.emitWarning) on nfctl's stderr.
+  // uniqueKeys: false: the yaml package compares each key with every key
+  // before it (40,000 map entries took 29 s); keyProblems() does it in one pass.
+  // resolveKnownTags: false: !!set, !!omap, !!binary and !!timestamp would
+  // become a Set, a Map, bytes or a Date, which JSON Schema takes for a
+  // mapping with no entries (a map written empty); as plain YAML they are refused.
+  let documents: Document.Parsed[];
+  try {
+    documents = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, logLevel: "error", uniqueKeys: false, resolveKnownTags: false });
+  } catch (err) {
+    // The parser (unlike the composer after it) lets a stack overflow escape.
+    return { ok: false, errors: [{ file, line: 0, column: 0, path: "", message: `invalid YAML: ${yamlProblem(err instanceof Error ? err.message : String(err))}` }] };
+  }
+  const errors = documents.flatMap((doc) => [
+    // A stack overflow is reported where each enclosing collection gave up: once is enough.
+    ...doc.errors
+      .filter((e, i, all) => e.code !== "RESOURCE_EXHAUSTION" || all.findIndex((f) => f.code === e.code) === i)
+      .map((e) => ({ file, ...position(lines, e.pos[0]), path: "", message: `invalid YAML: ${yamlProblem(e.message)}` })),
+    ...keyProblems(file, doc, lines),
+  ]);
   if (errors.length > 0) return { ok: false, errors };
   const configs = documents.filter((doc) => !(doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)));
   if (configs.length === 0) {
@@ -62,8 +79,79 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     return { ok: true, documents: configs.map((doc) => sourceDocument(file, doc, lines)) };
   } catch (err) {
     // toJS() refuses alias bombs ("Excessive alias count ...") and the like.
-    return { ok: false, errors: [{ file, line: 0, column: 0, path: "", message: `invalid YAML: ${(err as Error).message}` }] };
+    return { ok: false, errors: [{ file, line: 0, column: 0, path: "", message: `invalid YAML: ${yamlProblem(err instanceof Error ? err.message : String(err))}` }] };
   }
+}
+
+/** The yaml package's message, except where it is the JS engine's. */
+function yamlProblem(message: string): string {
+  if (/call stack/i.test(message)) return "lists and mappings are nested too deeply";
+  return message;
+}
+
+/**
+ * Mapping keys no config can have: a key written twice in one mapping
+ * ("Map keys must be unique", as the yaml package says it), and a key that
+ * is itself a list or a mapping (`? [a, b] : 1`), or an alias of one. Plain
+ * data would turn such a key into its YAML text: slow and huge for a deep
+ * key, and unreadable in a message.
+ *
+ * One pass in document order, without recursion (depth costs nothing),
+ * noting anchors as they come, so that an alias finds the anchor before it
+ * as YAML says. Keys are equal as the yaml package has them: the same
+ * node, or scalars with the same value.
+ */
+function keyProblems(file: string, doc: Document.Parsed, lines: LineCounter): ConfigError[] {
+  interface Visit {
+    node: unknown;
+    parent?: Visit;
+    /** The list index, or the pair, that led here from `parent`. */
+    step?: number | Pair;
+    /** Set when `node` is the key of `step`, a pair of the mapping at `parent`. */
+    key?: true;
+  }
+  const pathOf = (visit: Visit | undefined): PathSegment[] => {
+    const path: PathSegment[] = [];
+    for (let v = visit; v?.parent; v = v.parent) path.unshift(typeof v.step === "number" ? v.step : dataKey(v.step!));
+    return path;
+  };
+  const at = (node: unknown) => position(lines, (node as Node | null)?.range?.[0] ?? 0);
+  const anchors = new Map<string, unknown>();
+  /** Pairs with a collection key: their values are not walked, nor is the key made text. */
+  const badPairs = new Set<unknown>();
+  /** Per mapping, the scalar key values met so far. */
+  const keysSeen = new Map<unknown, Set<unknown>>();
+  const errors: ConfigError[] = [];
+  const pending: Visit[] = [{ node: doc.contents }];
+  while (pending.length > 0) {
+    const visit = pending.pop()!;
+    const { node } = visit;
+    if (isNode(node) && !isAlias(node) && node.anchor) anchors.set(node.anchor, node);
+    if (visit.key) {
+      if (isCollection(isAlias(node) ? anchors.get(node.source) : node)) {
+        badPairs.add(visit.step);
+        // After a syntax error, what looks like such a key is mostly its echo.
+        if (doc.errors.length === 0) errors.push({ file, ...at(node), path: formatPath(pathOf(visit.parent)), message: "a key must be a name or a number, not a list or a mapping" });
+      } else if (isScalar(node) && !Number.isNaN(node.value)) {
+        const seen = keysSeen.get(visit.parent) ?? new Set<unknown>();
+        keysSeen.set(visit.parent, seen);
+        if (seen.has(node.value)) errors.push({ file, ...at(node), path: "", message: "invalid YAML: Map keys must be unique" });
+        seen.add(node.value);
+      }
+      continue;
+    }
+    if (visit.step !== undefined && badPairs.has(visit.step)) continue;
+    if (isMap(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) {
+        const pair = node.items[i]!;
+        pending.push({ node: pair.value, parent: visit, step: pair });
+        pending.push({ node: pair.key, parent: visit, step: pair, key: true });
+      }
+    } else if (isSeq(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) pending.push({ node: node.items[i], parent: visit, step: i });
+    }
+  }
+  return errors;
 }
 
 function position(lines: LineCounter, offset: number): { line: number; column: number } {
@@ -80,6 +168,17 @@ interface Step {
 function sourceDocument(file: string, doc: Document.Parsed, lines: LineCounter): SourceDocument {
   const at = (offset: number): SourceLocation => ({ file, ...position(lines, offset) });
   const resolve = (node: Node): Node => (isAlias(node) ? ((node.resolve(doc) as Node | undefined) ?? node) : node);
+  /** Each mapping's pairs by key, made on first use: an error per key of a huge mapping must not cost a scan each. */
+  const indexes = new WeakMap<object, Map<string, Pair>>();
+  const pairOf = (map: YAMLMap, key: string): Pair | undefined => {
+    let index = indexes.get(map);
+    if (!index) {
+      index = new Map();
+      for (const pair of map.items) if (!index.has(dataKey(pair))) index.set(dataKey(pair), pair);
+      indexes.set(map, index);
+    }
+    return index.get(key);
+  };
 
   /** The nodes along `path`, as far as they exist. */
   const walk = (path: readonly PathSegment[]): Step[] => {
@@ -88,7 +187,7 @@ function sourceDocument(file: string, doc: Document.Parsed, lines: LineCounter):
       const parent = resolve(steps[steps.length - 1]!.node);
       let next: Step | undefined;
       if (isMap(parent)) {
-        const pair = parent.items.find((p) => dataKey(p) === String(segment));
+        const pair = pairOf(parent, String(segment));
         if (pair) next = { node: written(pair.value as Node | null) ?? (pair.key as Node), key: pair.key as Node };
       } else if (isSeq(parent) && typeof segment === "number") {
         const item = parent.items[segment] as Node | undefined;
