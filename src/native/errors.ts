@@ -7,11 +7,22 @@
  * A failed program load also carries the verifier log.
  */
 import { constants } from "node:os";
+import { libbpf } from "./libraries.js";
 import { strerror } from "./libc.js";
 
-const errnoNames = new Map<number, string>(
-  Object.entries(constants.errno).map(([name, value]) => [value, name]),
-);
+/**
+ * libbpf's own error codes (enum libbpf_errno, LIBBPF_ERRNO__LIBELF = 4000
+ * upwards), which it returns as -errno like the kernel's: strerror does
+ * not know them, libbpf_strerror does.
+ */
+const LIBBPF_ERRNO_START = 4000;
+const LIBBPF_ERRNO_NAMES = ["LIBELF", "FORMAT", "KVERSION", "ENDIAN", "INTERNAL", "RELOC", "LOAD", "VERIFY", "PROG2BIG", "KVER", "PROGTYPE", "WRNGPID", "INVSEQ", "NLPARSE"];
+const libbpfStrerrorFn = libbpf.func("int libbpf_strerror(int err, _Out_ uint8_t *buf, size_t size)");
+
+const errnoNames = new Map<number, string>([
+  ...Object.entries(constants.errno).map(([name, value]) => [value, name] as const),
+  ...LIBBPF_ERRNO_NAMES.map((name, i) => [LIBBPF_ERRNO_START + i, `LIBBPF_ERRNO__${name}`] as const),
+]);
 
 export class NativeError extends Error {
   override readonly name = "NativeError";
@@ -29,16 +40,29 @@ export class NativeError extends Error {
     super(`${call}(${object}): ${describeErrno(errno)}`);
   }
 
-  /** Symbolic errno, e.g. "ENOENT". */
+  /** Symbolic errno, e.g. "ENOENT", or libbpf's, e.g. "LIBBPF_ERRNO__FORMAT". */
   get code(): string {
     return errnoNames.get(this.errno) ?? `E${this.errno}`;
   }
 }
 
-/** "No such file or directory (ENOENT)". */
+/**
+ * The errno in words, with its name.
+ *
+ * @example
+ *     describeErrno(2)    // "No such file or directory (ENOENT)"
+ *     describeErrno(4001) // "BPF object format invalid (LIBBPF_ERRNO__FORMAT)"
+ */
 export function describeErrno(errno: number): string {
   const name = errnoNames.get(errno);
-  return name ? `${strerror(errno)} (${name})` : strerror(errno);
+  const text = errno >= LIBBPF_ERRNO_START ? libbpfStrerror(errno) : strerror(errno);
+  return name ? `${text} (${name})` : text;
+}
+
+function libbpfStrerror(errno: number): string {
+  const buf = Buffer.alloc(128);
+  libbpfStrerrorFn(errno, buf, buf.length);
+  return buf.toString("utf8", 0, buf.indexOf(0));
 }
 
 /**

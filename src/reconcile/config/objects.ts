@@ -43,9 +43,6 @@ export function objectInspector(): Inspector {
   };
 }
 
-/** LIBBPF_ERRNO__FORMAT: libbpf's own errno for "not an ELF object", which strerror does not know. */
-const LIBBPF_ERRNO_FORMAT = 4001;
-
 function inspect(path: string): InspectedObject {
   // Node refuses such a path with a message about its own argument types.
   if (path.includes("\0")) return { ok: false, message: `${path} is not a file name: it holds a NUL character` };
@@ -55,7 +52,7 @@ function inspect(path: string): InspectedObject {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return { ok: false, message: `object file ${path} does not exist` };
-    if (err instanceof NativeError && err.errno === LIBBPF_ERRNO_FORMAT) return { ok: false, message: `${path} is not a BPF object file (ELF)` };
+    if (err instanceof NativeError && err.code === "LIBBPF_ERRNO__FORMAT") return { ok: false, message: `${path} is not a BPF object file (ELF)` };
     if (err instanceof NativeError) return { ok: false, message: `cannot open ${path} as a BPF object: ${err.message}` };
     // ELOOP, ENAMETOOLONG, EACCES, EIO...: Node's text repeats the code and the path.
     return { ok: false, message: `cannot open ${path}: ${describeFsError(err)}` };
