@@ -30,6 +30,7 @@ export async function applyCommand(opts: ApplyOptions, context: Context): Promis
       return 0;
     }
     if (opts.output === "text") process.stdout.write(`${renderPlan(plan, colors)}\n`);
+    context.interrupts.hold();
     const result = applyPlan(plan, desired, { root, onStep: stepHook(context.logger), ...(opts.force && { force: true }) });
     process.stdout.write(opts.output === "json" ? `${JSON.stringify({ plan, applied: true, result }, null, 2)}\n` : renderApplyResult(result, colors));
     return 0;

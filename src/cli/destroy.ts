@@ -20,6 +20,7 @@ export async function destroyCommand(opts: DestroyOptions, context: Context): Pr
   const unlock = await lockRoot(root, opts.lockTimeout);
   try {
     const plan = destroyPlan(gather(root, EMPTY_DESIRED), opts.interface);
+    context.interrupts.hold();
     const result = applyPlan(plan, EMPTY_DESIRED, { root, onStep: stepHook(context.logger) });
     process.stdout.write(opts.output === "json" ? `${JSON.stringify({ plan, result }, null, 2)}\n` : `${renderPlan(plan, colors)}\n${renderApplyResult(result, colors)}`);
     return 0;

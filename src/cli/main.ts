@@ -13,6 +13,7 @@ import { applyCommand } from "./apply.js";
 import { statusCommand } from "./status.js";
 import { destroyCommand } from "./destroy.js";
 import { reportError } from "./errors.js";
+import { runInterruptible, type Interrupts } from "./interrupts.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -24,6 +25,8 @@ export interface GlobalOptions {
 /** What every command gets besides its own options. */
 export interface Context extends GlobalOptions {
   logger: Logger;
+  /** A command that changes the kernel holds signals from its first change on. */
+  interrupts: Interrupts;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -48,7 +51,7 @@ function main(argv: string[]): void {
       const global = program.opts<GlobalOptions>();
       const logger = createLogger(global.logLevel);
       try {
-        process.exitCode = await fn(opts, { ...global, logger });
+        process.exitCode = await runInterruptible((interrupts) => fn(opts, { ...global, logger, interrupts }));
       } catch (err) {
         logger.debug({ err }, "command failed");
         process.stderr.write(reportError(err));

@@ -2,7 +2,7 @@
  * Runs the nfctl binary as a user would: a separate process, started inside
  * a lab namespace with nsenter, against the lab's bpffs root.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +24,40 @@ export function nfctl(lab: Lab, args: string[], options: { stdin?: string; ns?: 
     env: { ...process.env, NO_COLOR: "1", ...options.env },
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** An nfctl run in the background, for tests that signal it or run another beside it. */
+export interface StartedNfctl {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** The exit code, or -1 when a signal ended the process. */
+  exited: Promise<number>;
+}
+
+/**
+ * Starts nfctl as `nfctl()` runs it, without waiting; kills it when `t`
+ * ends should it still run. nsenter execs node without forking, so the
+ * child's pid is nfctl's.
+ */
+export function startNfctl(t: { teardown(fn: () => void): void }, lab: Lab, args: string[], env: NodeJS.ProcessEnv = {}): StartedNfctl {
+  const child = spawn("nsenter", [`--net=/run/netns/${lab.nsB}`, process.execPath, NFCTL, "--bpffs", lab.root, ...args], {
+    env: { ...process.env, NO_COLOR: "1", ...env },
+  });
+  let out = "";
+  let err = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  return { child, stdout: () => out, stderr: () => err, exited: new Promise((resolve) => child.on("exit", (code) => resolve(code ?? -1))) };
+}
+
+/** Waits until a run started with NFCTL_TEST_PAUSE_AT has stopped itself. */
+export async function untilPaused(run: StartedNfctl): Promise<void> {
+  for (let i = 0; i < 500 && !run.stderr().includes("nfctl: test hook: paused after step"); i++) await new Promise((r) => setTimeout(r, 20));
+  if (!run.stderr().includes("nfctl: test hook: paused after step")) throw new Error(`nfctl did not pause: ${run.stderr()}`);
 }
 
 export interface NfSpec {

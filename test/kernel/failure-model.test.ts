@@ -4,18 +4,16 @@
  * pinned or loaded, and the error says what happened.
  */
 import t from "tap";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createLab, ipIn, ADDR, type Lab } from "../helpers/lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, pinTree, type TapTest } from "../helpers/kernel.js";
-import { nfctl, writeConfigFor, type InterfaceSpec, type NfSpec } from "../helpers/cli.js";
+import { nfctl, startNfctl, untilPaused, writeConfigFor, type InterfaceSpec, type NfSpec } from "../helpers/cli.js";
 import { baseline, settledResidue } from "../helpers/residue.js";
 import type { StatusReport } from "../../src/reconcile/index.js";
-import { fileURLToPath } from "node:url";
 
 requireKernel();
 
-const NFCTL = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const bl: NfSpec = { name: "bl", nf: "blocklist", maps: `blocklist_v4:\n  ${ADDR.blocked}/32: 1` };
 const c1: NfSpec = { name: "c1", nf: "counter" };
 const c2: NfSpec = { name: "c2", nf: "counter" };
@@ -122,24 +120,16 @@ t.test("an interface deleted in the middle of an apply: the hooks already switch
     { ifname: "veth-b", xdp: [bl, c1] },
     { ifname: "x0", xdp: [c1, c2] },
   ]);
-  const child = spawn("nsenter", [`--net=/run/netns/${lab.nsB}`, process.execPath, NFCTL, "--bpffs", lab.root, "apply", "-f", file], {
-    env: { ...process.env, NO_COLOR: "1", NFCTL_TEST_PAUSE_AT: "veth-b xdp: committed" },
-  });
-  let stderr = "";
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill("SIGKILL");
-  });
-  while (!stderr.includes("paused after step")) await new Promise((r) => setTimeout(r, 20));
-  t.match(stderr, /nfctl: test hook: paused after step \d+ \(veth-b xdp: committed generation 2\)/);
+  const run = startNfctl(t, lab, ["apply", "-f", file], { NFCTL_TEST_PAUSE_AT: "veth-b xdp: committed" });
+  await untilPaused(run);
+  t.match(run.stderr(), /nfctl: test hook: paused after step \d+ \(veth-b xdp: committed generation 2\)/);
   const paused = status(lab).hooks.find((h) => h.ifname === "veth-b")!;
   t.equal(paused.generation, 2, "while paused, veth-b already runs the new generation");
   ipIn(lab.nsB, "link", "del", "x0");
-  child.kill("SIGCONT");
-  t.equal(await exited, 1);
-  t.match(stderr, /nfctl: bpf_link_update\(link .*x0\/xdp\/link\): .*\n/);
-  t.ok(stderr.endsWith(UNDONE), stderr);
+  run.child.kill("SIGCONT");
+  t.equal(await run.exited, 1);
+  t.match(run.stderr(), /nfctl: bpf_link_update\(link .*x0\/xdp\/link\): .*\n/);
+  t.ok(run.stderr().endsWith(UNDONE), run.stderr());
   const after = status(lab).hooks.find((h) => h.ifname === "veth-b")!;
   t.equal(after.generation, 1, "veth-b runs its previous generation again");
   t.same(after.nfs.map((n) => n.progId), xdpBefore.nfs.map((n) => n.progId), "the very same programs");
