@@ -35,6 +35,8 @@ export type XdpMode = "native" | "generic" | "auto";
 export type TcDirection = "ingress" | "egress";
 
 const XDP_FLAGS: Record<XdpMode, number> = { auto: 0, generic: 1 << 1, native: 1 << 2 };
+/** XDP_FLAGS_SKB_MODE, _DRV_MODE, _HW_MODE: the mode a netlink-attached program is detached from. */
+const XDP_ATTACHED_FLAGS: Record<XdpAttached["mode"], number> = { generic: 1 << 1, native: 1 << 2, offload: 1 << 3 };
 const BPF_F_REPLACE = 1 << 2;
 
 /** Attaches an XDP program through a new link; the caller pins or closes it. */
@@ -106,8 +108,7 @@ export function xdpAttachProgram(progFd: number, ifindex: number, mode: Exclude<
 
 /** Detaches a netlink-attached (not link-based) XDP program in `mode`. */
 export function xdpDetachProgram(ifindex: number, mode: XdpAttached["mode"]): void {
-  const flags = mode === "generic" ? XDP_FLAGS.generic : mode === "native" ? XDP_FLAGS.native : 1 << 3 /* XDP_FLAGS_HW_MODE */;
-  checkRet(xdpDetach(ifindex, flags, null) as number, "bpf_xdp_detach", `XDP (${mode}) on ifindex ${ifindex}`);
+  checkRet(xdpDetach(ifindex, XDP_ATTACHED_FLAGS[mode], null) as number, "bpf_xdp_detach", `XDP (${mode}) on ifindex ${ifindex}`);
 }
 
 /** Detaches a program attached to a TCX hook without a link (BPF_PROG_ATTACH). */

@@ -83,8 +83,11 @@ function prepareMapWrites(root: string, addr: HookAddress, generation: number, d
         step(`${addr.ifname} ${addr.hook}: wrote map ${map.name} of ${nf.name} in place`);
       }
       if (before) {
-        const digest = (name: string, old?: string) => desired.chain.find((n) => n.name === name)?.mapsDigest ?? old;
-        records.put(key, { ...before, nfs: before.nfs.map((r) => ({ ...r, ...(digest(r.name, r.mapsDigest) && { mapsDigest: digest(r.name, r.mapsDigest)! }) })) });
+        const nfs = before.nfs.map((r) => {
+          const mapsDigest = desired.chain.find((n) => n.name === r.name)?.mapsDigest ?? r.mapsDigest;
+          return mapsDigest === undefined ? r : { ...r, mapsDigest };
+        });
+        records.put(key, { ...before, nfs });
       }
     },
     revert() {

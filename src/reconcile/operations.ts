@@ -3,7 +3,6 @@
  * config, observing the kernel for a plan, checking the plan can be applied
  * here, and the plan that empties hooks.
  */
-import { readFileSync } from "node:fs";
 import { loadConfig, type ConfigError } from "./config/index.js";
 import type { DesiredState } from "./desired.js";
 import { gather, nothingObserved, type Observation } from "./gather.js";
@@ -23,13 +22,9 @@ export const EMPTY_DESIRED: DesiredState = { files: [], hooks: [] };
 
 /** Loads and checks the config named by `-f` arguments; throws ConfigErrors. */
 export function loadDesired(inputs: string[]): DesiredState {
-  const result = loadConfig(inputs, { stdin: () => readStdin() });
+  const result = loadConfig(inputs);
   if (!result.ok) throw new ConfigErrors(result.errors);
   return { ...result.desired, source: { path: inputs.join(", ") } };
-}
-
-function readStdin(): string {
-  return readFileSync(0, "utf8");
 }
 
 const NOT_ROOT_NOTE = "cannot read the kernel's state without root (CAP_BPF, CAP_NET_ADMIN); planning against an empty state (as --offline)";

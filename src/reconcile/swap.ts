@@ -174,7 +174,7 @@ export function snapshotMap(root: string, addr: HookAddress, nf: string, map: st
 }
 
 export function restoreMaps(root: string, addr: HookAddress, snapshots: MapSnapshot[]): void {
-  for (const s of snapshots.reverse()) syncDataMap(root, addr, s.nf, s.map, s.entries);
+  for (const s of [...snapshots].reverse()) syncDataMap(root, addr, s.nf, s.map, s.entries);
 }
 
 function record(addr: HookAddress, ifindex: number, number: number, nfs: ChainNf[], summaries: ObjectSummary[], mode: XdpMode, attachment: Attachment, source: SwapOptions["source"]): GenerationRecord {

@@ -2,7 +2,8 @@
  * The fuzz corpus (test/fuzz-corpus) through the nfctl binary against the
  * real kernel, each case with its expected first line, and the -f inputs
  * that need special files: /dev/zero, /proc/self/mem, directories holding a
- * broken link or a fifo, and a fifo with a writer (process substitution).
+ * broken link or a fifo, a fifo with a writer (process substitution), and
+ * more than a config may hold on stdin.
  * In a lab where a good config is applied, `nfctl plan` and `nfctl apply`
  * must each exit 1, print nothing on stdout and only "nfctl: " lines on
  * stderr, no stack trace, and leave the kernel as it was.
@@ -29,6 +30,8 @@ t.test("-f inputs that are not plain files, through nfctl plan and apply", async
   mkdirSync(dir);
   await cli.refuses(t, "/dev/zero", ["/dev/zero"], ["/dev/zero"], "", /^nfctl: \/dev\/zero: cannot read: the file is larger than 16 MiB/);
   await cli.refuses(t, "/proc/self/mem", ["/proc/self/mem"], ["/proc/self/mem"], "", /^nfctl: \/proc\/self\/mem: cannot read: i\/o error$/);
+  // Standard input has a file's limit too: `nfctl apply -f - < /dev/zero` must end.
+  await cli.refuses(t, "17 MiB on stdin", ["-"], ["<stdin>"], "", /^nfctl: <stdin>: cannot read: the file is larger than 16 MiB/, "#".repeat(17 * 1024 * 1024));
 
   const broken = join(dir, "with-broken-link");
   mkdirSync(broken);

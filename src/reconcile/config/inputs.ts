@@ -3,11 +3,12 @@
  * *.yaml and *.yml directly inside a directory (sorted by name), or "-"
  * for standard input.
  */
-import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from "node:fs";
+import { closeSync, openSync, readSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { ConfigError } from "./errors.js";
 
 export const STDIN_NAME = "<stdin>";
+const STDIN_FD = 0;
 
 /**
  * The most nfctl reads of one config file. Reading stops there, so that
@@ -24,7 +25,7 @@ export interface ConfigFile {
 }
 
 export interface InputOptions {
-  /** Reads standard input; by default, file descriptor 0. */
+  /** Reads standard input (for tests); by default, file descriptor 0, with the limits of a file. */
   stdin?: () => string;
   /** Directory relative inputs (and stdin's object paths) start from; default process.cwd(). */
   cwd?: string;
@@ -44,16 +45,24 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
   const errors: ConfigError[] = [];
   const seen = new Set<string>();
   const problem = (file: string, message: string) => errors.push({ file, line: 0, column: 0, path: "", message });
+  /** A config's bytes as read (undefined: more than MAX_CONFIG_BYTES), checked and decoded. */
+  const accept = (name: string, baseDir: string, bytes: Buffer | undefined) => {
+    if (bytes === undefined) problem(name, `cannot read: the file is larger than ${MAX_CONFIG_BYTES / (1024 * 1024)} MiB, the most nfctl reads as a config`);
+    // Read as UTF-8, such a file is a string of NULs that YAML takes for one scalar.
+    else if (bytes[0] === 0xff && bytes[1] === 0xfe) problem(name, "the file is UTF-16 (or UTF-32), little-endian; save it as UTF-8");
+    else if (bytes[0] === 0xfe && bytes[1] === 0xff) problem(name, "the file is UTF-16, big-endian; save it as UTF-8");
+    else files.push({ name, text: bytes.toString("utf8"), baseDir });
+  };
   const read = (name: string, absolute: string) => {
     if (seen.has(absolute)) return;
     seen.add(absolute);
     try {
-      const bytes = readBounded(absolute);
-      if (bytes === undefined) problem(name, `cannot read: the file is larger than ${MAX_CONFIG_BYTES / (1024 * 1024)} MiB, the most nfctl reads as a config`);
-      // Read as UTF-8, such a file is a string of NULs that YAML takes for one scalar.
-      else if (bytes[0] === 0xff && bytes[1] === 0xfe) problem(name, "the file is UTF-16 (or UTF-32), little-endian; save it as UTF-8");
-      else if (bytes[0] === 0xfe && bytes[1] === 0xff) problem(name, "the file is UTF-16, big-endian; save it as UTF-8");
-      else files.push({ name, text: bytes.toString("utf8"), baseDir: dirname(absolute) });
+      const fd = openSync(absolute, "r");
+      try {
+        accept(name, dirname(absolute), readBounded(fd));
+      } finally {
+        closeSync(fd);
+      }
     } catch (err) {
       problem(name, `cannot read: ${describeFsError(err)}`);
     }
@@ -65,7 +74,15 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
     if (input === "-") {
       if (seen.has(STDIN_NAME)) continue;
       seen.add(STDIN_NAME);
-      files.push({ name: STDIN_NAME, text: (options.stdin ?? (() => readFileSync(0, "utf8")))(), baseDir: cwd });
+      if (options.stdin) {
+        files.push({ name: STDIN_NAME, text: options.stdin(), baseDir: cwd });
+        continue;
+      }
+      try {
+        accept(STDIN_NAME, cwd, readBounded(STDIN_FD));
+      } catch (err) {
+        problem(STDIN_NAME, `cannot read: ${describeFsError(err)}`);
+      }
       continue;
     }
     const absolute = resolve(cwd, input);
@@ -112,27 +129,22 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
 }
 
 /**
- * The file's bytes, or undefined when it holds more than MAX_CONFIG_BYTES.
- * Reads in steps rather than by the size stat reports, which a device or a
- * pipe does not know.
+ * What `fd` holds, to its end, or undefined when that is more than
+ * MAX_CONFIG_BYTES. Reads in steps rather than by the size stat reports,
+ * which a device or a pipe does not know.
  */
-function readBounded(path: string): Buffer | undefined {
-  const fd = openSync(path, "r");
-  try {
-    const chunks: Buffer[] = [];
-    const buffer = Buffer.allocUnsafe(1024 * 1024);
-    let total = 0;
-    for (;;) {
-      const read = readSync(fd, buffer, 0, buffer.length, null);
-      if (read === 0) break;
-      total += read;
-      if (total > MAX_CONFIG_BYTES) return undefined;
-      chunks.push(Buffer.from(buffer.subarray(0, read)));
-    }
-    return Buffer.concat(chunks);
-  } finally {
-    closeSync(fd);
+function readBounded(fd: number): Buffer | undefined {
+  const chunks: Buffer[] = [];
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  let total = 0;
+  for (;;) {
+    const read = readSync(fd, buffer, 0, buffer.length, null);
+    if (read === 0) break;
+    total += read;
+    if (total > MAX_CONFIG_BYTES) return undefined;
+    chunks.push(Buffer.from(buffer.subarray(0, read)));
   }
+  return Buffer.concat(chunks);
 }
 
 /** Node's "ENOENT: no such file or directory, open '/x'" as "no such file or directory". */
