@@ -35,7 +35,7 @@ import { rmSync } from "node:fs";
 import { createLab, inNetns, ADDR, type Lab } from "../test/helpers/lab.js";
 import { blocklist, counter, BUILD, PROCEED_ON_PASS } from "../test/helpers/nfs.js";
 import { startTraffic, type RunningTraffic, type TrafficReport } from "../test/harness/traffic-harness.js";
-import { setChain, type ChainNf, type ChainTarget } from "../src/reconcile/swap.js";
+import { setChain, type ChainNf, type ChainTarget } from "../src/reconcile/set-chain.js";
 import { buildGeneration, currentNetns, ensureRoot, hookPaths, syncDataMap, findIfIndex, type HookAddress } from "../src/state/index.js";
 import {
   clearProgramSlot,
@@ -251,7 +251,7 @@ async function nfctlPhase(lab: Lab, track: (t: RunningTraffic | undefined) => vo
   let generations = 0;
   try {
     const phase = await underTraffic(lab, track, (order) => {
-      if (apply(order).commit !== "updated") throw new Error("setChain did not update the link in place");
+      if (apply(order).commit !== "update") throw new Error("setChain did not update the link in place");
       generations += 1;
     });
     if (generations !== CHANGES) throw new Error(`${generations} of ${CHANGES} swaps happened`);

@@ -1,11 +1,12 @@
 /**
- * `nfctl apply`: plan under the lock, print the plan, carry it out, print
- * what was done.
+ * `nfctl apply`: reconcile once, printing the plan before the first change
+ * and what was done after it.
  */
-import { applyPlan, ensureRoot, gather, isEmptyPlan, loadDesired, lockRoot, planChanges, checkInterfaces, resolveRoot, stepHook } from "../reconcile/index.js";
+import { loadDesired, reconcileOnce, resolveRoot, stepHook } from "../reconcile/index.js";
 import type { Context } from "./main.js";
 import { colorsFor } from "./colors.js";
-import { renderApplyResult, renderPlan } from "./render-plan.js";
+import { renderApplyResult, renderPlan } from "./views/plan-text.js";
+import { toJson } from "./views/json.js";
 
 export interface ApplyOptions {
   file: string[];
@@ -17,24 +18,23 @@ export interface ApplyOptions {
 
 export async function applyCommand(opts: ApplyOptions, context: Context): Promise<number> {
   const desired = loadDesired(opts.file);
-  const root = resolveRoot(context.bpffs);
   const colors = colorsFor(process.stdout);
-  ensureRoot(root);
-  const unlock = await lockRoot(root, opts.lockTimeout);
-  try {
-    const { observed, contents } = gather(root, desired);
-    checkInterfaces(desired, observed);
-    const plan = planChanges(desired, observed, contents, { ...(opts.force && { force: true }) });
-    if (opts.dryRun || isEmptyPlan(plan)) {
-      process.stdout.write(opts.output === "json" ? `${JSON.stringify({ plan, applied: false }, null, 2)}\n` : renderPlan(plan, colors));
-      return 0;
-    }
-    if (opts.output === "text") process.stdout.write(`${renderPlan(plan, colors)}\n`);
-    context.interrupts.hold();
-    const result = applyPlan(plan, desired, { root, onStep: stepHook(context.logger), ...(opts.force && { force: true }) });
-    process.stdout.write(opts.output === "json" ? `${JSON.stringify({ plan, applied: true, result }, null, 2)}\n` : renderApplyResult(result, colors));
-    return 0;
-  } finally {
-    unlock();
-  }
+  const { plan, result } = await reconcileOnce(
+    { desired },
+    {
+      root: resolveRoot(context.bpffs),
+      lockTimeout: opts.lockTimeout,
+      log: context.libbpfLog,
+      onStep: stepHook(context.logger),
+      ...(opts.force && { force: true }),
+      ...(opts.dryRun && { dryRun: true }),
+      onPlan: (planned) => {
+        if (opts.output === "text") process.stdout.write(`${renderPlan(planned, colors)}\n`);
+        context.interrupts.hold();
+      },
+    },
+  );
+  if (opts.output === "json") process.stdout.write(toJson("ApplyResult", { applied: result !== undefined, plan, ...(result && { result }) }));
+  else process.stdout.write(result ? renderApplyResult(result, colors) : renderPlan(plan, colors));
+  return 0;
 }

@@ -2,10 +2,11 @@
  * `nfctl destroy`: take down what nfctl manages (all of it, or one
  * interface's hooks) and nothing else.
  */
-import { applyPlan, destroyPlan, ensureRoot, gather, lockRoot, resolveRoot, stepHook, EMPTY_DESIRED } from "../reconcile/index.js";
+import { reconcileOnce, resolveRoot, stepHook } from "../reconcile/index.js";
 import type { Context } from "./main.js";
 import { colorsFor } from "./colors.js";
-import { renderApplyResult, renderPlan } from "./render-plan.js";
+import { renderApplyResult, renderPlan } from "./views/plan-text.js";
+import { toJson } from "./views/json.js";
 
 export interface DestroyOptions {
   interface?: string;
@@ -14,17 +15,18 @@ export interface DestroyOptions {
 }
 
 export async function destroyCommand(opts: DestroyOptions, context: Context): Promise<number> {
-  const root = resolveRoot(context.bpffs);
   const colors = colorsFor(process.stdout);
-  ensureRoot(root);
-  const unlock = await lockRoot(root, opts.lockTimeout);
-  try {
-    const plan = destroyPlan(gather(root, EMPTY_DESIRED), opts.interface);
-    context.interrupts.hold();
-    const result = applyPlan(plan, EMPTY_DESIRED, { root, onStep: stepHook(context.logger) });
-    process.stdout.write(opts.output === "json" ? `${JSON.stringify({ plan, result }, null, 2)}\n` : `${renderPlan(plan, colors)}\n${renderApplyResult(result, colors)}`);
-    return 0;
-  } finally {
-    unlock();
-  }
+  const { plan, result } = await reconcileOnce(
+    { destroy: { ...(opts.interface !== undefined && { interface: opts.interface }) } },
+    {
+      root: resolveRoot(context.bpffs),
+      lockTimeout: opts.lockTimeout,
+      log: context.libbpfLog,
+      onStep: stepHook(context.logger),
+      onPlan: () => context.interrupts.hold(),
+    },
+  );
+  if (opts.output === "json") process.stdout.write(toJson("DestroyResult", { applied: result !== undefined, plan, ...(result && { result }) }));
+  else process.stdout.write(`${renderPlan(plan, colors)}\n${renderApplyResult(result ?? { hooks: [] }, colors)}`);
+  return 0;
 }

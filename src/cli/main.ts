@@ -7,7 +7,8 @@
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { Logger } from "pino";
-import { LOG_LEVELS, createLogger, type LogLevel } from "./logger.js";
+import { LOG_LEVELS, createLogger, libbpfLogSink, type LogLevel } from "./logger.js";
+import type { LibbpfLogSink } from "../reconcile/index.js";
 import { planCommand } from "./plan.js";
 import { applyCommand } from "./apply.js";
 import { statusCommand } from "./status.js";
@@ -25,6 +26,8 @@ export interface GlobalOptions {
 /** What every command gets besides its own options. */
 export interface Context extends GlobalOptions {
   logger: Logger;
+  /** Where libbpf's own messages go while a command loads objects. */
+  libbpfLog: LibbpfLogSink;
   /** A command that changes the kernel holds signals from its first change on. */
   interrupts: Interrupts;
 }
@@ -51,7 +54,7 @@ function main(argv: string[]): void {
       const global = program.opts<GlobalOptions>();
       const logger = createLogger(global.logLevel);
       try {
-        process.exitCode = await runInterruptible((interrupts) => fn(opts, { ...global, logger, interrupts }));
+        process.exitCode = await runInterruptible((interrupts) => fn(opts, { ...global, logger, libbpfLog: libbpfLogSink(logger), interrupts }));
       } catch (err) {
         logger.debug({ err }, "command failed");
         process.stderr.write(reportError(err));

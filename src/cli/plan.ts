@@ -1,10 +1,11 @@
 /**
  * `nfctl plan`: what apply would change, and why. Changes nothing.
  */
-import { loadDesired, observeForPlan, planChanges, isEmptyPlan, resolveRoot } from "../reconcile/index.js";
+import { isEmptyPlan, loadDesired, planOnce, resolveRoot } from "../reconcile/index.js";
 import type { Context } from "./main.js";
 import { colorsFor } from "./colors.js";
-import { renderPlan } from "./render-plan.js";
+import { renderPlan } from "./views/plan-text.js";
+import { toJson } from "./views/json.js";
 
 export interface PlanOptions {
   file: string[];
@@ -16,9 +17,8 @@ export interface PlanOptions {
 
 export async function planCommand(opts: PlanOptions, context: Context): Promise<number> {
   const desired = loadDesired(opts.file);
-  const { observation, note } = observeForPlan(resolveRoot(context.bpffs), desired, { offline: opts.offline === true });
+  const { plan, note } = planOnce(desired, { root: resolveRoot(context.bpffs), ...(opts.offline && { offline: true }), ...(opts.force && { force: true }) });
   if (note) process.stderr.write(`nfctl: ${note}\n`);
-  const plan = planChanges(desired, observation.observed, observation.contents, { ...(opts.force && { force: true }) });
-  process.stdout.write(opts.output === "json" ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan, colorsFor(process.stdout)));
+  process.stdout.write(opts.output === "json" ? toJson("Plan", { plan }) : renderPlan(plan, colorsFor(process.stdout)));
   return opts.detailedExitcode && !isEmptyPlan(plan) ? 2 : 0;
 }

@@ -4,7 +4,8 @@
 import { resolveRoot, status } from "../reconcile/index.js";
 import type { Context } from "./main.js";
 import { colorsFor } from "./colors.js";
-import { renderStatus } from "./render-status.js";
+import { renderStatus } from "./views/status-text.js";
+import { toJson } from "./views/json.js";
 
 export interface StatusOptions {
   output: "text" | "json";
@@ -12,6 +13,6 @@ export interface StatusOptions {
 
 export async function statusCommand(opts: StatusOptions, context: Context): Promise<number> {
   const report = status(resolveRoot(context.bpffs));
-  process.stdout.write(opts.output === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report, colorsFor(process.stdout)));
+  process.stdout.write(opts.output === "json" ? toJson("Status", { status: report }) : renderStatus(report, colorsFor(process.stdout)));
   return 0;
 }

@@ -31,6 +31,7 @@ export {
   xdpAttachedPrograms,
   xdpAttachProgram,
   xdpDetachProgram,
+  tcxAttachProgram,
   tcxDetachProgram,
   tcxAttachedPrograms,
   tcLegacyAttach,

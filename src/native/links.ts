@@ -17,6 +17,7 @@ const xdpQuery = libbpf.func("int bpf_xdp_query(int ifindex, int flags, _Inout_ 
 const xdpAttach = libbpf.func("int bpf_xdp_attach(int ifindex, int prog_fd, uint32_t flags, const void *opts)");
 const xdpDetach = libbpf.func("int bpf_xdp_detach(int ifindex, uint32_t flags, const void *opts)");
 const progDetach2 = libbpf.func("int bpf_prog_detach2(int prog_fd, int target_fd, int type)");
+const progAttach = libbpf.func("int bpf_prog_attach(int prog_fd, int attachable_fd, int type, unsigned int flags)");
 const progQuery = libbpf.func(
   "int bpf_prog_query(int target_fd, int type, uint32_t query_flags, void *attach_flags, _Out_ uint32_t *ids, _Inout_ uint32_t *count)",
 );
@@ -115,6 +116,12 @@ export function xdpDetachProgram(ifindex: number, mode: XdpAttached["mode"]): vo
 export function tcxDetachProgram(progFd: number, ifindex: number, direction: TcDirection): void {
   const type = direction === "ingress" ? AttachType.TCX_INGRESS : AttachType.TCX_EGRESS;
   checkRet(progDetach2(progFd, ifindex, type) as number, "bpf_prog_detach2", `TCX ${direction} on ifindex ${ifindex}`);
+}
+
+/** Attaches a program to a TCX hook without a link (BPF_PROG_ATTACH), last in run order. */
+export function tcxAttachProgram(progFd: number, ifindex: number, direction: TcDirection): void {
+  const type = direction === "ingress" ? AttachType.TCX_INGRESS : AttachType.TCX_EGRESS;
+  checkRet(progAttach(progFd, ifindex, type, 0) as number, "bpf_prog_attach", `TCX ${direction} on ifindex ${ifindex}`);
 }
 
 /** IDs of the programs attached to a TCX hook, in run order. */

@@ -31,6 +31,8 @@ export interface DesiredNf {
   /** sha256 of the object file, hex. */
   digest: string;
   program: string;
+  /** The object has a one-slot nf_next program array: the NF can pass packets on. */
+  chainAware: boolean;
   version?: string;
   /** Verdict names as configured; undefined when not configured. */
   proceedOn?: string[];

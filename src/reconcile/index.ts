@@ -1,16 +1,19 @@
 /**
- * src/reconcile: desired state, the planner, the executor and the swap. The
- * CLI talks to this layer only.
+ * src/reconcile: desired state, the planner, the executor and the one
+ * reconcile unit the CLI (and the watch loop) call.
  */
 export * from "./plan.js";
 export * from "./desired.js";
-export { planChanges, mapContentsKey, type ObservedMapContents } from "./planner.js";
+export { planChanges, planDestroy, type ObservedMapContents, type PlanOptions } from "./planner.js";
 export { gather, nothingObserved, type Observation } from "./gather.js";
-export { applyPlan, ApplyError, type ApplyResult, type ApplyOptions, type HookOutcome } from "./apply.js";
+export { executePlan, ApplyError, PlanRefusedError, type ApplyResult, type ExecuteOptions } from "./execute.js";
+export type { HookOutcome } from "./changes/hook-change.js";
+export { StalePlanError } from "./changes/precondition.js";
+export { reconcileOnce, planOnce, checkInterfaces, type ReconcileRequest, type ReconcileOptions, type ReconcileOutcome } from "./reconcile.js";
 export { stepHook } from "./test-hooks.js";
-export { setChain, ChainError, type ChainNf, type ChainTarget, type SwapResult } from "./swap.js";
+export { setChain, ChainError, type ChainNf, type ChainTarget, type SetChainOptions } from "./set-chain.js";
 export { status, STATS_MAP, type StatusReport, type HookStatus, type NfStatus, type Counter } from "./status.js";
-export { ConfigErrors, EMPTY_DESIRED, loadDesired, observeForPlan, checkInterfaces, destroyPlan } from "./operations.js";
+export { ConfigErrors, EMPTY_DESIRED, loadDesired } from "./load-desired.js";
 export { formatConfigError, type ConfigError } from "./config/index.js";
 // The state layer's entry points the commands need.
-export { resolveRoot, ensureRoot, lockRoot, NativeError, routeLibbpfLog } from "../state/index.js";
+export { resolveRoot, NativeError, routeLibbpfLog, type Drift, type DriftKind, type ForeignProgram, type LibbpfLogSink } from "../state/index.js";

@@ -1,13 +1,58 @@
 /**
- * Plans are values. A Plan says, per hook, what apply will do and why; it is
- * JSON with a format version, in a stable order, and carries everything a
- * renderer needs to explain each action.
+ * Plans are values, and the whole instruction for apply (Terraform's rule:
+ * the actions during apply are described entirely by the plan). A Plan
+ * says, per hook:
+ *
+ * - the resolved chain: each NF's object path and sha256, program,
+ *   constants and exact map contents;
+ * - the kind of commit (create, update, reattach, in-place, detach,
+ *   cleanup, none);
+ * - the precondition: what the kernel ran when the plan was made (the live
+ *   generation, its first program, the link). The executor checks it and
+ *   refuses when the kernel changed, instead of planning again;
+ * - typed actions with typed reasons, and typed warnings and blockers.
+ *
+ * It is JSON with a format version and holds no English: renderers write
+ * the words (src/cli/views).
  */
-import type { Hook, XdpMode } from "../state/index.js";
+import type { Hook } from "../state/layout.js";
+import type { Drift, ForeignProgram } from "../state/drift.js";
+import type { XdpMode } from "../state/index.js";
 
-export const PLAN_FORMAT_VERSION = 1;
+export const PLAN_FORMAT_VERSION = 2;
+
+/** One hook of one interface: "eth1/xdp". The key of every per-hook map. */
+export type HookId = `${string}/${Hook}`;
+
+export function hookId(ifname: string, hook: Hook): HookId {
+  return `${ifname}/${hook}`;
+}
 
 export type ActionKind = "start" | "stop" | "update" | "reorder" | "reconfigure" | "repair";
+
+/** Why an action is planned. */
+export type Reason =
+  | { code: "not-running" }
+  | { code: "added-to-chain" }
+  | { code: "removed-from-config" }
+  | { code: "disabled-in-config" }
+  | { code: "hook-not-in-config" }
+  | { code: "interface-not-in-config" }
+  | { code: "destroy"; interface?: string }
+  | { code: "nf-changed" }
+  | { code: "maps-differ" }
+  | { code: "order-changed" }
+  | { code: "mode-changed"; from: XdpMode; to: XdpMode }
+  | { code: "drift"; drift: Drift }
+  | { code: "stale-generation"; generation: number }
+  | { code: "foreign-program"; program: ForeignProgram };
+
+/** One property of an NF that an update changes. */
+export type NfChange =
+  | { field: "digest"; from: string; to: string; objectFrom: string; objectTo: string }
+  | { field: "program"; from: string; to: string }
+  | { field: "version"; from?: string; to?: string }
+  | { field: "proceedOn"; from?: string[]; fromMask?: number; to?: string[]; toMask?: number };
 
 /** A data map whose contents change, in canonical text lines ("10.0.0.0/8: 1"). */
 export interface MapChange {
@@ -20,40 +65,105 @@ export interface Action {
   kind: ActionKind;
   /** The NF the action concerns; absent for hook-wide actions (reorder, mode change, most repairs). */
   nf?: string;
-  reason: string;
-  /** update: what changed, one line each ("object sha256 72973fdc… -> 8ab1e20f…"). */
-  changes?: string[];
-  /** reconfigure: the maps whose contents change. */
+  reason: Reason;
+  /** update: what changed. */
+  changes?: NfChange[];
+  /** start, reconfigure: the maps whose contents change. */
   maps?: MapChange[];
-  /** repair of a leftover generation: its number. */
-  generation?: number;
 }
 
+/** Something apply leaves alone but the operator should know. */
+export type Warning = { code: "foreign-program"; program: ForeignProgram; ifname: string; hook: Hook; blocksApply: boolean };
+
+/** Why apply refuses the plan before any change. */
+export type Blocker = { code: "foreign-program-occupies-hook"; programs: ForeignProgram[]; ifname: string; hook: Hook };
+
 /**
- * How apply carries out a hook's plan:
- * - swap: build a new generation and switch to it with one link update;
+ * How apply commits a hook:
+ * - create: build a generation and attach it (the hook runs nothing of nfctl's);
+ * - update: build a generation and switch to it with one bpf_link_update (or netlink replace);
+ * - reattach: build a generation, detach the hook and attach again (XDP mode change, defunct link): not atomic;
  * - in-place: write map contents into the live generation's maps;
  * - detach: take the chain off the hook and unpin everything of it;
  * - cleanup: only unpin generations an interrupted run left behind;
  * - none: nothing to do.
  */
-export type Execution = "swap" | "in-place" | "detach" | "cleanup" | "none";
+export type CommitKind = "create" | "update" | "reattach" | "in-place" | "detach" | "cleanup" | "none";
+
+/** A map entry as hex bytes: the exact key and value the kernel will hold. */
+export interface PlannedEntry {
+  key: string;
+  value: string;
+}
+
+export interface PlannedMap {
+  name: string;
+  /** The exact contents after apply, sorted by key bytes. */
+  entries: PlannedEntry[];
+}
+
+/** One NF as apply loads it. */
+export interface PlannedNf {
+  name: string;
+  /** Absolute path of the ELF object. */
+  object: string;
+  /** sha256 of the object file, hex: apply refuses a file that no longer has it. */
+  digest: string;
+  program: string;
+  /** Has a one-slot nf_next program array: it can pass packets on. */
+  chainAware: boolean;
+  /** nf_proceed_mask written to .rodata before load; absent: the object's own value. */
+  proceedMask?: number;
+  proceedOn?: string[];
+  version?: string;
+  mapsDigest: string;
+  /** Data maps apply writes (a swap: all the config sets; in-place: only those that differ). */
+  maps: PlannedMap[];
+}
+
+/**
+ * What the kernel ran when the plan was made. Apply checks each field
+ * against the kernel and refuses if one differs.
+ */
+export interface Precondition {
+  /** The interface's index; absent when it did not exist. */
+  ifindex?: number;
+  /** The live generation; absent when none was live. */
+  generation?: number;
+  /** ID of the live generation's first program (what the hook ran). */
+  firstProgId?: number;
+  /** ID of nfctl's pinned link; absent when there was none. */
+  linkId?: number;
+  /** nfctl's link was no longer attached (another tool detached it, or its interface went): the hook ran none of nfctl's programs. */
+  linkDefunct?: true;
+  /** Generations under the hook that were not live. */
+  stale: number[];
+}
 
 export interface HookPlan {
+  id: HookId;
   ifname: string;
   hook: Hook;
-  /** XDP mode after apply (xdp hook only). */
+  /** XDP mode after apply (xdp hook, non-empty chain only). */
   mode?: XdpMode;
+  /** How a TC chain is attached: "auto" prefers TCX and falls back to clsact. */
+  attachment: "auto" | "link" | "tc-legacy";
   /** The live generation before apply, if any. */
   generation?: number;
+  /** The generation apply builds (create, update, reattach). */
+  nextGeneration?: number;
   /** NF names of the live chain, in order (empty when none is live). */
   before: string[];
   /** NF names of the chain after apply, in order. */
   after: string[];
-  execution: Execution;
+  commit: CommitKind;
+  precondition: Precondition;
+  /** create/update/reattach: the whole chain to build; in-place: the NFs whose maps are written. */
+  chain: PlannedNf[];
+  /** Programs of other tools apply removes from the hook (--force). */
+  removeForeign: ForeignProgram[];
   actions: Action[];
-  /** Things apply will not change but the operator should know (foreign programs). */
-  warnings: string[];
+  warnings: Warning[];
 }
 
 export interface PlanSummary {
@@ -69,18 +179,22 @@ export interface Plan {
   formatVersion: typeof PLAN_FORMAT_VERSION;
   /** Network namespace (inode) the plan is for. */
   netns: number;
+  /** Where the config came from, recorded with each generation. */
+  source?: { path?: string; revision?: string };
   /** Every hook in the config or managed in the kernel, sorted by interface then hook. */
   hooks: HookPlan[];
+  /** Why apply would refuse this plan; empty when it can be applied. */
+  blockers: Blocker[];
   summary: PlanSummary;
 }
 
 /** True when applying the plan would change nothing. */
 export function isEmptyPlan(plan: Plan): boolean {
-  return plan.hooks.every((h) => h.execution === "none");
+  return plan.hooks.every((h) => h.commit === "none");
 }
 
 export function summarize(hooks: HookPlan[]): PlanSummary {
   const summary: PlanSummary = { start: 0, update: 0, reorder: 0, reconfigure: 0, stop: 0, repair: 0 };
-  for (const action of hooks.flatMap((h) => h.actions)) summary[action.kind] += 1;
+  for (const hook of hooks) for (const action of hook.actions) summary[action.kind] += 1;
   return summary;
 }

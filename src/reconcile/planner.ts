@@ -6,83 +6,142 @@
  *     const plan = planChanges(desired, observed, mapContents);
  *     if (isEmptyPlan(plan)) console.log("No changes.");
  */
-import { compareHooks, MapType, type Hook, type MapEntry, type MapSpec, type ObservedHook, type ObservedState, type NfRecord } from "../state/index.js";
-import type { DesiredHook, DesiredNf, DesiredState } from "./desired.js";
+import { compareHooks, MapType, type Hook, type MapEntry, type MapSpec, type ObservedHook, type ObservedState, type NfRecord, type XdpMode } from "../state/index.js";
+import type { DesiredHook, DesiredMap, DesiredNf, DesiredState } from "./desired.js";
 import { formatMapEntries } from "./config/map-values.js";
-import { PLAN_FORMAT_VERSION, summarize, type Action, type Execution, type HookPlan, type MapChange, type Plan } from "./plan.js";
+import {
+  hookId,
+  PLAN_FORMAT_VERSION,
+  summarize,
+  type Action,
+  type Blocker,
+  type CommitKind,
+  type HookId,
+  type HookPlan,
+  type MapChange,
+  type NfChange,
+  type Plan,
+  type PlannedMap,
+  type PlannedNf,
+  type Precondition,
+  type Reason,
+  type Warning,
+} from "./plan.js";
 
-/** Contents of live data maps the config sets, read from the kernel; see mapContentsKey. */
-export type ObservedMapContents = Record<string, MapEntry[]>;
-
-export function mapContentsKey(ifname: string, hook: Hook, nf: string, map: string): string {
-  return `${ifname}/${hook}/${nf}/${map}`;
-}
-
-function hookKey(ifname: string, hook: Hook): string {
-  return `${ifname}/${hook}`;
-}
-
-function short(digest: string): string {
-  return `${digest.slice(0, 12)}…`;
-}
-
-function sameEntries(a: MapEntry[], b: MapEntry[]): boolean {
-  const text = (entries: MapEntry[]) =>
-    entries
-      .map((e) => `${e.key.toString("hex")}=${e.value.toString("hex")}`)
-      .sort()
-      .join(",");
-  return text(a) === text(b);
-}
-
-function updateChanges(nf: DesiredNf, record: NfRecord): string[] {
-  const changes: string[] = [];
-  if (record.digest !== nf.digest) {
-    const path = record.object === nf.object ? "" : ` (${record.object} -> ${nf.object})`;
-    changes.push(`object sha256 ${short(record.digest)} -> ${short(nf.digest)}${path}`);
-  }
-  if (record.program !== nf.program) changes.push(`program ${record.program} -> ${nf.program}`);
-  if (record.version !== nf.version) changes.push(`version ${record.version ?? "(none)"} -> ${nf.version ?? "(none)"}`);
-  if (record.proceedMask !== nf.proceedMask) {
-    const names = (list: string[] | undefined, mask: number | undefined) => (list ? `[${list.join(", ")}]` : mask === undefined ? "(none)" : "[pass]");
-    changes.push(`proceedOn ${names(record.proceedOn, record.proceedMask)} -> ${names(nf.proceedOn, nf.proceedMask)}`);
-  }
-  return changes;
-}
-
-function stopReason(name: string, desired: DesiredHook | undefined, interfaceInConfig: boolean): string {
-  if (!desired) return interfaceInConfig ? "hook no longer in the config" : "interface no longer in the config";
-  return desired.chain.some((nf) => nf.name === name && !nf.enabled) ? "disabled in the config" : "removed from the config";
-}
-
-/** An array map always holds every index; an index holding zeros counts as absent. */
-function normalize(spec: MapSpec, entries: MapEntry[]): MapEntry[] {
-  if (spec.type !== MapType.ARRAY && spec.type !== MapType.PERCPU_ARRAY) return entries;
-  return entries.filter((e) => e.value.some((byte) => byte !== 0));
-}
-
-function mapChanges(nf: DesiredNf, ifname: string, hook: Hook, contents: ObservedMapContents, live: boolean): MapChange[] {
-  return nf.maps.flatMap((map) => {
-    if (!live && map.entries.length === 0) return [];
-    const observed = normalize(map.spec, live ? (contents[mapContentsKey(ifname, hook, nf.name, map.name)] ?? []) : []);
-    const wanted = normalize(map.spec, map.entries);
-    if (live && sameEntries(observed, wanted)) return [];
-    return [{ map: map.name, before: formatMapEntries(map.spec, observed), after: formatMapEntries(map.spec, wanted) }];
-  });
-}
-
-function execution(wanted: DesiredNf[], observed: ObservedHook | undefined, actions: Action[]): Execution {
-  const managed = observed !== undefined && (observed.live !== undefined || observed.stale.length > 0 || observed.attachment !== undefined);
-  if (wanted.length === 0) return managed ? "detach" : "none";
-  if (actions.length > 0 && actions.every((a) => a.kind === "repair" && a.generation !== undefined)) return "cleanup";
-  if (actions.some((a) => a.kind !== "reconfigure")) return "swap";
-  return actions.length > 0 ? "in-place" : "none";
-}
+/** Contents of the live data maps the config sets, read from the kernel: hook -> NF -> map -> entries. */
+export type ObservedMapContents = ReadonlyMap<HookId, Readonly<Record<string, Readonly<Record<string, MapEntry[]>>>>>;
 
 export interface PlanOptions {
   /** Remove programs other tools attached to managed hooks (nfctl --force). */
   force?: boolean;
 }
+
+function entryText(entries: readonly MapEntry[]): string {
+  return entries
+    .map((e) => `${e.key.toString("hex")}=${e.value.toString("hex")}`)
+    .sort()
+    .join(",");
+}
+
+function updateChanges(nf: DesiredNf, record: NfRecord): NfChange[] {
+  const changes: NfChange[] = [];
+  if (record.digest !== nf.digest) changes.push({ field: "digest", from: record.digest, to: nf.digest, objectFrom: record.object, objectTo: nf.object });
+  if (record.program !== nf.program) changes.push({ field: "program", from: record.program, to: nf.program });
+  if (record.version !== nf.version) changes.push({ field: "version", ...(record.version !== undefined && { from: record.version }), ...(nf.version !== undefined && { to: nf.version }) });
+  if (record.proceedMask !== nf.proceedMask) {
+    changes.push({
+      field: "proceedOn",
+      ...(record.proceedOn !== undefined && { from: record.proceedOn }),
+      ...(record.proceedMask !== undefined && { fromMask: record.proceedMask }),
+      ...(nf.proceedOn !== undefined && { to: nf.proceedOn }),
+      ...(nf.proceedMask !== undefined && { toMask: nf.proceedMask }),
+    });
+  }
+  return changes;
+}
+
+function stopReason(name: string, desired: DesiredHook | undefined, interfaceInConfig: boolean): Reason {
+  if (!desired) return { code: interfaceInConfig ? "hook-not-in-config" : "interface-not-in-config" };
+  return { code: desired.chain.some((nf) => nf.name === name && !nf.enabled) ? "disabled-in-config" : "removed-from-config" };
+}
+
+/** An array map always holds every index; an index holding zeros counts as absent. */
+function normalize(spec: MapSpec, entries: readonly MapEntry[]): MapEntry[] {
+  if (spec.type !== MapType.ARRAY && spec.type !== MapType.PERCPU_ARRAY) return [...entries];
+  return entries.filter((e) => e.value.some((byte) => byte !== 0));
+}
+
+/** The maps of `nf` whose contents apply changes; `observed` is undefined for an NF not yet running. */
+function changedMaps(nf: DesiredNf, observed: Readonly<Record<string, MapEntry[]>> | undefined): Array<{ map: DesiredMap; change: MapChange }> {
+  return nf.maps.flatMap((map) => {
+    if (!observed && map.entries.length === 0) return [];
+    const before = normalize(map.spec, observed?.[map.name] ?? []);
+    const after = normalize(map.spec, map.entries);
+    if (observed && entryText(before) === entryText(after)) return [];
+    return [{ map, change: { map: map.name, before: formatMapEntries(map.spec, before), after: formatMapEntries(map.spec, after) } }];
+  });
+}
+
+function plannedMap(map: DesiredMap): PlannedMap {
+  return { name: map.name, entries: map.entries.map((e) => ({ key: e.key.toString("hex"), value: e.value.toString("hex") })) };
+}
+
+function plannedNf(nf: DesiredNf, maps: DesiredMap[]): PlannedNf {
+  return {
+    name: nf.name,
+    object: nf.object,
+    digest: nf.digest,
+    program: nf.program,
+    chainAware: nf.chainAware,
+    ...(nf.proceedMask !== undefined && { proceedMask: nf.proceedMask }),
+    ...(nf.proceedOn !== undefined && { proceedOn: nf.proceedOn }),
+    ...(nf.version !== undefined && { version: nf.version }),
+    mapsDigest: nf.mapsDigest,
+    maps: maps.map(plannedMap),
+  };
+}
+
+/**
+ * How a hook that is to run `wanted` NFs after `actions` is committed. A
+ * defunct link (its interface was deleted) or an XDP mode change needs a
+ * new link; so does a hook nfctl has not attached yet.
+ */
+function commitKind(hook: Hook, wanted: number, observed: ObservedHook | undefined, mode: XdpMode, actions: Action[]): CommitKind {
+  const managed = observed !== undefined && (observed.live !== undefined || observed.stale.length > 0 || observed.attachment !== undefined);
+  if (wanted === 0) return managed ? "detach" : "none";
+  if (actions.length === 0) return "none";
+  if (actions.every((a) => a.reason.code === "stale-generation")) return "cleanup";
+  if (actions.every((a) => a.kind === "reconfigure")) return "in-place";
+  return buildCommitKind(hook, observed, mode);
+}
+
+/** How a new generation is committed to a hook: a new link, an update of the link, or detach and attach again. */
+export function buildCommitKind(hook: Hook, observed: ObservedHook | undefined, mode: XdpMode): "create" | "update" | "reattach" {
+  const liveMode = observed?.live?.record?.mode;
+  const defunct = observed?.drift.some((d) => d.kind === "link-defunct") ?? false;
+  if (defunct || (hook === "xdp" && observed?.link !== undefined && liveMode !== undefined && liveMode !== mode)) return "reattach";
+  return observed?.attachedProgId === undefined ? "create" : "update";
+}
+
+export function precondition(observed: ObservedHook | undefined): Precondition {
+  const live = observed?.live;
+  const firstProgId = live?.nfs[0]?.progId;
+  return {
+    ...(observed?.ifindex !== undefined && { ifindex: observed.ifindex }),
+    ...(live && { generation: live.number }),
+    ...(firstProgId !== undefined && { firstProgId }),
+    ...(observed?.link && { linkId: observed.link.id }),
+    ...(observed?.drift.some((d) => d.kind === "link-defunct") && { linkDefunct: true as const }),
+    stale: observed?.stale.map((g) => g.number) ?? [],
+  };
+}
+
+export function nextGenerationNumber(observed: ObservedHook | undefined): number {
+  const numbers = [...(observed?.live ? [observed.live.number] : []), ...(observed?.stale ?? []).map((g) => g.number)];
+  return numbers.length === 0 ? 1 : Math.max(...numbers) + 1;
+}
+
+const BUILDS: ReadonlySet<CommitKind> = new Set(["create", "update", "reattach"]);
 
 function planHook(
   ifname: string,
@@ -92,67 +151,79 @@ function planHook(
   contents: ObservedMapContents,
   interfaceInConfig: boolean,
   options: PlanOptions,
-): HookPlan {
+): { plan: HookPlan; blockers: Blocker[] } {
+  const id = hookId(ifname, hook);
   const wanted = desired?.chain.filter((nf) => nf.enabled) ?? [];
   const live = observed?.live;
   const liveNames = live?.nfs.map((nf) => nf.name) ?? [];
   const wantedNames = wanted.map((nf) => nf.name);
-  const record = (name: string) => live?.record?.nfs.find((nf) => nf.name === name);
+  const records = new Map((live?.record?.nfs ?? []).map((r) => [r.name, r]));
+  const liveMaps = contents.get(id) ?? {};
+  const mode = desired?.mode ?? "auto";
   const actions: Action[] = [];
+  const inPlace: PlannedNf[] = [];
 
   for (const name of liveNames.filter((n) => !wantedNames.includes(n))) {
     actions.push({ kind: "stop", nf: name, reason: stopReason(name, desired, interfaceInConfig) });
   }
   for (const nf of wanted) {
     if (!liveNames.includes(nf.name)) {
-      const maps = mapChanges(nf, ifname, hook, contents, false);
-      actions.push({ kind: "start", nf: nf.name, reason: live ? "added to the chain" : "in the config, not running", ...(maps.length > 0 && { maps }) });
+      const maps = changedMaps(nf, undefined).map((m) => m.change);
+      actions.push({ kind: "start", nf: nf.name, reason: { code: live ? "added-to-chain" : "not-running" }, ...(maps.length > 0 && { maps }) });
       continue;
     }
-    const rec = record(nf.name);
-    const changes = rec ? updateChanges(nf, rec) : [];
-    if (changes.length > 0) actions.push({ kind: "update", nf: nf.name, reason: "the NF changed", changes });
-    const maps = mapChanges(nf, ifname, hook, contents, true);
-    if (maps.length > 0) actions.push({ kind: "reconfigure", nf: nf.name, reason: "map contents differ from the config", maps });
+    const record = records.get(nf.name);
+    const changes = record ? updateChanges(nf, record) : [];
+    if (changes.length > 0) actions.push({ kind: "update", nf: nf.name, reason: { code: "nf-changed" }, changes });
+    const maps = changedMaps(nf, liveMaps[nf.name] ?? {});
+    if (maps.length > 0) {
+      actions.push({ kind: "reconfigure", nf: nf.name, reason: { code: "maps-differ" }, maps: maps.map((m) => m.change) });
+      inPlace.push(plannedNf(nf, maps.map((m) => m.map)));
+    }
   }
   const common = (names: string[], other: string[]) => names.filter((n) => other.includes(n));
-  if (common(liveNames, wantedNames).join(",") !== common(wantedNames, liveNames).join(",")) {
-    actions.push({ kind: "reorder", reason: "the order of the chain changed" });
+  if (common(liveNames, wantedNames).join("\0") !== common(wantedNames, liveNames).join("\0")) {
+    actions.push({ kind: "reorder", reason: { code: "order-changed" } });
   }
   const liveMode = live?.record?.mode;
-  if (hook === "xdp" && wanted.length > 0 && liveMode !== undefined && liveMode !== (desired?.mode ?? "auto")) {
-    actions.push({ kind: "update", reason: `XDP mode ${liveMode} -> ${desired?.mode ?? "auto"}: the chain is attached again, which is not atomic` });
+  if (hook === "xdp" && wanted.length > 0 && liveMode !== undefined && liveMode !== mode) {
+    actions.push({ kind: "update", reason: { code: "mode-changed", from: liveMode, to: mode } });
   }
   for (const drift of observed?.drift ?? []) {
-    if (drift.kind !== "foreign-program" && drift.kind !== "interface-missing") actions.push({ kind: "repair", reason: drift.message });
+    if (drift.kind !== "foreign-program" && drift.kind !== "interface-missing") actions.push({ kind: "repair", reason: { code: "drift", drift } });
   }
   for (const stale of observed?.stale ?? []) {
-    actions.push({ kind: "repair", reason: `generation ${stale.number} was left behind by an interrupted run`, generation: stale.number });
+    actions.push({ kind: "repair", reason: { code: "stale-generation", generation: stale.number } });
   }
   const foreign = wanted.length > 0 ? (observed?.foreign ?? []) : [];
   if (options.force) {
-    for (const p of foreign) actions.push({ kind: "repair", reason: `program ${p.id} (${p.name}) was not attached by nfctl; --force removes it` });
+    for (const program of foreign) actions.push({ kind: "repair", reason: { code: "foreign-program", program } });
   }
-  const blocks = hook === "xdp" && (live === undefined || observed?.drift.some((d) => d.kind === "link-defunct"));
-  const warnings = options.force
-    ? []
-    : foreign.map((p) =>
-        blocks
-          ? `program ${p.id} (${p.name}) on ${ifname} ${hook} was not attached by nfctl and occupies the hook; nfctl leaves it alone, so apply will fail unless run with --force`
-          : `program ${p.id} (${p.name}) on ${ifname} ${hook} was not attached by nfctl; it is left alone (--force removes it)`,
-      );
 
-  return {
+  const commit = commitKind(hook, wanted.length, observed, mode, actions);
+  // A new XDP link cannot be created while another program holds the hook.
+  const blocksApply = hook === "xdp" && (commit === "create" || commit === "reattach") && foreign.length > 0;
+  const warnings: Warning[] = options.force ? [] : foreign.map((program) => ({ code: "foreign-program", program, ifname, hook, blocksApply }));
+  const blockers: Blocker[] = blocksApply && !options.force ? [{ code: "foreign-program-occupies-hook", programs: foreign, ifname, hook }] : [];
+  const builds = BUILDS.has(commit);
+  const plan: HookPlan = {
+    id,
     ifname,
     hook,
-    ...(hook === "xdp" && wanted.length > 0 && { mode: desired?.mode ?? "auto" }),
+    ...(hook === "xdp" && wanted.length > 0 && { mode }),
+    attachment: observed?.attachment ?? "auto",
     ...(live && { generation: live.number }),
+    ...(builds && { nextGeneration: nextGenerationNumber(observed) }),
     before: liveNames,
     after: wantedNames,
-    execution: execution(wanted, observed, actions),
+    commit,
+    precondition: precondition(observed),
+    chain: builds ? wanted.map((nf) => plannedNf(nf, nf.maps)) : commit === "in-place" ? inPlace : [],
+    removeForeign: options.force && commit !== "none" ? foreign : [],
     actions,
     warnings,
   };
+  return { plan, blockers };
 }
 
 /**
@@ -160,15 +231,32 @@ function planHook(
  * kernel that the config no longer names are emptied; nfctl only ever
  * touches hooks it manages.
  */
-export function planChanges(desired: DesiredState, observed: ObservedState, contents: ObservedMapContents, options: PlanOptions = {}): Plan {
-  const desiredByKey = new Map(desired.hooks.map((h) => [hookKey(h.ifname, h.hook), h]));
-  const observedByKey = new Map(observed.hooks.map((h) => [hookKey(h.address.ifname, h.address.hook), h]));
+export function planChanges(desired: DesiredState, observed: ObservedState, contents: ObservedMapContents = new Map(), options: PlanOptions = {}): Plan {
+  const desiredById = new Map(desired.hooks.map((h) => [hookId(h.ifname, h.hook), h]));
+  const observedById = new Map(observed.hooks.map((h) => [hookId(h.address.ifname, h.address.hook), h]));
   const interfaces = new Set(desired.hooks.map((h) => h.ifname));
-  const addresses = [...desired.hooks, ...observed.hooks.map((h) => h.address)]
-    .filter((a, i, all) => all.findIndex((b) => hookKey(b.ifname, b.hook) === hookKey(a.ifname, a.hook)) === i)
-    .sort(compareHooks);
-  const hooks = addresses.map(({ ifname, hook }) =>
-    planHook(ifname, hook, desiredByKey.get(hookKey(ifname, hook)), observedByKey.get(hookKey(ifname, hook)), contents, interfaces.has(ifname), options),
-  );
-  return { formatVersion: PLAN_FORMAT_VERSION, netns: observed.netns, hooks, summary: summarize(hooks) };
+  const addresses = new Map<HookId, { ifname: string; hook: Hook }>();
+  for (const h of [...desired.hooks, ...observed.hooks.map((o) => o.address)]) addresses.set(hookId(h.ifname, h.hook), { ifname: h.ifname, hook: h.hook });
+  const planned = [...addresses.entries()]
+    .sort(([, a], [, b]) => compareHooks(a, b))
+    .map(([id, { ifname, hook }]) => planHook(ifname, hook, desiredById.get(id), observedById.get(id), contents, interfaces.has(ifname), options));
+  const hooks = planned.map((p) => p.plan);
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    netns: observed.netns,
+    ...(desired.source && { source: desired.source }),
+    hooks,
+    blockers: planned.flatMap((p) => p.blockers),
+    summary: summarize(hooks),
+  };
+}
+
+/** The plan that empties every managed hook, or those of one interface. */
+export function planDestroy(observed: ObservedState, ifname?: string): Plan {
+  const plan = planChanges({ files: [], hooks: [] }, observed);
+  const reason: Reason = { code: "destroy", ...(ifname !== undefined && { interface: ifname }) };
+  const hooks = plan.hooks
+    .filter((h) => ifname === undefined || h.ifname === ifname)
+    .map((h) => ({ ...h, actions: h.actions.map((a) => (a.kind === "stop" ? { ...a, reason } : a)) }));
+  return { ...plan, hooks, summary: summarize(hooks) };
 }

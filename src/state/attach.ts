@@ -25,7 +25,9 @@ import {
   LinkType,
   openById,
   xdpAttachedPrograms,
+  xdpAttachProgram,
   xdpDetachProgram,
+  tcxAttachProgram,
   tcxDetachProgram,
   type TcDirection,
   type XdpMode,
@@ -80,7 +82,7 @@ export function commitToHook(root: string, addr: HookAddress, req: CommitRequest
     }
     let linkFd: number;
     try {
-      linkFd = addr.hook === "xdp" ? createXdpLink(progFd, req.ifindex, req.mode, what) : createTcxLink(progFd, req.ifindex, direction(addr), what);
+      linkFd = addr.hook === "xdp" ? createXdpLinkWhenFree(progFd, req.ifindex, req.mode, what) : createTcxLink(progFd, req.ifindex, direction(addr), what);
     } catch (err) {
       if (addr.hook !== "xdp" && req.attachment === "auto" && isErrno(err, "EINVAL")) {
         tcLegacyAttach(progFd, req.ifindex, direction(addr), what);
@@ -98,6 +100,34 @@ export function commitToHook(root: string, addr: HookAddress, req: CommitRequest
     }
     return "link";
   });
+}
+
+/** How long a new XDP link waits for a released link to leave the hook. */
+const LINK_RELEASE_WAIT_MS = 2000;
+const LINK_RELEASE_POLL_MS = 10;
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Creates an XDP link, waiting for the hook to become free if it is busy.
+ * The kernel frees a link whose last pin and fd are gone asynchronously,
+ * so right after nfctl's link pin was removed (by hand, or by a detach)
+ * the hook can still be held by it for a moment. A program of another tool
+ * was refused by the plan already; one that does not leave within the wait
+ * ends in the kernel's EBUSY.
+ */
+function createXdpLinkWhenFree(progFd: number, ifindex: number, mode: XdpMode, what: string): number {
+  const deadline = Date.now() + LINK_RELEASE_WAIT_MS;
+  for (;;) {
+    try {
+      return createXdpLink(progFd, ifindex, mode, what);
+    } catch (err) {
+      if (!isErrno(err, "EBUSY") || Date.now() >= deadline) throw err;
+      sleepSync(LINK_RELEASE_POLL_MS);
+    }
+  }
 }
 
 /**
@@ -121,12 +151,28 @@ export function detachFromHook(root: string, addr: HookAddress, attachment: Atta
   if (attachment === "tc-legacy" && ifindex !== undefined) tcLegacyDetach(ifindex, direction(addr));
 }
 
+/** A foreign program removed from a hook, and how to put it back. */
+export interface RemovedProgram {
+  progId: number;
+  /**
+   * How it was attached: a netlink XDP attachment or a TCX program
+   * attachment can be made again; another tool's bpf_link cannot (a
+   * detached link is defunct for good).
+   */
+  via: "link" | "netlink" | "tcx";
+  /** Attaches it again as it was; throws for a link. */
+  restore(): void;
+  /** Closes the descriptor kept for restore(). */
+  release(): void;
+}
+
 /**
  * Removes a program that another tool attached to the hook (nfctl --force):
  * detaches the links that hold it there, else the netlink or BPF_PROG_ATTACH
- * attachment itself.
+ * attachment itself. The program is kept open until release(), so that
+ * restore() can attach it again after a failed apply.
  */
-export function removeForeignProgram(addr: HookAddress, ifindex: number, progId: number): void {
+export function removeForeignProgram(addr: HookAddress, ifindex: number, progId: number): RemovedProgram {
   let detached = false;
   for (const id of listIds("link")) {
     withFd(openById("link", id), (fd) => {
@@ -137,10 +183,34 @@ export function removeForeignProgram(addr: HookAddress, ifindex: number, progId:
       }
     });
   }
-  if (detached) return;
-  if (addr.hook === "xdp") {
-    for (const p of xdpAttachedPrograms(ifindex).filter((p) => p.id === progId)) xdpDetachProgram(ifindex, p.mode);
-  } else {
-    withFd(openById("prog", progId), (fd) => tcxDetachProgram(fd, ifindex, direction(addr)));
+  const none = () => undefined;
+  if (detached) {
+    return {
+      progId,
+      via: "link",
+      restore() {
+        throw new Error(`program ${progId} was attached by another tool's bpf_link, which cannot be attached again once detached`);
+      },
+      release: none,
+    };
+  }
+  const prog = openById("prog", progId);
+  let open = true;
+  const release = () => {
+    if (open) closeFd(prog);
+    open = false;
+  };
+  try {
+    if (addr.hook === "xdp") {
+      const attached = xdpAttachedPrograms(ifindex).filter((p) => p.id === progId);
+      for (const p of attached) xdpDetachProgram(ifindex, p.mode);
+      const mode = attached[0]?.mode === "native" ? "native" : "generic";
+      return { progId, via: "netlink", restore: () => xdpAttachProgram(prog, ifindex, mode), release };
+    }
+    tcxDetachProgram(prog, ifindex, direction(addr));
+    return { progId, via: "tcx", restore: () => tcxAttachProgram(prog, ifindex, direction(addr)), release };
+  } catch (err) {
+    release();
+    throw err;
   }
 }

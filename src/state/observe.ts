@@ -23,6 +23,7 @@ import {
 import { listDirs } from "./bpffs.js";
 import { openRecords, type GenerationRecord, type RecordStore } from "./records.js";
 import type { Attachment } from "./attach.js";
+import type { Drift, ForeignProgram } from "./drift.js";
 import {
   findIfIndex,
   openPinned,
@@ -53,27 +54,6 @@ export interface ObservedGeneration {
   number: number;
   nfs: ObservedNf[];
   record?: GenerationRecord;
-}
-
-export type DriftKind =
-  | "interface-missing"
-  | "link-missing"
-  | "link-defunct"
-  | "unknown-program-attached"
-  | "program-missing"
-  | "wiring"
-  | "record-missing"
-  | "record-mismatch"
-  | "foreign-program";
-
-export interface Drift {
-  kind: DriftKind;
-  message: string;
-}
-
-export interface ForeignProgram {
-  id: number;
-  name: string;
 }
 
 export interface ObservedHook {
@@ -140,37 +120,56 @@ function wiringDrift(gen: ObservedGeneration): Drift[] {
   gen.nfs.forEach((nf, i) => {
     const next = gen.nfs[i + 1];
     if (nf.progId === undefined) {
-      drift.push({ kind: "program-missing", message: `the program pin of NF "${nf.name}" (position ${i}) is gone` });
+      drift.push({ kind: "program-missing", nf: nf.name, position: i });
     }
     const want = next?.progId;
     if (nf.hasNext && nf.nextProgId !== want) {
-      const got = nf.nextProgId === undefined ? "an empty slot" : `program ${nf.nextProgId}`;
-      const expected = want === undefined ? "an empty slot (end of chain)" : `program ${want} (NF "${next!.name}")`;
-      drift.push({ kind: "wiring", message: `nf_next of NF "${nf.name}" holds ${got}, expected ${expected}` });
+      drift.push({
+        kind: "wiring",
+        nf: nf.name,
+        ...(nf.nextProgId !== undefined && { holds: nf.nextProgId }),
+        ...(want !== undefined && { expected: want, expectedNf: next!.name }),
+      });
     }
   });
   return drift;
 }
 
 function recordDrift(gen: ObservedGeneration, ifindex: number | undefined): Drift[] {
-  if (!gen.record) return [{ kind: "record-missing", message: `generation ${gen.number} has no record` }];
-  const pinned = gen.nfs.map((n) => n.name).join(",");
-  const recorded = gen.record.nfs.map((n) => n.name).join(",");
-  if (pinned !== recorded) {
-    return [{ kind: "record-mismatch", message: `generation ${gen.number} pins [${pinned}] but its record says [${recorded}]` }];
-  }
+  if (!gen.record) return [{ kind: "record-missing", generation: gen.number }];
+  const pinned = gen.nfs.map((n) => n.name);
+  const recorded = gen.record.nfs.map((n) => n.name);
+  if (pinned.join("\0") !== recorded.join("\0")) return [{ kind: "record-mismatch", generation: gen.number, pinned, recorded }];
   if (ifindex !== undefined && gen.record.ifindex !== ifindex) {
-    return [{ kind: "record-mismatch", message: `the record was made for ifindex ${gen.record.ifindex}; the interface is now ifindex ${ifindex} (recreated)` }];
+    return [{ kind: "interface-recreated", generation: gen.number, recordedIfindex: gen.record.ifindex, ifindex }];
   }
   return [];
 }
 
-function foreignPrograms(addr: HookAddress, ifindex: number, ours: number | undefined): ForeignProgram[] {
+/**
+ * The programs on the hook that are not nfctl's. nfctl's own are the one
+ * its link or filter runs, and the first program of any of the hook's
+ * generations, by pin or by record: the kernel releases a link whose last
+ * pin and fd are gone asynchronously, so for a moment after its pin is
+ * removed the hook still runs nfctl's program with no link pin to account
+ * for it. That program is nfctl's vanishing link, not another tool's.
+ */
+function foreignPrograms(addr: HookAddress, ifindex: number, ours: ReadonlySet<number>): ForeignProgram[] {
   const ids =
     addr.hook === "xdp"
       ? xdpAttachedPrograms(ifindex).map((p) => p.id)
       : tcxAttachedPrograms(ifindex, addr.hook === "tc-ingress" ? "ingress" : "egress");
-  return ids.filter((id) => id !== ours).map((id) => ({ id, name: programName(id) }));
+  return ids.filter((id) => !ours.has(id)).map((id) => ({ id, name: programName(id) }));
+}
+
+function ownProgramIds(attached: number | undefined, generations: ObservedGeneration[]): Set<number> {
+  const ids = new Set<number>();
+  if (attached !== undefined) ids.add(attached);
+  for (const g of generations) {
+    const first = g.nfs[0]?.progId ?? g.record?.nfs[0]?.progId;
+    if (first !== undefined) ids.add(first);
+  }
+  return ids;
 }
 
 /** Observes one hook; works for a hook nfctl has never touched, too. */
@@ -192,7 +191,7 @@ export function observeHook(root: string, addr: HookAddress, records?: RecordSto
     hook.link = { id: info.id, progId: info.progId, ifindex: info.ifindex };
     hook.attachedProgId = info.progId;
     if (info.ifindex === 0) {
-      hook.drift.push({ kind: "link-defunct", message: `link ${info.id} is no longer attached to ${addr.ifname} (detached, or the interface was deleted)` });
+      hook.drift.push({ kind: "link-defunct", linkId: info.id, ifname: addr.ifname });
     }
   } else if (generations.some((g) => g.record?.attachment === "tc-legacy")) {
     hook.attachment = "tc-legacy";
@@ -205,23 +204,18 @@ export function observeHook(root: string, addr: HookAddress, records?: RecordSto
   hook.stale = generations.filter((g) => g !== live);
 
   if (generations.length > 0 && ifindex === undefined) {
-    hook.drift.push({ kind: "interface-missing", message: `interface ${addr.ifname} does not exist` });
+    hook.drift.push({ kind: "interface-missing", ifname: addr.ifname });
   }
   if (generations.length > 0 && hook.attachedProgId === undefined && ifindex !== undefined) {
-    hook.drift.push({ kind: "link-missing", message: `the chain is not attached to ${addr.ifname} ${addr.hook} (its link is gone)` });
+    hook.drift.push({ kind: "link-missing", ifname: addr.ifname, hook: addr.hook });
   }
   if (hook.attachedProgId !== undefined && !live) {
-    hook.drift.push({
-      kind: "unknown-program-attached",
-      message: `nfctl's ${hook.attachment} runs program ${hook.attachedProgId} (${programName(hook.attachedProgId)}), which is not the first NF of any generation`,
-    });
+    hook.drift.push({ kind: "unknown-program-attached", attachment: hook.attachment!, progId: hook.attachedProgId, progName: programName(hook.attachedProgId) });
   }
   if (live) hook.drift.push(...wiringDrift(live), ...recordDrift(live, ifindex));
   if (ifindex !== undefined) {
-    hook.foreign = foreignPrograms(addr, ifindex, hook.attachedProgId);
-    for (const p of hook.foreign) {
-      hook.drift.push({ kind: "foreign-program", message: `program ${p.id} (${p.name}) on ${addr.ifname} ${addr.hook} was not attached by nfctl` });
-    }
+    hook.foreign = foreignPrograms(addr, ifindex, ownProgramIds(hook.attachedProgId, generations));
+    for (const program of hook.foreign) hook.drift.push({ kind: "foreign-program", program, ifname: addr.ifname, hook: addr.hook });
   }
   return hook;
 }

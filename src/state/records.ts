@@ -38,6 +38,8 @@ export interface NfRecord {
   digest: string;
   version?: string;
   program: string;
+  /** The kernel's ID of the program as loaded for this generation. */
+  progId?: number;
   /** Verdict names the NF passes the packet on after, as configured. */
   proceedOn?: string[];
   /** The nf_proceed_mask written to .rodata; absent for chain-unaware NFs. */

@@ -6,7 +6,7 @@ import t from "tap";
 import { createLab, ADDR, type Lab } from "../helpers/lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, eventually, newPrograms } from "../helpers/kernel.js";
-import { nfctl, writeConfig, type NfSpec } from "../helpers/cli.js";
+import { jsonOutput, nfctl, statusJson, writeConfig, type NfSpec } from "../helpers/cli.js";
 import type { Plan, StatusReport } from "../../src/reconcile/index.js";
 import { listIds } from "../../src/native/index.js";
 
@@ -18,9 +18,7 @@ const c1: NfSpec = { name: "c1", nf: "counter" };
 const c2: NfSpec = { name: "c2", nf: "counter" };
 
 function statusOf(lab: Lab): StatusReport {
-  const r = nfctl(lab, ["status", "-o", "json"]);
-  if (r.code !== 0) throw new Error(`status failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as StatusReport;
+  return statusJson(lab);
 }
 
 function progIds(lab: Lab): number[] {
@@ -30,7 +28,7 @@ function progIds(lab: Lab): number[] {
 function planOf(lab: Lab, file: string): Plan {
   const r = nfctl(lab, ["plan", "-f", file, "-o", "json"]);
   if (r.code !== 0) throw new Error(`plan failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as Plan;
+  return jsonOutput<Plan>(r.stdout, "Plan", "plan");
 }
 
 t.test("apply, re-apply, reorder, map change, disable, remove an interface, destroy", async (t) => {
@@ -110,14 +108,14 @@ t.test("apply, re-apply, reorder, map change, disable, remove an interface, dest
   const other = writeConfig(dir, "other.yaml", { ifname: "lo", xdp: [c1] });
   const p5 = planOf(lab, other);
   t.same(
-    p5.hooks.map((h) => [h.ifname, h.hook, h.execution]),
+    p5.hooks.map((h) => [h.ifname, h.hook, h.commit]),
     [
-      ["lo", "xdp", "swap"],
+      ["lo", "xdp", "create"],
       ["veth-b", "xdp", "detach"],
       ["veth-b", "tc-egress", "detach"],
     ],
   );
-  t.equal(p5.hooks[1]!.actions[0]!.reason, "interface no longer in the config");
+  t.same(p5.hooks[1]!.actions[0]!.reason, { code: "interface-not-in-config" });
   t.equal(nfctl(lab, ["apply", "-f", other]).code, 0);
   t.same(statusOf(lab).hooks.map((h) => `${h.ifname}/${h.hook}`), ["lo/xdp"]);
 
@@ -151,8 +149,10 @@ t.test("stdin config, JSON output, and plan --offline without a kernel", async (
   const { readFileSync } = await import("node:fs");
   const r = nfctl(lab, ["apply", "-f", "-", "-o", "json"], { stdin: readFileSync(file, "utf8") });
   t.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { plan: Plan; applied: boolean; result: { hooks: unknown[] } };
-  t.equal(out.plan.formatVersion, 1);
+  const out = JSON.parse(r.stdout) as { formatVersion: number; kind: string; plan: Plan; applied: boolean; result: { hooks: unknown[] } };
+  t.equal(out.formatVersion, 1);
+  t.equal(out.kind, "ApplyResult");
+  t.equal(out.plan.formatVersion, 2);
   t.equal(out.applied, true);
   t.equal(out.result.hooks.length, 1);
   const offline = nfctl(lab, ["plan", "-f", file, "--offline", "--detailed-exitcode"]);

@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { StatusReport } from "../../src/reconcile/index.js";
 import type { Lab } from "./lab.js";
 import { BUILD } from "./nfs.js";
 
@@ -107,4 +108,21 @@ export function writeConfigFor(dir: string, file: string, interfaces: InterfaceS
 /** A config for one interface (veth-b unless named). */
 export function writeConfig(dir: string, file: string, hooks: Omit<InterfaceSpec, "ifname"> & { ifname?: string }): string {
   return writeConfigFor(dir, file, [{ ...hooks, ifname: hooks.ifname ?? "veth-b" }]);
+}
+
+/**
+ * The body of one `-o json` output, after checking its envelope: every
+ * command's JSON is `{ formatVersion: 1, kind, ...body }`.
+ */
+export function jsonOutput<T>(stdout: string, kind: string, field: string): T {
+  const out = JSON.parse(stdout) as { formatVersion?: unknown; kind?: unknown } & Record<string, unknown>;
+  if (out.formatVersion !== 1 || out.kind !== kind) throw new Error(`expected a formatVersion 1 ${kind} envelope, got ${JSON.stringify({ formatVersion: out.formatVersion, kind: out.kind })}`);
+  return out[field] as T;
+}
+
+/** `nfctl status -o json` in the lab's server namespace. */
+export function statusJson(lab: Lab): StatusReport {
+  const r = nfctl(lab, ["status", "-o", "json"]);
+  if (r.code !== 0) throw new Error(`status failed: ${r.stderr}`);
+  return jsonOutput<StatusReport>(r.stdout, "Status", "status");
 }

@@ -4,7 +4,7 @@
  * nsenter; argv[2] is JSON { root, target, nfs } (map entries hex-encoded);
  * prints the SwapResult and the live program IDs as JSON, then exits.
  */
-import { setChain, type ChainNf, type ChainTarget } from "../../src/reconcile/swap.js";
+import { setChain, type ChainNf, type ChainTarget } from "../../src/reconcile/set-chain.js";
 import { observe, currentNetns } from "../../src/state/index.js";
 
 interface Request {

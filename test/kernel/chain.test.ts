@@ -10,7 +10,8 @@ import { createLab, inNetns, ADDR, type Lab } from "../helpers/lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, eventually, newPrograms, packets, pinTree, type TapTest } from "../helpers/kernel.js";
 import { counter, blocklist, portfilter, BUILD } from "../helpers/nfs.js";
-import { setChain, type ChainNf, type ChainTarget, type SwapResult } from "../../src/reconcile/swap.js";
+import type { HookOutcome } from "../../src/reconcile/index.js";
+import { setChain, type ChainNf, type ChainTarget } from "../../src/reconcile/set-chain.js";
 import { observe, currentNetns, hookPaths, openRecords, type HookAddress, type ObservedHook } from "../../src/state/index.js";
 import { listIds, xdpAttachedPrograms, tcxAttachedPrograms, withFd, openPinned, mapInfo } from "../../src/native/index.js";
 
@@ -25,7 +26,7 @@ function labFor(t: TapTest): Lab {
   return lab;
 }
 
-function apply(lab: Lab, ns: string, target: ChainTarget, nfs: ChainNf[]): SwapResult {
+function apply(lab: Lab, ns: string, target: ChainTarget, nfs: ChainNf[]): HookOutcome {
   return inNetns(ns, () => setChain(target, nfs, { root: lab.root }));
 }
 
@@ -55,7 +56,7 @@ for (const [kind, ns, target] of [
     const nsName = lab[ns];
     const result = apply(lab, nsName, target, [counter("first", kind), blocklist("blocklist", kind, [ADDR.blocked]), counter("last", kind)]);
     t.equal(result.generation, 1);
-    t.equal(result.commit, "created");
+    t.equal(result.commit, "create");
 
     const arrived = await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 100);
     t.same(arrived, { [ADDR.allowed]: 100, [ADDR.blocked]: 0 }, "allowed traffic arrives, blocked traffic does not");
@@ -108,7 +109,7 @@ t.test("reorder, insert, remove and replace are each one generation and one link
     generation += 1;
     t.equal(result.generation, generation, `${step}: a new generation`);
     t.equal(result.previous, generation - 1, `${step}: replaces the previous one`);
-    t.equal(result.commit, "updated", `${step}: committed by bpf_link_update`);
+    t.equal(result.commit, "update", `${step}: committed by bpf_link_update`);
     const hook = observed(lab, lab.nsB, XDP);
     t.equal(hook.link!.id, start.link!.id, `${step}: the same link, updated in place`);
     t.equal(hook.link!.progId, hook.live!.nfs[0]!.progId, `${step}: the link runs the new first NF`);
@@ -141,8 +142,8 @@ t.test("the chain keeps working after the process that built it exits, and a fre
   }));
   const child = fileURLToPath(new URL("../helpers/set-chain-child.js", import.meta.url));
   const out = execFileSync("nsenter", [`--net=/run/netns/${lab.nsB}`, process.execPath, child, JSON.stringify({ root: lab.root, target: XDP, nfs })], { encoding: "utf8" });
-  const built = JSON.parse(out) as { result: SwapResult; progIds: number[] };
-  t.equal(built.result.commit, "created");
+  const built = JSON.parse(out) as { result: HookOutcome; progIds: number[] };
+  t.equal(built.result.commit, "create");
 
   const arrived = await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 100);
   t.same(arrived, { [ADDR.allowed]: 100, [ADDR.blocked]: 0 }, "the chain filters with its builder gone");
@@ -164,7 +165,7 @@ t.test("emptying a hook detaches it and removes every pin of it", async (t) => {
   const ifindex = observed(lab, lab.nsB, XDP).ifindex!;
 
   const result = apply(lab, lab.nsB, XDP, []);
-  t.equal(result.commit, "detached");
+  t.equal(result.commit, "detach");
   t.same(inNetns(lab.nsB, () => xdpAttachedPrograms(ifindex)), [], "no XDP program on the interface");
   t.notOk(existsSync(hookPaths(lab.root, addr).dir), "the hook's directory is gone");
   t.notOk(existsSync(`${lab.root}/${addr.netns}`), "the namespace's directory is gone (it managed nothing else)");
@@ -225,7 +226,7 @@ t.test("XDP attach modes: generic, and a mode change re-attaches", async (t) => 
   apply(lab, lab.nsB, { ...XDP, mode: "generic" }, [blocklist("bl", "xdp", [ADDR.blocked])]);
   t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 0 }, "generic XDP filters");
   const result = apply(lab, lab.nsB, { ...XDP, mode: "native" }, [blocklist("bl", "xdp", [ADDR.blocked])]);
-  t.equal(result.commit, "reattached", "a mode change needs a new link");
+  t.equal(result.commit, "reattach", "a mode change needs a new link");
   t.equal(observed(lab, lab.nsB, XDP).live!.record!.mode, "native");
   t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 0 }, "native XDP filters");
 });
@@ -233,19 +234,19 @@ t.test("XDP attach modes: generic, and a mode change re-attaches", async (t) => 
 t.test("TC falls back to clsact + cls_bpf, replaced in place", async (t) => {
   const lab = labFor(t);
   const target: ChainTarget = { ...TC_EGRESS, attachment: "tc-legacy" };
-  t.equal(apply(lab, lab.nsA, target, [counter("c1", "tc"), blocklist("bl", "tc", [ADDR.blocked])]).commit, "created");
+  t.equal(apply(lab, lab.nsA, target, [counter("c1", "tc"), blocklist("bl", "tc", [ADDR.blocked])]).commit, "create");
   t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 0 });
   let hook = observed(lab, lab.nsA, TC_EGRESS);
   t.equal(hook.attachment, "tc-legacy");
   t.notOk(existsSync(hookPaths(lab.root, hook.address).link), "no link pin");
   t.same(hook.drift, []);
 
-  t.equal(apply(lab, lab.nsA, target, [counter("c1", "tc")]).commit, "updated");
+  t.equal(apply(lab, lab.nsA, target, [counter("c1", "tc")]).commit, "update");
   hook = observed(lab, lab.nsA, TC_EGRESS);
   t.equal(hook.attachedProgId, hook.live!.nfs[0]!.progId, "the filter runs the new generation");
   t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 20 });
 
-  t.equal(apply(lab, lab.nsA, target, []).commit, "detached");
+  t.equal(apply(lab, lab.nsA, target, []).commit, "detach");
   t.same(inNetns(lab.nsA, () => observe(lab.root, currentNetns())).hooks, []);
   t.notOk(/bpf/.test(execFileSync("nsenter", [`--net=/run/netns/${lab.nsA}`, "tc", "filter", "show", "dev", "veth-a", "egress"], { encoding: "utf8" })), "the filter is gone");
 });
@@ -283,7 +284,7 @@ t.test("an upgrade that changes a data map's layout gets a fresh map; a failed o
   t.equal(mapOf().id, old.id, "after a failed upgrade the old map is pinned again");
   t.equal(packets(lab.root, addr, "c"), oldCount, "with its counts");
 
-  t.equal(apply(lab, lab.nsB, XDP, [wide]).commit, "updated");
+  t.equal(apply(lab, lab.nsB, XDP, [wide]).commit, "update");
   const fresh = mapOf();
   t.not(fresh.id, old.id, "a new map");
   t.equal(fresh.maxEntries, 4, "with the new layout");
@@ -296,7 +297,7 @@ t.test("an upgrade that changes a data map's layout gets a fresh map; a failed o
 t.test("a program in a section libbpf does not know gets the hook's program type", async (t) => {
   const lab = labFor(t);
   const odd: ChainNf = { name: "odd", object: `${BUILD}/test/oddsection.o`, program: "odd_pass" };
-  t.equal(apply(lab, lab.nsB, XDP, [counter("c", "xdp"), odd]).commit, "created");
+  t.equal(apply(lab, lab.nsB, XDP, [counter("c", "xdp"), odd]).commit, "create");
   t.same(await udpExchange(lab, [ADDR.allowed], 10), { [ADDR.allowed]: 10 }, "it runs as XDP and passes traffic");
   t.equal(observed(lab, lab.nsB, XDP).live!.nfs[1]!.progName, "odd_pass");
 });

@@ -10,10 +10,9 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createLab, ADDR, type Lab } from "../helpers/lab.js";
 import { requireKernel, type TapTest } from "../helpers/kernel.js";
-import { nfctl, writeConfigFor, type InterfaceSpec, type NfSpec } from "../helpers/cli.js";
+import { nfctl, statusJson, writeConfigFor, type InterfaceSpec, type NfSpec } from "../helpers/cli.js";
 import { baseline, settledResidue } from "../helpers/residue.js";
 import { startTraffic, describeReport } from "../harness/traffic-harness.js";
-import type { StatusReport } from "../../src/reconcile/index.js";
 
 requireKernel();
 
@@ -56,7 +55,7 @@ function applyCrashingAt(lab: Lab, file: string, step: number): Run {
 }
 
 function progIds(lab: Lab): number[] {
-  return (JSON.parse(nfctl(lab, ["status", "-o", "json"]).stdout) as StatusReport).hooks.flatMap((h) => h.nfs.map((n) => n.progId!));
+  return statusJson(lab).hooks.flatMap((h) => h.nfs.map((n) => n.progId!));
 }
 
 async function crashEverywhere(t: TapTest, name: string, from: InterfaceSpec[], to: InterfaceSpec[]): Promise<void> {

@@ -7,7 +7,7 @@ import { createLab, inNetns, ADDR, type Lab } from "../helpers/lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, eventually, newPrograms, pinTree, type TapTest } from "../helpers/kernel.js";
 import { counter, blocklist, BUILD } from "../helpers/nfs.js";
-import { setChain, type ChainNf, type ChainTarget } from "../../src/reconcile/swap.js";
+import { setChain, type ChainNf, type ChainTarget } from "../../src/reconcile/set-chain.js";
 import { observe, currentNetns } from "../../src/state/index.js";
 import { listIds, NativeError } from "../../src/native/index.js";
 

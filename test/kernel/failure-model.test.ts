@@ -5,10 +5,13 @@
  */
 import t from "tap";
 import { execFileSync } from "node:child_process";
-import { createLab, ipIn, ADDR, type Lab } from "../helpers/lab.js";
+import { createLab, inNetns, ipIn, ADDR, type Lab } from "../helpers/lab.js";
+import { BUILD } from "../helpers/nfs.js";
+import { currentNetns, hookPaths } from "../../src/state/index.js";
+import { BpfObject, closeFd, createXdpLink, detachLink, ifNameToIndex, openPinned, withFd, xdpAttachProgram, xdpAttachedPrograms } from "../../src/native/index.js";
 import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, pinTree, type TapTest } from "../helpers/kernel.js";
-import { nfctl, startNfctl, untilPaused, writeConfigFor, type InterfaceSpec, type NfSpec } from "../helpers/cli.js";
+import { nfctl, startNfctl, statusJson, untilPaused, writeConfigFor, type InterfaceSpec, type NfSpec } from "../helpers/cli.js";
 import { baseline, settledResidue } from "../helpers/residue.js";
 import type { StatusReport } from "../../src/reconcile/index.js";
 
@@ -30,7 +33,7 @@ function labWithX0(t: TapTest): Lab {
 }
 
 function status(lab: Lab): StatusReport {
-  return JSON.parse(nfctl(lab, ["status", "-o", "json"]).stdout) as StatusReport;
+  return statusJson(lab);
 }
 
 /** What must not change: the pins, and per hook the generation and program IDs. */
@@ -153,4 +156,63 @@ t.test("a bpffs root that is not writable: a clear error and nothing changed", a
   execFileSync("mount", ["-o", "remount,rw", lab.root]);
   t.equal(state(lab), snapshot);
   await stillServing(t, lab);
+});
+
+/**
+ * A foreign XDP program on veth-b (nfctl's link there detached by another
+ * tool), removed by --force, then x0 deleted after veth-b was switched: the
+ * undo must put the foreign program back, or say it could not.
+ */
+async function forcedThenFailed(t: TapTest, attachForeign: (lab: Lab, progFd: number) => void): Promise<{ lab: Lab; foreignId: number; run: ReturnType<typeof startNfctl> }> {
+  const lab = labWithX0(t);
+  await applyBase(t, lab, [
+    { ifname: "veth-b", xdp: [c1, bl] },
+    { ifname: "x0", xdp: [c1] },
+  ]);
+  const linkPin = hookPaths(lab.root, { netns: inNetns(lab.nsB, currentNetns), ifname: "veth-b", hook: "xdp" }).link;
+  inNetns(lab.nsB, () => withFd(openPinned(linkPin), (fd) => detachLink(fd, "test")));
+  const obj = BpfObject.open(`${BUILD}/test/unaware.o`);
+  obj.selectProgram("xdp_unaware");
+  obj.load();
+  attachForeign(lab, obj.programFd("xdp_unaware"));
+  // Only the attachment keeps the program now, as after `ip link set dev veth-b xdpgeneric obj ...`.
+  obj.close();
+  const foreignId = inNetns(lab.nsB, () => xdpAttachedPrograms(ifNameToIndex("veth-b")))[0]!.id;
+  const file = writeConfigFor(t.testdir(), "next.yaml", [
+    { ifname: "veth-b", xdp: [c1, bl] },
+    { ifname: "x0", xdp: [c1, c2] },
+  ]);
+  const run = startNfctl(t, lab, ["apply", "-f", file, "--force"], { NFCTL_TEST_PAUSE_AT: "veth-b xdp: committed" });
+  await untilPaused(run);
+  t.not(inNetns(lab.nsB, () => xdpAttachedPrograms(ifNameToIndex("veth-b")))[0]?.id, foreignId, "while paused, --force has removed the foreign program");
+  ipIn(lab.nsB, "link", "del", "x0");
+  run.child.kill("SIGCONT");
+  t.equal(await run.exited, 1);
+  return { lab, foreignId, run };
+}
+
+t.test("--force then a failure: a foreign program attached by netlink is attached again", async (t) => {
+  const { lab, foreignId, run } = await forcedThenFailed(t, (lab, fd) => inNetns(lab.nsB, () => xdpAttachProgram(fd, ifNameToIndex("veth-b"), "generic")));
+  t.ok(run.stderr().endsWith(UNDONE), run.stderr());
+  t.same(
+    inNetns(lab.nsB, () => xdpAttachedPrograms(ifNameToIndex("veth-b"))),
+    [{ id: foreignId, mode: "generic" }],
+    "veth-b runs the foreign program again, as before the apply",
+  );
+});
+
+t.test("--force then a failure: a foreign bpf_link cannot be attached again, and the error says so", async (t) => {
+  let link: number | undefined;
+  t.teardown(() => link !== undefined && closeFd(link));
+  const { lab, foreignId, run } = await forcedThenFailed(t, (lab, fd) => {
+    link = inNetns(lab.nsB, () => createXdpLink(fd, ifNameToIndex("veth-b"), "generic", "test"));
+  });
+  t.match(
+    run.stderr(),
+    new RegExp(
+      `nfctl: apply failed, and undoing it failed too:\\n  veth-b xdp: foreign program ${foreignId} could not be attached again: program ${foreignId} was attached by another tool's bpf_link, which cannot be attached again once detached\\nRun nfctl status`,
+    ),
+  );
+  t.notMatch(run.stderr(), /every hook runs what it ran before/, "the outcome does not claim a full undo");
+  t.same(inNetns(lab.nsB, () => xdpAttachedPrograms(ifNameToIndex("veth-b"))), [], "nothing runs on veth-b, as the error says");
 });

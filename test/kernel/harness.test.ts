@@ -7,7 +7,7 @@ import t from "tap";
 import { createLab, inNetns, ADDR, type Lab } from "../helpers/lab.js";
 import { requireKernel, packets, type TapTest } from "../helpers/kernel.js";
 import { blocklist } from "../helpers/nfs.js";
-import { setChain, type ChainTarget } from "../../src/reconcile/swap.js";
+import { setChain, type ChainTarget } from "../../src/reconcile/set-chain.js";
 import { currentNetns } from "../../src/state/index.js";
 import { startTraffic, describeReport, type TrafficReport } from "../harness/traffic-harness.js";
 

@@ -7,7 +7,8 @@ import { rmSync } from "node:fs";
 import { createLab, inNetns, ipIn, ADDR, type Lab } from "../helpers/lab.js";
 import { requireKernel, type TapTest } from "../helpers/kernel.js";
 import { counter, blocklist, BUILD } from "../helpers/nfs.js";
-import { setChain, type ChainTarget } from "../../src/reconcile/swap.js";
+import { setChain, type ChainTarget } from "../../src/reconcile/set-chain.js";
+import { describeDrift } from "../../src/cli/views/words.js";
 import { observe, currentNetns, hookPaths, type ObservedHook, type DriftKind } from "../../src/state/index.js";
 import {
   BpfObject,
@@ -20,6 +21,7 @@ import {
   clearProgramSlot,
   ifNameToIndex,
   detachLink,
+  xdpAttachedPrograms,
 } from "../../src/native/index.js";
 
 requireKernel();
@@ -72,11 +74,11 @@ t.test("wiring rewritten by hand is drift, naming the NF and both programs", asy
   );
   let hook = hookOf(lab, lab.nsB);
   t.same(kinds(hook), ["wiring"]);
-  t.equal(hook.drift[0]!.message, `nf_next of NF "c1" holds program ${live.nfs[2]!.progId}, expected program ${live.nfs[1]!.progId} (NF "bl")`);
+  t.equal(describeDrift(hook.drift[0]!), `nf_next of NF "c1" holds program ${live.nfs[2]!.progId}, expected program ${live.nfs[1]!.progId} (NF "bl")`);
 
   withFd(openPinned(paths.nf(0, "c1").next), (next) => clearProgramSlot(next, 0, "test"));
   hook = hookOf(lab, lab.nsB);
-  t.equal(hook.drift[0]!.message, `nf_next of NF "c1" holds an empty slot, expected program ${live.nfs[1]!.progId} (NF "bl")`);
+  t.equal(describeDrift(hook.drift[0]!), `nf_next of NF "c1" holds an empty slot, expected program ${live.nfs[1]!.progId} (NF "bl")`);
 });
 
 t.test("a link whose pin was removed is a missing link", async (t) => {
@@ -87,6 +89,43 @@ t.test("a link whose pin was removed is a missing link", async (t) => {
   t.same(kinds(after), ["link-missing"]);
   t.equal(after.live, undefined, "no generation is live");
   t.same(after.stale.map((g) => g.number), [hook.live!.number]);
+});
+
+t.test("nfctl's own program on a link that lost its pin is never foreign", async (t) => {
+  // The kernel frees a link whose last pin and fd are gone asynchronously:
+  // for a moment the hook still runs nfctl's program with no link pin to
+  // account for it. Holding an fd on the link makes that moment last.
+  const lab = setup(t);
+  const hook = hookOf(lab, lab.nsB);
+  const linkPin = hookPaths(lab.root, hook.address).link;
+  const held = openPinned(linkPin);
+  t.teardown(() => closeFd(held));
+  rmSync(linkPin);
+  t.same(
+    inNetns(lab.nsB, () => xdpAttachedPrograms(ifNameToIndex("veth-b"))).map((p) => p.id),
+    [hook.live!.nfs[0]!.progId],
+    "the link, unpinned, still holds the hook",
+  );
+  const after = hookOf(lab, lab.nsB);
+  t.same(kinds(after), ["link-missing"]);
+  t.same(after.foreign, []);
+});
+
+t.test("removing a link pin and observing at once, 100 times: always a missing link, never a foreign program", async (t) => {
+  const lab = setup(t);
+  const chain = [counter("c1", "xdp")];
+  let caught = 0;
+  const wrong: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    inNetns(lab.nsB, () => setChain(XDP, chain, { root: lab.root }));
+    const address = hookOf(lab, lab.nsB).address;
+    rmSync(hookPaths(lab.root, address).link);
+    const after = hookOf(lab, lab.nsB);
+    if (inNetns(lab.nsB, () => xdpAttachedPrograms(ifNameToIndex("veth-b"))).length > 0) caught += 1;
+    if (kinds(after).join(",") !== "link-missing" || after.foreign.length > 0) wrong.push(`round ${i}: drift ${JSON.stringify(after.drift)}`);
+  }
+  t.comment(`the released link still held the hook when observed in ${caught} of 100 rounds`);
+  t.same(wrong, [], "every round: exactly link-missing, no foreign program");
 });
 
 t.test("a link detached by another tool is defunct", async (t) => {
@@ -107,7 +146,7 @@ t.test("a foreign XDP program on a managed interface is reported", async (t) => 
   const after = hookOf(lab, lab.nsB);
   t.same(kinds(after), ["link-missing", "foreign-program"]);
   t.same(after.foreign.map((p) => p.name), ["xdp_unaware"]);
-  t.match(after.drift[1]!.message, /^program \d+ \(xdp_unaware\) on veth-b xdp was not attached by nfctl$/);
+  t.match(describeDrift(after.drift[1]!), /^program \d+ \(xdp_unaware\) on veth-b xdp was not attached by nfctl$/);
 });
 
 t.test("a foreign TCX program beside nfctl's chain is reported", async (t) => {

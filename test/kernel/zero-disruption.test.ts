@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import { createLab, inNetns, ADDR, type Lab } from "../helpers/lab.js";
 import { requireKernel, packets, type TapTest } from "../helpers/kernel.js";
 import { counter, blocklist, PROCEED_ON_PASS, type HookKind } from "../helpers/nfs.js";
-import { setChain, type ChainNf, type ChainTarget } from "../../src/reconcile/swap.js";
+import { setChain, type ChainNf, type ChainTarget } from "../../src/reconcile/set-chain.js";
 import { currentNetns, observe, type HookAddress } from "../../src/state/index.js";
 import { startTraffic, describeReport } from "../harness/traffic-harness.js";
 

@@ -27,6 +27,7 @@ export function nf(name: string, over: Partial<DesiredNf> = {}): DesiredNf {
     object: `/objs/${name}.o`,
     digest: `${name}`.padEnd(64, "0"),
     program: `xdp_${name}`,
+    chainAware: true,
     proceedMask: 4,
     maps: [],
     mapsDigest: "d".repeat(64),

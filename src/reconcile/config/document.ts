@@ -6,6 +6,7 @@
  */
 import type { Hook } from "../../state/index.js";
 import type { DesiredHook, DesiredNf } from "../desired.js";
+import { duplicateNames, unawareNotLast } from "../chain-rules.js";
 import { formatPath, type ConfigError, type PathSegment } from "./errors.js";
 import { resolveNf, type NfContext, type ResolvedNf } from "./nf.js";
 import type { Inspector } from "./objects.js";
@@ -87,40 +88,35 @@ export function resolveDocument(doc: SourceDocument, config: NetworkFunctionsCon
 function resolveChain(ctx: NfContext, chainPath: PathSegment[], chain: ReadonlyArray<XdpNf | TcNf>): { chain: DesiredNf[]; errors: ConfigError[] } {
   const { doc } = ctx;
   const errors: ConfigError[] = [];
-  const firstIndex = new Map<string, number>();
-  chain.forEach((nf, j) => {
-    const earlier = firstIndex.get(nf.name);
-    if (earlier === undefined) {
-      firstIndex.set(nf.name, j);
-      return;
-    }
+  for (const { index: j, firstIndex: earlier } of duplicateNames(chain.map((nf) => nf.name))) {
     const first = doc.locate([...chainPath, earlier, "name"]);
     errors.push(
       doc.error(
         [...chainPath, j, "name"],
-        `NF name "${nf.name}" is already used by ${formatPath([chainPath[chainPath.length - 1]!, earlier])} at line ${first.line}; NF names must be unique within a hook`,
+        `NF name "${chain[j]!.name}" is already used by ${formatPath([chainPath[chainPath.length - 1]!, earlier])} at line ${first.line}; NF names must be unique within a hook`,
       ),
     );
-  });
+  }
 
   const resolved: ResolvedNf[] = chain.map((nf, j) => resolveNf(ctx, [...chainPath, j], nf));
   // Not push(...r.errors): a map with 100,000 bad entries would overflow the stack.
   for (const r of resolved) for (const error of r.errors) errors.push(error);
 
-  // An NF without nf_next ends the chain: it cannot hand packets on.
-  const enabled = chain.map((nf, j) => ({ nf, j })).filter(({ nf }) => nf.enabled !== false);
-  enabled.forEach(({ nf, j }, k) => {
-    const next = enabled[k + 1];
+  // An NF without nf_next ends the chain: it cannot hand packets on. Only
+  // enabled NFs whose objects could be inspected are judged.
+  const enabled = chain.flatMap((nf, j) => {
     const summary = resolved[j]!.summary;
-    if (next && summary && !summary.chainAware) {
-      errors.push(
-        doc.error(
-          [...chainPath, j],
-          `NF "${nf.name}" must be the last enabled NF of its chain: ${summary.path} has no nf_next map (it is not chain-aware), so it cannot pass packets on to "${next.nf.name}"`,
-        ),
-      );
-    }
+    return nf.enabled !== false && summary ? [{ nf, j, summary }] : [];
   });
+  for (const k of unawareNotLast(enabled.map(({ summary }) => summary))) {
+    const { nf, j, summary } = enabled[k]!;
+    errors.push(
+      doc.error(
+        [...chainPath, j],
+        `NF "${nf.name}" must be the last enabled NF of its chain: ${summary.path} has no nf_next map (it is not chain-aware), so it cannot pass packets on to "${enabled[k + 1]!.nf.name}"`,
+      ),
+    );
+  }
 
   return { chain: resolved.flatMap((r) => (r.nf ? [r.nf] : [])), errors };
 }

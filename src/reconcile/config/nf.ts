@@ -4,6 +4,7 @@
  * hook's type, the proceed-on mask computed, the map contents encoded.
  */
 import { programTypeOf, type Hook, type ObjectSummary } from "../../state/index.js";
+import { proceedOnAllowed, programProblem } from "../chain-rules.js";
 import type { DesiredMap, DesiredNf } from "../desired.js";
 import { formatPath, type ConfigError, type PathSegment } from "./errors.js";
 import { encodeMapEntries, mapsDigest } from "./map-values.js";
@@ -44,11 +45,11 @@ export function resolveNf(ctx: NfContext, path: PathSegment[], config: XdpNf | T
   const summary = inspected.summary;
   const errors: ConfigError[] = [];
 
-  const program = summary.programs.find((p) => p.name === config.program);
-  if (!program) {
-    const names = summary.programs.map((p) => p.name).join(", ") || "none";
+  const program = programProblem(summary.programs, config.program, ctx.hook);
+  if (program?.problem === "missing") {
+    const names = program.available.join(", ") || "none";
     errors.push(ctx.doc.error([...path, "program"], `${object} has no program "${config.program}" (it has: ${names})`));
-  } else if (program.type !== UNKNOWN_SECTION && program.type !== programTypeOf(ctx.hook)) {
+  } else if (program?.problem === "wrong-type") {
     errors.push(
       ctx.doc.error(
         [...path, "program"],
@@ -57,7 +58,7 @@ export function resolveNf(ctx: NfContext, path: PathSegment[], config: XdpNf | T
     );
   }
 
-  if (config.proceedOn && !summary.hasProceedMask) {
+  if (!proceedOnAllowed(summary.hasProceedMask, config.proceedOn !== undefined)) {
     errors.push(ctx.doc.error([...path, "proceedOn"], `${object} has no nf_proceed_mask constant, so nfctl cannot choose the verdicts it proceeds on; remove proceedOn`));
   }
 
@@ -92,6 +93,7 @@ export function resolveNf(ctx: NfContext, path: PathSegment[], config: XdpNf | T
     object,
     digest: summary.digest,
     program: config.program,
+    chainAware: summary.chainAware,
     ...(config.version !== undefined && { version: config.version }),
     ...(config.proceedOn !== undefined && { proceedOn: [...config.proceedOn] }),
     ...(summary.hasProceedMask && { proceedMask: proceedMask(ctx.hook, config.proceedOn ?? defaultProceedOn(ctx.hook)) }),
@@ -102,9 +104,6 @@ export function resolveNf(ctx: NfContext, path: PathSegment[], config: XdpNf | T
   };
   return { nf, summary, errors };
 }
-
-/** BPF_PROG_TYPE_UNSPEC: a section name libbpf does not know; the loader gives it the hook's type. */
-const UNKNOWN_SECTION = 0;
 
 function programKind(type: number): string {
   if (type === programTypeOf("xdp")) return "an XDP program";

@@ -2,9 +2,9 @@
  * Plans and apply results as text, in the manner of `terraform plan`.
  */
 import { structuredPatch } from "diff";
-import type { Action, ActionKind, HookPlan, MapChange, Plan } from "../reconcile/index.js";
-import type { ApplyResult } from "../reconcile/index.js";
-import type { Colors } from "./colors.js";
+import type { Action, ActionKind, ApplyResult, CommitKind, HookPlan, MapChange, Plan } from "../../reconcile/index.js";
+import type { Colors } from "../colors.js";
+import { describeChange, describeReason, describeWarning } from "./words.js";
 
 const SYMBOL: Record<ActionKind, string> = {
   start: "+",
@@ -50,9 +50,9 @@ function mapDiff(c: Colors, change: MapChange, indent: string): string[] {
 }
 
 function renderAction(c: Colors, action: Action, hook: HookPlan): string[] {
-  const head = `${SYMBOL[action.kind]} ${action.kind.padEnd(11)} ${(action.nf ?? "").padEnd(16)} ${c.dim(action.reason)}`;
+  const head = `${SYMBOL[action.kind]} ${action.kind.padEnd(11)} ${(action.nf ?? "").padEnd(16)} ${c.dim(describeReason(action.reason))}`;
   const out = [`  ${paint(c, action.kind, head)}`];
-  for (const change of action.changes ?? []) out.push(`      ${change}`);
+  for (const change of action.changes ?? []) out.push(`      ${describeChange(change)}`);
   if (action.kind === "reorder") {
     out.push(`      before: ${chain(hook.before)}`, `      after:  ${chain(hook.after)}`);
   }
@@ -62,14 +62,17 @@ function renderAction(c: Colors, action: Action, hook: HookPlan): string[] {
 
 function hookTitle(c: Colors, hook: HookPlan): string {
   const mode = hook.mode ? ` (mode ${hook.mode})` : "";
-  const how: Record<HookPlan["execution"], string> = {
-    swap: hook.generation === undefined ? "a new generation is attached" : `generation ${hook.generation} is replaced by a new one in one step`,
+  const replaced = hook.generation === undefined ? "a new generation is attached" : `generation ${hook.generation} is replaced by a new one`;
+  const how: Record<CommitKind, string> = {
+    create: "a new generation is attached",
+    update: `${replaced} in one step`,
+    reattach: `${replaced}, detached and attached again (not atomic)`,
     "in-place": `maps of generation ${hook.generation} are written in place`,
     detach: "the chain is detached and its pins removed",
     cleanup: "leftovers of an interrupted run are unpinned (nothing is loaded)",
     none: "no changes",
   };
-  return c.bold(`# ${hook.ifname} ${hook.hook}${mode}: ${how[hook.execution]}`);
+  return c.bold(`# ${hook.ifname} ${hook.hook}${mode}: ${how[hook.commit]}`);
 }
 
 export function summaryLine(plan: Plan): string {
@@ -79,8 +82,9 @@ export function summaryLine(plan: Plan): string {
 }
 
 export function renderPlan(plan: Plan, c: Colors): string {
-  const changing = plan.hooks.filter((h) => h.execution !== "none");
+  const changing = plan.hooks.filter((h) => h.commit !== "none");
   const warnings = plan.hooks.flatMap((h) => h.warnings);
+  const builds: ReadonlySet<CommitKind> = new Set(["create", "update", "reattach"]);
   const out: string[] = [];
   if (changing.length === 0) {
     out.push(c.green("No changes. The kernel matches the configuration."));
@@ -89,32 +93,31 @@ export function renderPlan(plan: Plan, c: Colors): string {
     for (const hook of changing) {
       out.push(hookTitle(c, hook));
       for (const action of hook.actions) out.push(...renderAction(c, action, hook));
-      if (hook.execution === "swap" && hook.actions.some((a) => a.kind !== "reorder")) {
+      if (builds.has(hook.commit) && hook.actions.some((a) => a.kind !== "reorder")) {
         out.push(`      chain:  ${chain(hook.before)}  =>  ${chain(hook.after)}`);
       }
       out.push("");
     }
     out.push(c.bold(summaryLine(plan)));
   }
-  for (const w of warnings) out.push(c.yellow(`Warning: ${w}`));
+  for (const w of warnings) out.push(c.yellow(`Warning: ${describeWarning(w)}`));
   return `${out.join("\n")}\n`;
 }
 
 export function renderApplyResult(result: ApplyResult, c: Colors): string {
   if (result.hooks.length === 0) return "Nothing to apply.\n";
+  const switched: Partial<Record<CommitKind, string>> = { create: "attached", update: "switched with one link update", reattach: "attached again (mode change)" };
   const lines = result.hooks.map((h) => {
     const where = `${h.ifname} ${h.hook}`;
-    switch (h.execution) {
+    switch (h.commit) {
       case "in-place":
         return `${where}: maps of generation ${h.generation} written in place`;
       case "detach":
         return `${where}: detached, pins removed`;
       case "cleanup":
         return `${where}: leftover generations removed`;
-      default: {
-        const how = h.commit === "updated" ? "switched with one link update" : h.commit === "created" ? "attached" : "attached again (mode change)";
-        return `${where}: generation ${h.generation} ${how}`;
-      }
+      default:
+        return `${where}: generation ${h.generation} ${switched[h.commit] ?? h.commit}`;
     }
   });
   return `${lines.map((l) => c.green(l)).join("\n")}\n${c.bold(`Apply complete: ${result.hooks.length} hook${result.hooks.length === 1 ? "" : "s"} changed.`)}\n`;

@@ -1,8 +1,9 @@
 /**
  * `nfctl status` as text.
  */
-import type { StatusReport, HookStatus, Counter } from "../reconcile/index.js";
-import type { Colors } from "./colors.js";
+import type { StatusReport, HookStatus, Counter } from "../../reconcile/index.js";
+import type { Colors } from "../colors.js";
+import { describeDrift } from "./words.js";
 
 function count(c: Counter): string {
   return `${c.packets} pkts / ${c.bytes} B`;
@@ -24,7 +25,7 @@ function renderHook(h: HookStatus, c: Colors): string[] {
     const stats = nf.counters ? `  seen ${count(nf.counters.seen)}, dropped ${count(nf.counters.dropped)}` : "";
     out.push(`  ${String(nf.position).padStart(2)}  ${nf.name.padEnd(16)} ${prog}${version}${stats}`);
   }
-  for (const d of h.drift) out.push(c.yellow(`  drift (${d.kind}): ${d.message}`));
+  for (const d of h.drift) out.push(c.yellow(`  drift (${d.kind}): ${describeDrift(d)}`));
   for (const g of h.stale) out.push(c.yellow(`  leftover generation ${g} of an interrupted run (the next apply removes it)`));
   return out;
 }

@@ -1,0 +1,101 @@
+/**
+ * The words for the typed values of plans and status: reasons, changes,
+ * drift, warnings. Plans and status hold codes and fields; only views say
+ * them in English.
+ *
+ * @example
+ *     describeReason({ code: "stale-generation", generation: 3 }) // "generation 3 was left behind by an interrupted run"
+ */
+import type { Drift, NfChange, Reason, Warning } from "../../reconcile/index.js";
+
+function short(digest: string): string {
+  return `${digest.slice(0, 12)}…`;
+}
+
+export function describeDrift(d: Drift): string {
+  switch (d.kind) {
+    case "interface-missing":
+      return `interface ${d.ifname} does not exist`;
+    case "link-missing":
+      return `the chain is not attached to ${d.ifname} ${d.hook} (its link is gone)`;
+    case "link-defunct":
+      return `link ${d.linkId} is no longer attached to ${d.ifname} (detached, or the interface was deleted)`;
+    case "unknown-program-attached":
+      return `nfctl's ${d.attachment} runs program ${d.progId} (${d.progName}), which is not the first NF of any generation`;
+    case "program-missing":
+      return `the program pin of NF "${d.nf}" (position ${d.position}) is gone`;
+    case "wiring": {
+      const holds = d.holds === undefined ? "an empty slot" : `program ${d.holds}`;
+      const expected = d.expected === undefined ? "an empty slot (end of chain)" : `program ${d.expected} (NF "${d.expectedNf}")`;
+      return `nf_next of NF "${d.nf}" holds ${holds}, expected ${expected}`;
+    }
+    case "record-missing":
+      return `generation ${d.generation} has no record`;
+    case "record-mismatch":
+      return `generation ${d.generation} pins [${d.pinned.join(",")}] but its record says [${d.recorded.join(",")}]`;
+    case "interface-recreated":
+      return `the record was made for ifindex ${d.recordedIfindex}; the interface is now ifindex ${d.ifindex} (recreated)`;
+    case "foreign-program":
+      return `program ${d.program.id} (${d.program.name}) on ${d.ifname} ${d.hook} was not attached by nfctl`;
+  }
+}
+
+export function describeReason(r: Reason): string {
+  switch (r.code) {
+    case "not-running":
+      return "in the config, not running";
+    case "added-to-chain":
+      return "added to the chain";
+    case "removed-from-config":
+      return "removed from the config";
+    case "disabled-in-config":
+      return "disabled in the config";
+    case "hook-not-in-config":
+      return "hook no longer in the config";
+    case "interface-not-in-config":
+      return "interface no longer in the config";
+    case "destroy":
+      return r.interface === undefined ? "nfctl destroy" : `nfctl destroy --interface ${r.interface}`;
+    case "nf-changed":
+      return "the NF changed";
+    case "maps-differ":
+      return "map contents differ from the config";
+    case "order-changed":
+      return "the order of the chain changed";
+    case "mode-changed":
+      return `XDP mode ${r.from} -> ${r.to}: the chain is attached again, which is not atomic`;
+    case "drift":
+      return describeDrift(r.drift);
+    case "stale-generation":
+      return `generation ${r.generation} was left behind by an interrupted run`;
+    case "foreign-program":
+      return `program ${r.program.id} (${r.program.name}) was not attached by nfctl; --force removes it`;
+  }
+}
+
+function verdicts(list: string[] | undefined, mask: number | undefined): string {
+  if (list) return `[${list.join(", ")}]`;
+  return mask === undefined ? "(none)" : "[pass]";
+}
+
+export function describeChange(c: NfChange): string {
+  switch (c.field) {
+    case "digest": {
+      const moved = c.objectFrom === c.objectTo ? "" : ` (${c.objectFrom} -> ${c.objectTo})`;
+      return `object sha256 ${short(c.from)} -> ${short(c.to)}${moved}`;
+    }
+    case "program":
+      return `program ${c.from} -> ${c.to}`;
+    case "version":
+      return `version ${c.from ?? "(none)"} -> ${c.to ?? "(none)"}`;
+    case "proceedOn":
+      return `proceedOn ${verdicts(c.from, c.fromMask)} -> ${verdicts(c.to, c.toMask)}`;
+  }
+}
+
+export function describeWarning(w: Warning): string {
+  const what = `program ${w.program.id} (${w.program.name}) on ${w.ifname} ${w.hook} was not attached by nfctl`;
+  return w.blocksApply
+    ? `${what} and occupies the hook; nfctl leaves it alone, so apply will fail unless run with --force`
+    : `${what}; it is left alone (--force removes it)`;
+}

@@ -1,0 +1,48 @@
+/**
+ * The executor carries out exactly the plan it is given. Before it touches
+ * a hook it checks that the kernel still runs what the plan was made
+ * against; if not, it refuses, rather than plan again.
+ */
+import { observeHook, type HookAddress, type RecordStore } from "../../state/index.js";
+import type { HookPlan, Precondition } from "../plan.js";
+import { describeHook } from "./hook-change.js";
+
+/** The kernel no longer matches what a plan was made against. */
+export class StalePlanError extends Error {
+  override readonly name = "StalePlanError";
+}
+
+function show(value: number | boolean | undefined | number[]): string {
+  if (Array.isArray(value)) return value.length === 0 ? "none" : value.join(", ");
+  return value === undefined ? "none" : String(value);
+}
+
+/** Throws StalePlanError when the hook differs from the plan's precondition. */
+export function checkPrecondition(root: string, addr: HookAddress, plan: HookPlan, records: RecordStore): void {
+  const want = plan.precondition;
+  const found = observeHook(root, addr, records);
+  const firstProgId = found.live?.nfs[0]?.progId;
+  const now: Precondition = {
+    ...(found.ifindex !== undefined && { ifindex: found.ifindex }),
+    ...(found.live && { generation: found.live.number }),
+    ...(firstProgId !== undefined && { firstProgId }),
+    ...(found.link && { linkId: found.link.id }),
+    ...(found.drift.some((d) => d.kind === "link-defunct") && { linkDefunct: true as const }),
+    stale: found.stale.map((g) => g.number),
+  };
+  const fields = [
+    ["ifindex", "the interface's index"],
+    ["generation", "the live generation"],
+    ["firstProgId", "the program the hook runs"],
+    ["linkId", "nfctl's link"],
+    ["linkDefunct", "whether nfctl's link is defunct"],
+    ["stale", "leftover generations"],
+  ] as const;
+  for (const [field, what] of fields) {
+    if (show(want[field]) !== show(now[field])) {
+      throw new StalePlanError(
+        `the kernel changed since the plan was made: ${describeHook(addr)}: ${what} is ${show(now[field])}, the plan expected ${show(want[field])}; plan again`,
+      );
+    }
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The executor: carries out exactly the plan it is given, all or nothing.
+ * It never plans again: it checks each hook's precondition (the kernel
+ * still runs what the plan was made against) and asserts the chain rules,
+ * then:
+ *
+ * 1. prepares every hook: new generations are built and pinned beside the
+ *    live ones, map contents written (their old contents kept);
+ * 2. commits every hook: one link update each (or a new link, a detach, or
+ *    map writes for map-only changes);
+ * 3. finalizes every hook: unpins the previous generations.
+ *
+ * If anything fails before step 3, the hooks already committed are switched
+ * back to their previous generations (still pinned), foreign programs that
+ * --force removed are attached again, everything prepared is unpinned and
+ * old map contents are restored: the apply changed nothing, or the error
+ * names what could not be undone.
+ */
+import { currentNetns, openRecords } from "../state/index.js";
+import { duplicateNames, unawareNotLast } from "./chain-rules.js";
+import type { CommitKind, HookPlan, Plan } from "./plan.js";
+import { describeHook, type ChangeContext, type HookChange, type HookOutcome } from "./changes/hook-change.js";
+import { checkPrecondition } from "./changes/precondition.js";
+import { prepareSwap } from "./changes/swap.js";
+import { prepareInPlace } from "./changes/in-place.js";
+import { prepareDetach } from "./changes/detach.js";
+import { prepareCleanup } from "./changes/cleanup.js";
+
+export interface ApplyResult {
+  hooks: HookOutcome[];
+}
+
+export interface ExecuteOptions {
+  root: string;
+  /** Called after every step that changes bpffs or the kernel. */
+  onStep?: (label: string) => void;
+  log?: ChangeContext["log"];
+}
+
+/** An apply that failed and was undone (or, where rollbackFailures says so, not quite). */
+export class ApplyError extends Error {
+  override readonly name = "ApplyError";
+  constructor(
+    /** What made the apply fail. */
+    override readonly cause: unknown,
+    /** What could not be undone, one sentence each. */
+    readonly rollbackFailures: string[],
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/** A plan that cannot be carried out as it stands (blocked, or not made by the planner). */
+export class PlanRefusedError extends Error {
+  override readonly name = "PlanRefusedError";
+}
+
+const PREPARE: Record<Exclude<CommitKind, "none">, (plan: HookPlan, ctx: ChangeContext) => HookChange> = {
+  create: prepareSwap,
+  update: prepareSwap,
+  reattach: prepareSwap,
+  "in-place": prepareInPlace,
+  detach: prepareDetach,
+  cleanup: prepareCleanup,
+};
+
+/** The chain rules hold for every chain the planner makes; a plan that breaks one was edited. */
+function assertChainRules(hook: HookPlan): void {
+  if (hook.commit !== "create" && hook.commit !== "update" && hook.commit !== "reattach") return;
+  const bad = [
+    ...duplicateNames(hook.chain.map((nf) => nf.name)).map(({ index }) => `NF name "${hook.chain[index]!.name}" appears twice`),
+    ...unawareNotLast(hook.chain).map((i) => `NF "${hook.chain[i]!.name}" is chain-unaware but not last`),
+    ...(hook.precondition.ifindex === undefined ? ["its interface did not exist"] : []),
+    ...(hook.nextGeneration === undefined ? ["it names no generation to build"] : []),
+  ];
+  if (bad.length > 0) throw new PlanRefusedError(`the plan for ${describeHook(hook)} cannot be applied: ${bad.join("; ")}`);
+}
+
+/** Undoes what was done, newest first; returns what could not be undone. */
+function rollBack(committed: HookChange[], prepared: HookChange[]): string[] {
+  const failures: string[] = [];
+  for (const change of [...committed].reverse()) {
+    try {
+      failures.push(...change.revert());
+    } catch (err) {
+      failures.push(`${describeHook(change.address)} could not be switched back: ${(err as Error).message}`);
+    }
+  }
+  for (const change of [...prepared].reverse()) {
+    try {
+      change.abort();
+    } catch (err) {
+      failures.push(`${describeHook(change.address)}: the new generation could not be removed: ${(err as Error).message}`);
+    }
+  }
+  return failures;
+}
+
+/**
+ * Carries out `plan` under the lock the caller holds. Throws
+ * PlanRefusedError or StalePlanError before any change, and ApplyError
+ * after undoing everything if any hook fails.
+ */
+export function executePlan(plan: Plan, options: ExecuteOptions): ApplyResult {
+  const blocker = plan.blockers[0];
+  if (blocker) {
+    const names = blocker.programs.map((p) => `program ${p.id} (${p.name})`).join(", ");
+    throw new PlanRefusedError(`${names} occupies the XDP hook of ${blocker.ifname}; nfctl does not remove programs it did not attach unless --force is given`);
+  }
+  const netns = currentNetns();
+  if (netns !== plan.netns) throw new PlanRefusedError(`the plan was made for network namespace ${plan.netns}; nfctl runs in network namespace ${netns}`);
+  const todo = plan.hooks.filter((h) => h.commit !== "none");
+  for (const hook of todo) assertChainRules(hook);
+  const records = openRecords(options.root);
+  try {
+    const ctx: ChangeContext = {
+      root: options.root,
+      netns: plan.netns,
+      records,
+      step: options.onStep ?? (() => undefined),
+      ...(options.log && { log: options.log }),
+      ...(plan.source && { source: plan.source }),
+    };
+    for (const hook of todo) checkPrecondition(options.root, { netns: plan.netns, ifname: hook.ifname, hook: hook.hook }, hook, records);
+    const prepared: HookChange[] = [];
+    const committed: HookChange[] = [];
+    try {
+      for (const hook of todo) prepared.push(PREPARE[hook.commit as Exclude<CommitKind, "none">](hook, ctx));
+      for (const change of prepared) {
+        committed.push(change);
+        change.commit();
+      }
+    } catch (err) {
+      throw new ApplyError(err, rollBack(committed, prepared));
+    }
+    return { hooks: prepared.map((change) => change.finalize()) };
+  } finally {
+    records.close();
+  }
+}

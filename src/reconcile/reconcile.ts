@@ -1,0 +1,117 @@
+/**
+ * One reconcile: the whole recipe of `nfctl apply` (and `destroy`), so that
+ * the CLI and the watch loop run the same thing. Ensure the bpffs root,
+ * take the lock, observe the kernel, check the interfaces, plan, tell the
+ * caller the plan (before the first change: the CLI prints it and holds
+ * signals from there on), carry it out, unlock.
+ *
+ * `planOnce` is its read-only half, for `nfctl plan`: no lock, and without
+ * root it plans against an empty state.
+ *
+ * @example
+ *     const { plan, result } = await reconcileOnce({ desired }, { root, lockTimeout: 30_000 });
+ *     if (!result) console.log("No changes.");
+ */
+import { ensureRoot, lockRoot, NativeError, type LibbpfLogSink, type ObservedState } from "../state/index.js";
+import { interfaceMissing } from "./chain-rules.js";
+import type { ConfigError } from "./config/index.js";
+import type { DesiredState } from "./desired.js";
+import { executePlan, type ApplyResult } from "./execute.js";
+import { gather, nothingObserved, type Observation } from "./gather.js";
+import { ConfigErrors } from "./load-desired.js";
+import { isEmptyPlan, hookId, type Plan } from "./plan.js";
+import { planChanges, planDestroy } from "./planner.js";
+
+/** What to converge on: a desired state, or nothing (destroy: everything, or one interface's hooks). */
+export type ReconcileRequest = { desired: DesiredState } | { destroy: { interface?: string } };
+
+export interface ReconcileOptions {
+  root: string;
+  /** How long to wait for another nfctl's lock, in ms. */
+  lockTimeout: number;
+  /** Remove programs other tools attached to managed hooks. */
+  force?: boolean;
+  /** Plan only. */
+  dryRun?: boolean;
+  /** Told the plan once it is made and before the first change; not told an empty or dry-run plan. */
+  onPlan?: (plan: Plan) => void;
+  /** Called after every step that changes bpffs or the kernel. */
+  onStep?: (label: string) => void;
+  /** Where libbpf's own messages go. */
+  log?: LibbpfLogSink;
+}
+
+export interface ReconcileOutcome {
+  plan: Plan;
+  /** What apply did; undefined when nothing was applied (no changes, or a dry run). */
+  result?: ApplyResult;
+}
+
+/** Every interface the config puts NFs on must exist in this network namespace. */
+export function checkInterfaces(desired: DesiredState, observed: ObservedState): void {
+  const byId = new Map(observed.hooks.map((h) => [hookId(h.address.ifname, h.address.hook), h]));
+  const missing = new Map<string, ConfigError>();
+  for (const d of desired.hooks) {
+    const enabled = d.chain.filter((nf) => nf.enabled).length;
+    if (!interfaceMissing(enabled, byId.get(hookId(d.ifname, d.hook))?.ifindex) || missing.has(d.ifname)) continue;
+    missing.set(d.ifname, { ...d.source, path: "", message: `interface "${d.ifname}" does not exist in this network namespace` });
+  }
+  if (missing.size > 0) throw new ConfigErrors([...missing.values()]);
+}
+
+export async function reconcileOnce(request: ReconcileRequest, options: ReconcileOptions): Promise<ReconcileOutcome> {
+  const { root } = options;
+  ensureRoot(root);
+  const unlock = await lockRoot(root, options.lockTimeout);
+  try {
+    let plan: Plan;
+    if ("desired" in request) {
+      const { observed, contents } = gather(root, request.desired);
+      checkInterfaces(request.desired, observed);
+      plan = planChanges(request.desired, observed, contents, { ...(options.force && { force: true }) });
+    } else {
+      plan = planDestroy(gather(root, { files: [], hooks: [] }).observed, request.destroy.interface);
+    }
+    if (options.dryRun || isEmptyPlan(plan)) return { plan };
+    options.onPlan?.(plan);
+    const result = executePlan(plan, { root, ...(options.onStep && { onStep: options.onStep }), ...(options.log && { log: options.log }) });
+    return { plan, result };
+  } finally {
+    unlock();
+  }
+}
+
+const NOT_ROOT_NOTE = "cannot read the kernel's state without root (CAP_BPF, CAP_NET_ADMIN); planning against an empty state (as --offline)";
+
+export interface PlanOnceOptions {
+  root: string;
+  /** Do not read the kernel: plan against an empty state. */
+  offline?: boolean;
+  force?: boolean;
+}
+
+/**
+ * Plans `desired` against the kernel, changing nothing. Without the
+ * privileges to read the kernel (not root), or offline, plans against an
+ * empty state and says so in `note`: a partial reading would be worse than
+ * none.
+ */
+export function planOnce(desired: DesiredState, options: PlanOnceOptions): { plan: Plan; note?: string } {
+  const { observation, note } = observeForPlan(options.root, desired, options.offline === true);
+  const plan = planChanges(desired, observation.observed, observation.contents, { ...(options.force && { force: true }) });
+  return note === undefined ? { plan } : { plan, note };
+}
+
+function observeForPlan(root: string, desired: DesiredState, offline: boolean): { observation: Observation; note?: string } {
+  if (offline) return { observation: nothingObserved() };
+  if (process.getuid?.() !== 0) return { observation: nothingObserved(), note: NOT_ROOT_NOTE };
+  try {
+    const observation = gather(root, desired);
+    checkInterfaces(desired, observation.observed);
+    return { observation };
+  } catch (err) {
+    const denied = (err instanceof NativeError && (err.code === "EPERM" || err.code === "EACCES")) || (err as NodeJS.ErrnoException).code === "EACCES";
+    if (!denied) throw err;
+    return { observation: nothingObserved(), note: NOT_ROOT_NOTE };
+  }
+}
