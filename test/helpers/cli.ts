@@ -18,8 +18,11 @@ export interface CliResult {
   stderr: string;
 }
 
-export function nfctl(lab: Lab, args: string[], options: { stdin?: string; ns?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
-  const r = spawnSync("nsenter", [`--net=/run/netns/${options.ns ?? lab.nsB}`, process.execPath, NFCTL, "--bpffs", lab.root, ...args], {
+export function nfctl(lab: Lab, args: string[], options: { stdin?: string; ns?: string; env?: NodeJS.ProcessEnv; maxOpenFiles?: number } = {}): CliResult {
+  const command = ["nsenter", `--net=/run/netns/${options.ns ?? lab.nsB}`, process.execPath, NFCTL, "--bpffs", lab.root, ...args];
+  // prlimit sets RLIMIT_NOFILE as `ulimit -n` does, for nfctl alone.
+  const limited = options.maxOpenFiles === undefined ? command : ["prlimit", `--nofile=${options.maxOpenFiles}:${options.maxOpenFiles}`, ...command];
+  const r = spawnSync(limited[0]!, limited.slice(1), {
     encoding: "utf8",
     input: options.stdin ?? "",
     env: { ...process.env, NO_COLOR: "1", ...options.env },

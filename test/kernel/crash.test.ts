@@ -58,6 +58,9 @@ function progIds(lab: Lab): number[] {
   return statusJson(lab).hooks.flatMap((h) => h.nfs.map((n) => n.progId!));
 }
 
+/** More steps than any transition has: reaching it means the test stopped short. */
+const MAX_STEPS = 200;
+
 async function crashEverywhere(t: TapTest, name: string, from: InterfaceSpec[], to: InterfaceSpec[]): Promise<void> {
   const lab = createLab();
   t.teardown(lab.cleanup);
@@ -70,12 +73,14 @@ async function crashEverywhere(t: TapTest, name: string, from: InterfaceSpec[], 
   const traffic = await startTraffic(lab, { rate: 50_000 });
   t.teardown(() => traffic.kill());
   let crashes = 0;
-  for (let step = 1; step < 100; step++) {
+  let completed = false;
+  for (let step = 1; step <= MAX_STEPS; step++) {
     const reset = nfctl(lab, ["apply", "-f", fromFile]);
     if (reset.code !== 0) t.fail(`reset before step ${step}: ${reset.stderr}`);
     const run = applyCrashingAt(lab, toFile, step);
     if (run.signal !== "SIGKILL") {
       t.equal(run.code, 0, `with no step ${step} to crash at, the apply completes: ${run.stderr}`);
+      completed = true;
       break;
     }
     crashes += 1;
@@ -87,6 +92,7 @@ async function crashEverywhere(t: TapTest, name: string, from: InterfaceSpec[], 
     if (left.prog.length + left.map.length + left.link.length > 0) t.fail(`killed after step ${step}: residue ${JSON.stringify(left)}`);
   }
   const report = await traffic.stop();
+  t.ok(completed, `${name}: the apply ran to its end within ${MAX_STEPS} steps (else the crash test stopped short of its last steps)`);
   t.ok(crashes >= 2, `${name}: killed after each of ${crashes} steps`);
   t.equal(report.bypassed, 0, `no blocked packet got through: ${describeReport(report)}`);
   t.comment(`${name}: ${crashes} crashes; ${describeReport(report)}`);
