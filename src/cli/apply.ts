@@ -16,7 +16,7 @@ export interface ApplyOptions {
 }
 
 export async function applyCommand(opts: ApplyOptions, context: Context): Promise<number> {
-  const desired = loadDesired(opts.file);
+  const desired = loadDesired(opts.file, { log: context.libbpfLog });
   const root = resolveRoot(context.bpffs);
   const colors = colorsFor(process.stdout);
   ensureRoot(root);
@@ -31,7 +31,7 @@ export async function applyCommand(opts: ApplyOptions, context: Context): Promis
     }
     if (opts.output === "text") process.stdout.write(`${renderPlan(plan, colors)}\n`);
     context.interrupts.hold();
-    const result = applyPlan(plan, desired, { root, onStep: stepHook(context.logger), ...(opts.force && { force: true }) });
+    const result = applyPlan(plan, desired, { root, onStep: stepHook(context.logger), log: context.libbpfLog, ...(opts.force && { force: true }) });
     process.stdout.write(opts.output === "json" ? `${JSON.stringify({ plan, applied: true, result }, null, 2)}\n` : renderApplyResult(result, colors));
     return 0;
   } finally {

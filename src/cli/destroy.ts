@@ -21,7 +21,7 @@ export async function destroyCommand(opts: DestroyOptions, context: Context): Pr
   try {
     const plan = destroyPlan(gather(root, EMPTY_DESIRED), opts.interface);
     context.interrupts.hold();
-    const result = applyPlan(plan, EMPTY_DESIRED, { root, onStep: stepHook(context.logger) });
+    const result = applyPlan(plan, EMPTY_DESIRED, { root, onStep: stepHook(context.logger), log: context.libbpfLog });
     process.stdout.write(opts.output === "json" ? `${JSON.stringify({ plan, result }, null, 2)}\n` : `${renderPlan(plan, colors)}\n${renderApplyResult(result, colors)}`);
     return 0;
   } finally {

@@ -15,7 +15,7 @@ export interface PlanOptions {
 }
 
 export async function planCommand(opts: PlanOptions, context: Context): Promise<number> {
-  const desired = loadDesired(opts.file);
+  const desired = loadDesired(opts.file, { log: context.libbpfLog });
   const { observation, note } = observeForPlan(resolveRoot(context.bpffs), desired, { offline: opts.offline === true });
   if (note) process.stderr.write(`nfctl: ${note}\n`);
   const plan = planChanges(desired, observation.observed, observation.contents, { ...(opts.force && { force: true }) });

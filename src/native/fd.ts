@@ -3,19 +3,18 @@
  * bpffs, opening pins, lookup by ID, and closing.
  */
 import { closeSync } from "node:fs";
-import { libbpf } from "./libraries.js";
+import { lazyFunc, libbpf } from "./libraries.js";
 import { checkRet } from "./errors.js";
+import type { ObjectKind } from "./constants.js";
 
-const objPin = libbpf.func("int bpf_obj_pin(int fd, const char *path)");
-const objGet = libbpf.func("int bpf_obj_get(const char *path)");
-const progFdById = libbpf.func("int bpf_prog_get_fd_by_id(uint32_t id)");
-const mapFdById = libbpf.func("int bpf_map_get_fd_by_id(uint32_t id)");
-const linkFdById = libbpf.func("int bpf_link_get_fd_by_id(uint32_t id)");
-const progNextId = libbpf.func("int bpf_prog_get_next_id(uint32_t start, _Out_ uint32_t *next)");
-const mapNextId = libbpf.func("int bpf_map_get_next_id(uint32_t start, _Out_ uint32_t *next)");
-const linkNextId = libbpf.func("int bpf_link_get_next_id(uint32_t start, _Out_ uint32_t *next)");
-
-export type ObjectKind = "prog" | "map" | "link";
+const objPin = lazyFunc(libbpf, "int bpf_obj_pin(int fd, const char *path)");
+const objGet = lazyFunc(libbpf, "int bpf_obj_get(const char *path)");
+const progFdById = lazyFunc(libbpf, "int bpf_prog_get_fd_by_id(uint32_t id)");
+const mapFdById = lazyFunc(libbpf, "int bpf_map_get_fd_by_id(uint32_t id)");
+const linkFdById = lazyFunc(libbpf, "int bpf_link_get_fd_by_id(uint32_t id)");
+const progNextId = lazyFunc(libbpf, "int bpf_prog_get_next_id(uint32_t start, _Out_ uint32_t *next)");
+const mapNextId = lazyFunc(libbpf, "int bpf_map_get_next_id(uint32_t start, _Out_ uint32_t *next)");
+const linkNextId = lazyFunc(libbpf, "int bpf_link_get_next_id(uint32_t start, _Out_ uint32_t *next)");
 
 /** Pins `fd` at `path` on bpffs; the object then lives until the pin is removed. */
 export function pinObject(fd: number, path: string): void {

@@ -3,11 +3,10 @@
  * Structures are read at their uapi offsets; the kernel fills what it knows
  * and the zeroed rest stays zero.
  */
-import koffi from "koffi";
-import { libbpf } from "./libraries.js";
+import { koffi, lazyFunc, libbpf } from "./libraries.js";
 import { checkRet } from "./errors.js";
 
-const getInfoByFd = libbpf.func("int bpf_obj_get_info_by_fd(int fd, _Inout_ uint8_t *info, _Inout_ uint32_t *len)");
+const getInfoByFd = lazyFunc(libbpf, "int bpf_obj_get_info_by_fd(int fd, _Inout_ uint8_t *info, _Inout_ uint32_t *len)");
 
 function readInfo(fd: number, size: number, what: string): Buffer {
   const info = Buffer.alloc(size);
@@ -40,7 +39,7 @@ export function programMapIds(fd: number): number[] {
   const ids = new Uint32Array(count);
   const info = Buffer.alloc(232);
   info.writeUInt32LE(count, 52);
-  info.writeBigUInt64LE(koffi.address(ids), 56);
+  info.writeBigUInt64LE(koffi().address(ids), 56);
   checkRet(getInfoByFd(fd, info, [232]) as number, "bpf_obj_get_info_by_fd", `program fd ${fd} (map IDs)`);
   return Array.from(ids.subarray(0, Math.min(count, info.readUInt32LE(52))));
 }

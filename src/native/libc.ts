@@ -2,18 +2,17 @@
  * The few libc calls nfctl needs: interface names, advisory locks, errno
  * text, mounting bpffs and entering network namespaces.
  */
-import koffi from "koffi";
-import { libc } from "./libraries.js";
+import { koffi, lazyFunc, libc } from "./libraries.js";
 import { NativeError } from "./errors.js";
 
-const ifNametoindexFn = libc.func("unsigned int if_nametoindex(const char *ifname)");
-const flockFn = libc.func("int flock(int fd, int operation)");
-const strerrorFn = libc.func("const char *strerror(int errnum)");
-const mountFn = libc.func(
+const ifNametoindexFn = lazyFunc(libc, "unsigned int if_nametoindex(const char *ifname)");
+const flockFn = lazyFunc(libc, "int flock(int fd, int operation)");
+const strerrorFn = lazyFunc(libc, "const char *strerror(int errnum)");
+const mountFn = lazyFunc(libc, 
   "int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)",
 );
-const statfsFn = libc.func("int statfs(const char *path, _Out_ uint8_t *buf)");
-const setnsFn = libc.func("int setns(int fd, int nstype)");
+const statfsFn = lazyFunc(libc, "int statfs(const char *path, _Out_ uint8_t *buf)");
+const setnsFn = lazyFunc(libc, "int setns(int fd, int nstype)");
 
 /** Linux `struct statfs` is 120 bytes on 64-bit; f_type is its first field. */
 const STATFS_SIZE = 120;
@@ -29,7 +28,7 @@ export function strerror(errno: number): string {
 }
 
 function fail(call: string, object: string): never {
-  throw new NativeError(call, object, koffi.errno());
+  throw new NativeError(call, object, koffi().errno());
 }
 
 /** Resolves an interface name in the calling thread's network namespace. */
@@ -51,7 +50,7 @@ export function findIfIndex(ifname: string): number | undefined {
  */
 export function flock(fd: number, operation: number, what: string): boolean {
   if ((flockFn(fd, operation) as number) === 0) return true;
-  const errno = koffi.errno();
+  const errno = koffi().errno();
   if (errno === 11 /* EWOULDBLOCK */) return false;
   throw new NativeError("flock", what, errno);
 }

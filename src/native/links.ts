@@ -7,32 +7,24 @@
  * (before 6.6), TC falls back to a clsact qdisc and a cls_bpf filter that is
  * replaced in place by netlink.
  */
-import { libbpf } from "./libraries.js";
+import { lazyFunc, libbpf } from "./libraries.js";
 import { checkRet } from "./errors.js";
+import { AttachType, type TcDirection, type XdpMode } from "./constants.js";
 
-const linkCreate = libbpf.func("int bpf_link_create(int prog_fd, int target_fd, int attach_type, const void *opts)");
-const linkUpdate = libbpf.func("int bpf_link_update(int link_fd, int new_prog_fd, const void *opts)");
-const linkDetach = libbpf.func("int bpf_link_detach(int link_fd)");
-const xdpQuery = libbpf.func("int bpf_xdp_query(int ifindex, int flags, _Inout_ uint8_t *opts)");
-const xdpAttach = libbpf.func("int bpf_xdp_attach(int ifindex, int prog_fd, uint32_t flags, const void *opts)");
-const xdpDetach = libbpf.func("int bpf_xdp_detach(int ifindex, uint32_t flags, const void *opts)");
-const progDetach2 = libbpf.func("int bpf_prog_detach2(int prog_fd, int target_fd, int type)");
-const progQuery = libbpf.func(
+const linkCreate = lazyFunc(libbpf, "int bpf_link_create(int prog_fd, int target_fd, int attach_type, const void *opts)");
+const linkUpdate = lazyFunc(libbpf, "int bpf_link_update(int link_fd, int new_prog_fd, const void *opts)");
+const linkDetach = lazyFunc(libbpf, "int bpf_link_detach(int link_fd)");
+const xdpQuery = lazyFunc(libbpf, "int bpf_xdp_query(int ifindex, int flags, _Inout_ uint8_t *opts)");
+const xdpAttach = lazyFunc(libbpf, "int bpf_xdp_attach(int ifindex, int prog_fd, uint32_t flags, const void *opts)");
+const xdpDetach = lazyFunc(libbpf, "int bpf_xdp_detach(int ifindex, uint32_t flags, const void *opts)");
+const progDetach2 = lazyFunc(libbpf, "int bpf_prog_detach2(int prog_fd, int target_fd, int type)");
+const progQuery = lazyFunc(libbpf, 
   "int bpf_prog_query(int target_fd, int type, uint32_t query_flags, void *attach_flags, _Out_ uint32_t *ids, _Inout_ uint32_t *count)",
 );
-const tcHookCreate = libbpf.func("int bpf_tc_hook_create(const void *hook)");
-const tcAttach = libbpf.func("int bpf_tc_attach(const void *hook, _Inout_ uint8_t *opts)");
-const tcDetach = libbpf.func("int bpf_tc_detach(const void *hook, const void *opts)");
-const tcQuery = libbpf.func("int bpf_tc_query(const void *hook, _Inout_ uint8_t *opts)");
-
-/** enum bpf_attach_type values (TCX postdates the system headers). */
-export const AttachType = { XDP: 37, TCX_INGRESS: 46, TCX_EGRESS: 47 } as const;
-
-/** enum bpf_link_type values. */
-export const LinkType = { XDP: 6, TCX: 11 } as const;
-
-export type XdpMode = "native" | "generic" | "auto";
-export type TcDirection = "ingress" | "egress";
+const tcHookCreate = lazyFunc(libbpf, "int bpf_tc_hook_create(const void *hook)");
+const tcAttach = lazyFunc(libbpf, "int bpf_tc_attach(const void *hook, _Inout_ uint8_t *opts)");
+const tcDetach = lazyFunc(libbpf, "int bpf_tc_detach(const void *hook, const void *opts)");
+const tcQuery = lazyFunc(libbpf, "int bpf_tc_query(const void *hook, _Inout_ uint8_t *opts)");
 
 const XDP_FLAGS: Record<XdpMode, number> = { auto: 0, generic: 1 << 1, native: 1 << 2 };
 /** XDP_FLAGS_SKB_MODE, _DRV_MODE, _HW_MODE: the mode a netlink-attached program is detached from. */

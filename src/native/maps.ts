@@ -2,21 +2,20 @@
  * Map operations by fd: lookup, update, delete, iteration, creation, and
  * program arrays (whose slots take a program fd and read back a program ID).
  */
-import { libbpf } from "./libraries.js";
+import { lazyFunc, libbpf } from "./libraries.js";
 import { checkRet } from "./errors.js";
+import { UpdateFlags } from "./constants.js";
 
-const lookupElem = libbpf.func("int bpf_map_lookup_elem(int fd, const void *key, _Out_ uint8_t *value)");
-const updateElem = libbpf.func("int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)");
-const deleteElem = libbpf.func("int bpf_map_delete_elem(int fd, const void *key)");
-const getNextKey = libbpf.func("int bpf_map_get_next_key(int fd, const void *key, _Out_ uint8_t *next)");
-const mapCreate = libbpf.func(
+const lookupElem = lazyFunc(libbpf, "int bpf_map_lookup_elem(int fd, const void *key, _Out_ uint8_t *value)");
+const updateElem = lazyFunc(libbpf, "int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)");
+const deleteElem = lazyFunc(libbpf, "int bpf_map_delete_elem(int fd, const void *key)");
+const getNextKey = lazyFunc(libbpf, "int bpf_map_get_next_key(int fd, const void *key, _Out_ uint8_t *next)");
+const mapCreate = lazyFunc(libbpf, 
   "int bpf_map_create(int type, const char *name, uint32_t key_size, uint32_t value_size, uint32_t max_entries, const void *opts)",
 );
-const numPossibleCpus = libbpf.func("int libbpf_num_possible_cpus(void)");
+const numPossibleCpus = lazyFunc(libbpf, "int libbpf_num_possible_cpus(void)");
 
 const ENOENT = 2;
-
-export const UpdateFlags = { ANY: 0, NOEXIST: 1, EXIST: 2 } as const;
 
 /**
  * The value for `key`, or undefined when there is none. `valueSize` is the
@@ -66,8 +65,6 @@ export interface MapDefinition {
   /** map_flags, e.g. MapFlags.NO_PREALLOC. */
   flags?: number;
 }
-
-export const MapFlags = { NO_PREALLOC: 1 } as const;
 
 /** Creates a map; the caller owns (and pins or closes) the fd. */
 export function createMap(def: MapDefinition): number {

@@ -2,11 +2,10 @@
  * BPF_PROG_TEST_RUN: run a loaded program on a packet in the kernel, without
  * a network, for tests and benchmarks.
  */
-import koffi from "koffi";
-import { libbpf } from "./libraries.js";
+import { koffi, lazyFunc, libbpf } from "./libraries.js";
 import { checkRet } from "./errors.js";
 
-const testRunOpts = libbpf.func("int bpf_prog_test_run_opts(int prog_fd, _Inout_ uint8_t *opts)");
+const testRunOpts = lazyFunc(libbpf, "int bpf_prog_test_run_opts(int prog_fd, _Inout_ uint8_t *opts)");
 
 export interface TestRunResult {
   /** The program's return value (its verdict). */
@@ -30,8 +29,8 @@ export function testRun(progFd: number, packet: Buffer, repeat = 1): TestRunResu
   // ctx_size_out, retval, repeat, duration, flags, cpu, batch_size.
   const opts = Buffer.alloc(80);
   opts.writeBigUInt64LE(80n, 0);
-  opts.writeBigUInt64LE(koffi.address(packet), 8);
-  opts.writeBigUInt64LE(koffi.address(dataOut), 16);
+  opts.writeBigUInt64LE(koffi().address(packet), 8);
+  opts.writeBigUInt64LE(koffi().address(dataOut), 16);
   opts.writeUInt32LE(packet.length, 24);
   opts.writeUInt32LE(dataOut.length, 28);
   opts.writeInt32LE(repeat, 60);

@@ -11,7 +11,7 @@
  * back to their previous generations (still pinned), everything prepared is
  * unpinned and old map contents are restored: the apply changed nothing.
  */
-import { openRecords, recordKey, syncDataMap, type HookAddress, type RecordStore } from "../state/index.js";
+import { openRecords, recordKey, syncDataMap, type HookAddress, type LibbpfLogSink, type RecordStore } from "../state/index.js";
 import type { DesiredHook, DesiredNf, DesiredState } from "./desired.js";
 import type { HookPlan, Plan } from "./plan.js";
 import { prepareChain, prepareCleanup, restoreMaps, snapshotMap, type ChainNf, type HookChange, type MapSnapshot, type SwapResult } from "./swap.js";
@@ -36,6 +36,8 @@ export interface ApplyOptions {
   force?: boolean;
   /** Called after every step that changes bpffs or the kernel. */
   onStep?: (label: string) => void;
+  /** Receives libbpf's messages while objects are opened and loaded. */
+  log?: LibbpfLogSink;
 }
 
 /** An apply that failed and was undone. */
@@ -110,6 +112,7 @@ function prepare(hp: HookPlan, plan: Plan, desired: DesiredState, records: Recor
     root: options.root,
     onStep: step,
     ...(options.force && { force: true }),
+    log: options.log,
     ...(desired.source && { source: desired.source }),
   });
 }

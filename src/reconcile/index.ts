@@ -13,4 +13,4 @@ export { status, STATS_MAP, type StatusReport, type HookStatus, type NfStatus, t
 export { ConfigErrors, EMPTY_DESIRED, loadDesired, observeForPlan, checkInterfaces, destroyPlan } from "./operations.js";
 export { formatConfigError, type ConfigError } from "./config/index.js";
 // The state layer's entry points the commands need.
-export { resolveRoot, ensureRoot, lockRoot, NativeError, routeLibbpfLog } from "../state/index.js";
+export { resolveRoot, ensureRoot, lockRoot, NativeError, LibraryError, type LibbpfLogSink } from "../state/index.js";

@@ -49,6 +49,7 @@ import {
   type ObservedHook,
   type RecordStore,
   type XdpMode,
+  type LibbpfLogSink,
 } from "../state/index.js";
 
 export interface ChainNf extends NfInstance {
@@ -75,6 +76,8 @@ export interface SwapOptions {
   force?: boolean;
   /** Called after every step that changes bpffs or the kernel (see test-hooks.ts). */
   onStep?: (label: string) => void;
+  /** Receives libbpf's messages while objects are opened and loaded. */
+  log?: LibbpfLogSink;
 }
 
 export interface SwapResult {
@@ -109,7 +112,7 @@ function describe(addr: HookAddress): string {
   return `${addr.ifname} ${addr.hook}`;
 }
 
-function validate(addr: HookAddress, nfs: ChainNf[]): ObjectSummary[] {
+function validate(addr: HookAddress, nfs: ChainNf[], log: LibbpfLogSink | undefined): ObjectSummary[] {
   const seen = new Set<string>();
   for (const nf of nfs) {
     if (seen.has(nf.name)) throw new ChainError(`NF name "${nf.name}" appears twice in the chain of ${describe(addr)}`);
@@ -118,7 +121,7 @@ function validate(addr: HookAddress, nfs: ChainNf[]): ObjectSummary[] {
   return nfs.map((nf, i) => {
     let summary: ObjectSummary;
     try {
-      summary = inspectObject(nf.object);
+      summary = inspectObject(nf.object, { log });
     } catch (err) {
       throw new ChainError(`NF "${nf.name}": cannot open object ${nf.object}: ${(err as Error).message}`);
     }
@@ -216,7 +219,7 @@ export function prepareChain(target: ChainTarget, nfs: ChainNf[], records: Recor
   if (ifindex === undefined && nfs.length > 0) {
     throw new ChainError(`interface ${target.ifname} does not exist in network namespace ${netns}`);
   }
-  const summaries = validate(addr, nfs);
+  const summaries = validate(addr, nfs, options.log);
   ensureRoot(root);
   const observed = observeHook(root, addr, records);
   const live = observed.live;
@@ -282,7 +285,7 @@ export function prepareChain(target: ChainTarget, nfs: ChainNf[], records: Recor
   const number = nextGenerationNumber(observed);
   let built: BuiltGeneration;
   try {
-    built = buildGeneration(root, addr, number, nfs, { onStep: (label) => step(`${describe(addr)}: ${label}`) });
+    built = buildGeneration(root, addr, number, nfs, { onStep: (label) => step(`${describe(addr)}: ${label}`), log: options.log });
   } catch (err) {
     keepLiveDataMaps();
     throw err;

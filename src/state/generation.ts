@@ -24,6 +24,7 @@ import {
   isErrno,
   type MapSpec,
   type ProgramSpec,
+  type LibbpfLogSink,
 } from "../native/index.js";
 
 /** The map by which an NF joins a chain (see bpf/include/nfchain.h). */
@@ -43,9 +44,12 @@ export interface ObjectSummary {
   hasProceedMask: boolean;
 }
 
-/** Opens an object file and reports what it holds, without loading it. */
-export function inspectObject(path: string): ObjectSummary {
-  const obj = BpfObject.open(path);
+/**
+ * Opens an object file and reports what it holds, without loading it;
+ * libbpf's messages go to `options.log`.
+ */
+export function inspectObject(path: string, options: { log?: LibbpfLogSink } = {}): ObjectSummary {
+  const obj = BpfObject.open(path, options);
   try {
     const maps = obj.maps();
     const next = maps.find((m) => m.name === NEXT_MAP);
@@ -121,10 +125,10 @@ function reusable(pin: string, spec: MapSpec): boolean {
   }
 }
 
-function loadNf(root: string, addr: HookAddress, generation: number, position: number, nf: NfInstance, changes: DataMapChanges): { obj: BpfObject; loaded: LoadedNf; nextFd?: number } {
+function loadNf(root: string, addr: HookAddress, generation: number, position: number, nf: NfInstance, changes: DataMapChanges, log: LibbpfLogSink | undefined): { obj: BpfObject; loaded: LoadedNf; nextFd?: number } {
   const paths = hookPaths(root, addr);
   const nfPaths = paths.generation(generation).nf(position, nf.name);
-  const obj = BpfObject.open(nf.object);
+  const obj = BpfObject.open(nf.object, { log });
   try {
     obj.selectProgram(nf.program);
     let spec = obj.programs().find((p) => p.name === nf.program)!;
@@ -168,11 +172,18 @@ function loadNf(root: string, addr: HookAddress, generation: number, position: n
   }
 }
 
+export interface BuildOptions {
+  /** Called after each step that changes bpffs or the kernel. */
+  onStep?: (label: string) => void;
+  /** Receives libbpf's messages while the NFs' objects are opened and loaded. */
+  log?: LibbpfLogSink;
+}
+
 /**
  * Loads, wires and pins generation `number` of a hook. On failure, undoes
  * what it did (see BuiltGeneration.discard) and rethrows.
  */
-export function buildGeneration(root: string, addr: HookAddress, number: number, nfs: NfInstance[], options: { onStep?: (label: string) => void } = {}): BuiltGeneration {
+export function buildGeneration(root: string, addr: HookAddress, number: number, nfs: NfInstance[], options: BuildOptions = {}): BuiltGeneration {
   const step = options.onStep ?? (() => undefined);
   const genDir = hookPaths(root, addr).generation(number).dir;
   if (existsSync(genDir)) throw new Error(`${genDir} already exists; refusing to overwrite a generation`);
@@ -195,7 +206,7 @@ export function buildGeneration(root: string, addr: HookAddress, number: number,
   };
   try {
     const loaded = nfs.map((nf, position) => {
-      const result = loadNf(root, addr, number, position, nf, changes);
+      const result = loadNf(root, addr, number, position, nf, changes, options.log);
       objects.push(result.obj);
       step(`loaded and pinned ${nf.name} of generation ${number}`);
       return result;

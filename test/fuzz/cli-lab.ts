@@ -9,7 +9,7 @@
 import { execFileSync } from "node:child_process";
 import { basename, join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { linkInfo, listIds, mapInfo, openPinned, programInfo, routeLibbpfLog, withFd } from "../../src/native/index.js";
+import { linkInfo, listIds, mapInfo, openPinned, programInfo, withFd } from "../../src/native/index.js";
 import { createLab, ipIn, ADDR, type Lab } from "../helpers/lab.js";
 import { requireKernel, eventually, newPrograms, pinTree, type TapTest } from "../helpers/kernel.js";
 import { nfctl, writeConfig, type CliResult } from "../helpers/cli.js";
@@ -36,8 +36,6 @@ export interface CliLab {
 /** Sets the lab up and registers its removal with `t` (and at exit, should tap end the test early). */
 export function setUpCliLab(t: TapTest | typeof import("tap").default): CliLab {
   requireKernel();
-  // libbpf says why it cannot open an object on stderr; nfctl's own message says it too.
-  routeLibbpfLog({ warn: () => {}, info: () => {}, debug: () => {} });
 
   const before = listIds("prog");
   const lab = createLab();

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireKernel } from "../helpers/kernel.js";
 import { BUILD } from "../helpers/nfs.js";
-import { createLogger } from "../../src/cli/logger.js";
+import { createLogger, libbpfLogSink } from "../../src/cli/logger.js";
 import { BpfObject, NativeError, isBpffs, testRun, ifNameToIndex, openPinned } from "../../src/native/index.js";
 import { ensureRoot } from "../../src/state/index.js";
 
@@ -24,8 +24,8 @@ t.test("libbpf's messages are routed into the pino logger", async (t) => {
       done();
     },
   });
-  createLogger("trace", sink);
-  t.throws(() => BpfObject.open("/nonexistent/x.o"), { message: "bpf_object__open_file(/nonexistent/x.o): No such file or directory (ENOENT)" });
+  const log = libbpfLogSink(createLogger("trace", sink));
+  t.throws(() => BpfObject.open("/nonexistent/x.o", { log }), { message: "bpf_object__open_file(/nonexistent/x.o): No such file or directory (ENOENT)" });
   const entries = lines.map((l) => JSON.parse(l) as { level: number; component: string; msg: string });
   t.ok(
     entries.some((e) => e.component === "libbpf" && e.level === 30 && e.msg === "libbpf: elf: failed to open /nonexistent/x.o: No such file or directory"),
