@@ -11,8 +11,8 @@
  */
 import { resolve } from "node:path";
 import { rmSync } from "node:fs";
-import { BpfObject, testRun, update, withFd, openPinned } from "../src/native/index.js";
-import { buildGeneration, ensureRoot, hookPaths, type HookAddress, type NfInstance } from "../src/state/index.js";
+import { BpfObject, testRun, update, withFd, openPinned, closeFd } from "../src/native/index.js";
+import { buildGeneration, ensureRoot, hookPaths, type BuiltGeneration, type HookAddress, type NfInstance } from "../src/state/index.js";
 
 const BUILD = resolve("bpf/build");
 const ROUNDS = 7;
@@ -73,7 +73,13 @@ function measure(progFds: Record<string, number>, frame: Buffer): Record<string,
 function main(): void {
   const root = `/sys/fs/bpf/nfctl-bench-${process.pid}`;
   const objects: BpfObject[] = [];
-  const generations: Array<{ close(): void }> = [];
+  /** The first programs of the chains, opened from their pins. */
+  const chainFds: number[] = [];
+  const firstProgram = (gen: BuiltGeneration): number => {
+    const fd = openPinned(gen.nfs[0]!.progPin);
+    chainFds.push(fd);
+    return fd;
+  };
   ensureRoot(root);
   try {
     const chainAddr: HookAddress = { netns: 0, ifname: "bench", hook: "xdp" };
@@ -83,7 +89,6 @@ function main(): void {
       nf("portfilter", "portfilter.o", "xdp_portfilter"),
       nf("counter", "counter.o", "xdp_counter"),
     ]);
-    generations.push(chain);
     const paths = hookPaths(root, chainAddr);
     withFd(openPinned(paths.dataMap("blocklist", "blocklist_v4")), (blocklistFd) =>
       withFd(openPinned(paths.dataMap("portfilter", "ports")), (portsFd) =>
@@ -106,14 +111,13 @@ function main(): void {
     for (const length of [1, 2, 4, 8, 16]) {
       const gen = buildGeneration(root, { netns: 0, ifname: `hop${length}`, hook: "xdp" }, 1,
         Array.from({ length }, (_, i) => nf(`hop${i}`, "bench/hop.o", "xdp_hop")));
-      generations.push(gen);
-      hops[`hop x${length}`] = gen.nfs[0]!.progFd;
+      hops[`hop x${length}`] = firstProgram(gen);
     }
 
     const frame = udpFrame();
     const ns = measure(
       {
-        "chain: blocklist -> portfilter -> counter": chain.nfs[0]!.progFd,
+        "chain: blocklist -> portfilter -> counter": firstProgram(chain),
         "fused: one program, same work": fused.programFd("xdp_fused"),
         "counter alone": single.programFd("xdp_counter"),
         ...hops,
@@ -129,7 +133,7 @@ function main(): void {
     const perHop = (ns["hop x16"]! - ns["hop x1"]!) / 15;
     console.log(`  cost of one hop (hop x16 - hop x1) / 15: ${perHop.toFixed(1)} ns`);
   } finally {
-    generations.forEach((g) => g.close());
+    chainFds.forEach(closeFd);
     objects.forEach((o) => o.close());
     rmSync(root, { recursive: true, force: true });
   }

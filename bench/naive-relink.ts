@@ -215,7 +215,7 @@ async function naivePhase(lab: Lab, track: (t: RunningTraffic | undefined) => vo
   let linkFd: number | undefined;
   try {
     syncDataMap(root, addr, "bl", "blocklist_v4", NFS.bl!.maps!.blocklist_v4!);
-    linkFd = inNetns(lab.nsB, () => createXdpLink(gen.nfs[0]!.progFd, findIfIndex(TARGET.ifname)!, "auto", "naive chain"));
+    linkFd = inNetns(lab.nsB, () => withFd(openPinned(gen.nfs[0]!.progPin), (prog) => createXdpLink(prog, findIfIndex(TARGET.ifname)!, "auto", "naive chain")));
     pinObject(linkFd, paths.link);
     const chain = new NaiveChain(
       paths.link,
@@ -240,7 +240,6 @@ async function naivePhase(lab: Lab, track: (t: RunningTraffic | undefined) => vo
       detachLink(linkFd, "naive chain");
       closeFd(linkFd);
     }
-    gen.close();
     rmSync(root, { recursive: true, force: true });
   }
 }

@@ -327,7 +327,7 @@ export function prepareChain(target: ChainTarget, nfs: ChainNf[], records: Recor
       }
       attached = commitToHook(root, addr, {
         ifindex: ifindex!,
-        program: { fd: built.nfs[0]!.progFd },
+        program: { pin: built.nfs[0]!.progPin },
         mode,
         attachment,
         ...(livePin && !reattach && { expected: { pin: livePin } }),
@@ -340,7 +340,7 @@ export function prepareChain(target: ChainTarget, nfs: ChainNf[], records: Recor
       if (livePin && reattach && oldDetached) {
         commitToHook(root, addr, { ifindex: ifindex!, program: { pin: livePin }, mode: live?.record?.mode ?? "auto", attachment });
       } else if (livePin && committed) {
-        commitToHook(root, addr, { ifindex: ifindex!, program: { pin: livePin }, mode, attachment: attached, expected: { fd: built.nfs[0]!.progFd } });
+        commitToHook(root, addr, { ifindex: ifindex!, program: { pin: livePin }, mode, attachment: attached, expected: { pin: built.nfs[0]!.progPin } });
       }
       committed = false;
       oldDetached = false;
@@ -353,7 +353,7 @@ export function prepareChain(target: ChainTarget, nfs: ChainNf[], records: Recor
         step(`${describe(addr)}: removed generation ${live.number}`);
       }
       pruneDataMaps(root, addr, nfs.map((nf) => nf.name));
-      built.close();
+      built.finalize();
       return {
         address: addr,
         generation: number,
@@ -362,10 +362,7 @@ export function prepareChain(target: ChainTarget, nfs: ChainNf[], records: Recor
         removedStale,
       };
     },
-    abort() {
-      abort();
-      built.close();
-    },
+    abort,
   };
 }
 

@@ -37,24 +37,26 @@ function direction(addr: HookAddress): TcDirection {
   return addr.hook === "tc-ingress" ? "ingress" : "egress";
 }
 
-/** A program named by an open fd or by its pin. */
-export type ProgramRef = { fd: number } | { pin: string };
+/** A program named by its pin; opened only for the call that needs it. */
+export interface ProgramPin {
+  pin: string;
+}
 
-function withProgram<T>(ref: ProgramRef, fn: (fd: number) => T): T {
-  return "fd" in ref ? fn(ref.fd) : withFd(openPinned(ref.pin), fn);
+function withProgram<T>(ref: ProgramPin, fn: (fd: number) => T): T {
+  return withFd(openPinned(ref.pin), fn);
 }
 
 export interface CommitRequest {
   ifindex: number;
   /** The program the hook is to run: the first NF of a generation. */
-  program: ProgramRef;
+  program: ProgramPin;
   /** XDP attach mode. */
   mode: XdpMode;
   /**
    * The program the hook must still run for the switch to happen (the
    * generation being replaced); undefined to switch whatever runs.
    */
-  expected?: ProgramRef;
+  expected?: ProgramPin;
   /** "auto" uses the hook's link if it has one, else TCX, falling back to clsact. */
   attachment: Attachment | "auto";
 }

@@ -7,7 +7,7 @@
  * The kernel is the truth. The live generation is the one whose first
  * program is the program the hook runs; records only explain it.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import {
   compareHooks,
@@ -17,6 +17,7 @@ import {
   isHook,
   parseGenerationDirName,
   parseNfDirName,
+  parseSetAsideDirName,
   recordKey,
   type HookAddress,
 } from "./layout.js";
@@ -76,6 +77,19 @@ export interface ForeignProgram {
   name: string;
 }
 
+/**
+ * A data map that the build of a generation set aside because it could not
+ * reuse it (see generation.ts). Only an interrupted run leaves one; the
+ * next build or removal of a generation on the hook settles it.
+ */
+export interface SetAsideMap {
+  /** The generation whose build set it aside. */
+  generation: number;
+  nf: string;
+  map: string;
+  pin: string;
+}
+
 export interface ObservedHook {
   address: HookAddress;
   /** Undefined when the interface does not exist. */
@@ -90,6 +104,8 @@ export interface ObservedHook {
   stale: ObservedGeneration[];
   /** Programs on the hook that nfctl did not put there. */
   foreign: ForeignProgram[];
+  /** Data maps an interrupted build left set aside. */
+  setAside: SetAsideMap[];
   drift: Drift[];
 }
 
@@ -173,6 +189,24 @@ function foreignPrograms(addr: HookAddress, ifindex: number, ours: number | unde
   return ids.filter((id) => id !== ours).map((id) => ({ id, name: programName(id) }));
 }
 
+/** The data maps set aside under the hook's maps directory, by generation. */
+export function setAsideMaps(root: string, addr: HookAddress): SetAsideMap[] {
+  const paths = hookPaths(root, addr);
+  return listDirs(paths.maps).flatMap((entry) => {
+    const generation = parseSetAsideDirName(entry);
+    if (generation === undefined) return [];
+    return listDirs(paths.setAsideDir(generation)).flatMap((nfDir) =>
+      readdirSync(join(paths.setAsideDir(generation), nfDir), { withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => {
+          const nf = decodeName(nfDir);
+          const map = decodeName(e.name);
+          return { generation, nf, map, pin: paths.setAsideMap(generation, nf, map) };
+        }),
+    );
+  });
+}
+
 /** Observes one hook; works for a hook nfctl has never touched, too. */
 export function observeHook(root: string, addr: HookAddress, records?: RecordStore): ObservedHook {
   const paths = hookPaths(root, addr);
@@ -183,7 +217,7 @@ export function observeHook(root: string, addr: HookAddress, records?: RecordSto
     .sort((a, b) => a - b)
     .map((n) => readGeneration(root, addr, n, records));
 
-  const hook: ObservedHook = { address: addr, stale: [], foreign: [], drift: [] };
+  const hook: ObservedHook = { address: addr, stale: [], foreign: [], setAside: setAsideMaps(root, addr), drift: [] };
   if (ifindex !== undefined) hook.ifindex = ifindex;
 
   if (existsSync(paths.link)) {
