@@ -1,6 +1,7 @@
 /**
  * src/native: the only part of nfctl that knows about pointers and errno.
- * Everything above it calls libbpf and libc through these functions.
+ * Everything above it calls libbpf and libc through these functions, and
+ * holds kernel objects by owned handles (handle.ts), never by bare fds.
  * Importing it loads no native code: koffi and the libraries are loaded by
  * the first call that needs them (see libraries.ts).
  */
@@ -10,7 +11,18 @@ export { LibraryError, libbpfVersion } from "./libraries.js";
 export { type LibbpfLogSink } from "./libbpf-log.js";
 export { ifNameToIndex, findIfIndex, flock, isBpffs, mountBpffs, enterNetns, LOCK_EX, LOCK_NB, LOCK_UN } from "./libc.js";
 export { BpfObject, type ProgramSpec, type MapSpec } from "./object.js";
-export { pinObject, openPinned, openById, listIds, closeFd, withFd } from "./fd.js";
+export {
+  pinObject,
+  openPinned,
+  openById,
+  withHandle,
+  listIds,
+  openHandleCount,
+  type Handle,
+  type ProgramHandle,
+  type MapHandle,
+  type LinkHandle,
+} from "./handle.js";
 export {
   lookup,
   update,

@@ -1,10 +1,13 @@
 /**
  * BPF ELF objects: open a file, inspect its programs and maps, prepare it
  * (which program loads, .rodata constants, map pin paths), load it into the
- * kernel and hand out the resulting file descriptors.
+ * kernel and lend out handles to the resulting descriptors.
  *
  * A BpfObject owns libbpf's `struct bpf_object` and every fd libbpf opened
- * for it; close() releases them. Pinned programs and maps outlive close().
+ * for it; close() releases them. The handles it lends out are borrowed:
+ * closing one does nothing, and using one after close() throws. Pinned
+ * programs and maps outlive close(). An open BpfObject counts as one in
+ * openHandleCount().
  * libbpf's messages while it opens and loads the object go to the sink
  * given to open(), and nowhere without one.
  *
@@ -15,7 +18,7 @@
  *       obj.setConstant("nf_proceed_mask", 1 << 2);
  *       obj.setPinPath("nf_stats", "/sys/fs/bpf/demo/nf_stats");
  *       obj.load();
- *       const fd = obj.programFd("xdp_counter");
+ *       pinObject(obj.programHandle("xdp_counter"), "/sys/fs/bpf/demo/prog");
  *     } finally {
  *       obj.close();
  *     }
@@ -24,6 +27,7 @@ import { koffi, lazyFunc, libbpf } from "./libraries.js";
 import { NativeError, checkRet } from "./errors.js";
 import { AttachType, ProgramType } from "./constants.js";
 import { withLibbpfLog, type LibbpfLogSink } from "./libbpf-log.js";
+import { borrowHandle, countOpen, type MapHandle, type ProgramHandle } from "./handle.js";
 
 const openFile = lazyFunc(libbpf, "bpf_object *bpf_object__open_file(const char *path, void *opts)");
 const objectLoad = lazyFunc(libbpf, "int bpf_object__load(bpf_object *obj)");
@@ -84,6 +88,7 @@ export class BpfObject {
   private ptr: Pointer | null;
   private logBuffers = new Map<string, Buffer>();
   private selected: string | undefined;
+  private readonly countClosed = countOpen();
 
   private constructor(
     readonly path: string,
@@ -137,7 +142,7 @@ export class BpfObject {
       checkRet(programSetAutoload(prog, n === name) as number, "bpf_program__set_autoload", `${this.path}:${n}`);
     }
     const log = Buffer.alloc(VERIFIER_LOG_SIZE);
-    checkRet(programSetLogBuf(this.program(name), log, log.length) as number, "bpf_program__set_log_buf", `${this.path}:${name}`);
+    checkRet(programSetLogBuf(this.programPointer(name), log, log.length) as number, "bpf_program__set_log_buf", `${this.path}:${name}`);
     this.logBuffers.set(name, log);
     this.selected = name;
   }
@@ -148,7 +153,7 @@ export class BpfObject {
    * requires to match across programs chained by tail calls.
    */
   setProgramType(name: string, type: number): void {
-    const prog = this.program(name);
+    const prog = this.programPointer(name);
     checkRet(programSetType(prog, type) as number, "bpf_program__set_type", `${this.path}:${name}`);
     if (type === ProgramType.XDP) {
       checkRet(programSetExpectedAttachType(prog, AttachType.XDP) as number, "bpf_program__set_expected_attach_type", `${this.path}:${name}`);
@@ -180,7 +185,7 @@ export class BpfObject {
    * maps outlive generations); a new map is pinned there after creation.
    */
   setPinPath(mapName: string, path: string | null): void {
-    checkRet(mapSetPinPath(this.map(mapName), path) as number, "bpf_map__set_pin_path", `${this.path}:${mapName} -> ${path}`);
+    checkRet(mapSetPinPath(this.mapPointer(mapName), path) as number, "bpf_map__set_pin_path", `${this.path}:${mapName} -> ${path}`);
   }
 
   /** Creates the maps and loads the selected program into the kernel. */
@@ -195,21 +200,24 @@ export class BpfObject {
     this.logBuffers.clear();
   }
 
-  /** The loaded program's fd; owned by this object, valid until close(). */
-  programFd(name: string): number {
-    return checkRet(programFd(this.program(name)) as number, "bpf_program__fd", `${this.path}:${name}`);
+  /** The loaded program, borrowed from this object: valid until close(). */
+  programHandle(name: string): ProgramHandle {
+    const fd = checkRet(programFd(this.programPointer(name)) as number, "bpf_program__fd", `${this.path}:${name}`);
+    return borrowHandle("prog", fd, `${this.path}:${name}`, () => this.ptr !== null);
   }
 
-  /** The map's fd; owned by this object, valid until close(). */
-  mapFd(name: string): number {
-    return checkRet(mapFd(this.map(name)) as number, "bpf_map__fd", `${this.path}:${name}`);
+  /** The map, borrowed from this object: valid until close(). */
+  mapHandle(name: string): MapHandle {
+    const fd = checkRet(mapFd(this.mapPointer(name)) as number, "bpf_map__fd", `${this.path}:${name}`);
+    return borrowHandle("map", fd, `${this.path}:${name}`, () => this.ptr !== null);
   }
 
-  /** Releases libbpf's object and the fds it holds. Idempotent. */
+  /** Releases libbpf's object and the fds it holds; its borrowed handles refuse use after. Idempotent. */
   close(): void {
     if (this.ptr) objectClose(this.ptr);
     this.ptr = null;
     this.logBuffers.clear();
+    this.countClosed();
   }
 
   private handle(): Pointer {
@@ -233,13 +241,13 @@ export class BpfObject {
     return out;
   }
 
-  private program(name: string): Pointer {
+  private programPointer(name: string): Pointer {
     const found = this.programPointers().find(([n]) => n === name);
     if (!found) throw new Error(`${this.path} has no program named "${name}"`);
     return found[1];
   }
 
-  private map(name: string): Pointer {
+  private mapPointer(name: string): Pointer {
     const found = this.mapPointers().find(([n]) => n === name);
     if (!found) throw new Error(`${this.path} has no map named "${name}"`);
     return found[1];

@@ -4,6 +4,7 @@
  */
 import { koffi, lazyFunc, libbpf } from "./libraries.js";
 import { checkRet } from "./errors.js";
+import type { ProgramHandle } from "./handle.js";
 
 const testRunOpts = lazyFunc(libbpf, "int bpf_prog_test_run_opts(int prog_fd, _Inout_ uint8_t *opts)");
 
@@ -17,12 +18,12 @@ export interface TestRunResult {
 }
 
 /**
- * Runs `progFd` on `packet` `repeat` times in the kernel.
+ * Runs `prog` on `packet` `repeat` times in the kernel.
  *
  * @example
- *     const { retval, durationNs } = testRun(fd, frame, 1_000_000);
+ *     const { retval, durationNs } = testRun(obj.programHandle("xdp_counter"), frame, 1_000_000);
  */
-export function testRun(progFd: number, packet: Buffer, repeat = 1): TestRunResult {
+export function testRun(prog: ProgramHandle, packet: Buffer, repeat = 1): TestRunResult {
   const dataOut = Buffer.alloc(packet.length + 256);
   // struct bpf_test_run_opts (80 bytes): sz, data_in, data_out,
   // data_size_in, data_size_out, ctx_in, ctx_out, ctx_size_in,
@@ -34,7 +35,7 @@ export function testRun(progFd: number, packet: Buffer, repeat = 1): TestRunResu
   opts.writeUInt32LE(packet.length, 24);
   opts.writeUInt32LE(dataOut.length, 28);
   opts.writeInt32LE(repeat, 60);
-  checkRet(testRunOpts(progFd, opts) as number, "bpf_prog_test_run_opts", `program fd ${progFd}`);
+  checkRet(testRunOpts(prog.fd, opts) as number, "bpf_prog_test_run_opts", `prog ${prog.origin}`);
   return {
     retval: opts.readInt32LE(56),
     durationNs: opts.readUInt32LE(64),

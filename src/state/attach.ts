@@ -14,8 +14,7 @@ import {
   detachLink,
   openPinned,
   pinObject,
-  closeFd,
-  withFd,
+  withHandle,
   updateLink,
   tcLegacyAttach,
   tcLegacyDetach,
@@ -27,6 +26,8 @@ import {
   xdpAttachedPrograms,
   xdpDetachProgram,
   tcxDetachProgram,
+  type LinkHandle,
+  type ProgramHandle,
   type TcDirection,
   type XdpMode,
 } from "../native/index.js";
@@ -42,8 +43,8 @@ export interface ProgramPin {
   pin: string;
 }
 
-function withProgram<T>(ref: ProgramPin, fn: (fd: number) => T): T {
-  return withFd(openPinned(ref.pin), fn);
+function withProgram<T>(ref: ProgramPin, fn: (prog: ProgramHandle) => T): T {
+  return withHandle(openPinned("prog", ref.pin), fn);
 }
 
 export interface CommitRequest {
@@ -68,35 +69,35 @@ export interface CommitRequest {
 export function commitToHook(root: string, addr: HookAddress, req: CommitRequest): Attachment {
   const linkPin = hookPaths(root, addr).link;
   const what = `chain ${addr.ifname}/${addr.hook}`;
-  return withProgram(req.program, (progFd): Attachment => {
+  return withProgram(req.program, (prog): Attachment => {
     if (req.attachment === "tc-legacy") {
-      tcLegacyAttach(progFd, req.ifindex, direction(addr), what);
+      tcLegacyAttach(prog, req.ifindex, direction(addr), what);
       return "tc-legacy";
     }
     if (existsSync(linkPin)) {
-      withFd(openPinned(linkPin), (linkFd) => {
-        if (req.expected === undefined) return updateLink(linkFd, progFd, undefined, `link ${linkPin}`);
-        return withProgram(req.expected, (expectedFd) => updateLink(linkFd, progFd, expectedFd, `link ${linkPin}`));
+      withHandle(openPinned("link", linkPin), (link) => {
+        if (req.expected === undefined) return updateLink(link, prog, undefined, `link ${linkPin}`);
+        return withProgram(req.expected, (expected) => updateLink(link, prog, expected, `link ${linkPin}`));
       });
       return "link";
     }
-    let linkFd: number;
+    let link: LinkHandle;
     try {
-      linkFd = addr.hook === "xdp" ? createXdpLink(progFd, req.ifindex, req.mode, what) : createTcxLink(progFd, req.ifindex, direction(addr), what);
+      link = addr.hook === "xdp" ? createXdpLink(prog, req.ifindex, req.mode, what) : createTcxLink(prog, req.ifindex, direction(addr), what);
     } catch (err) {
       if (addr.hook !== "xdp" && req.attachment === "auto" && isErrno(err, "EINVAL")) {
-        tcLegacyAttach(progFd, req.ifindex, direction(addr), what);
+        tcLegacyAttach(prog, req.ifindex, direction(addr), what);
         return "tc-legacy";
       }
       throw err;
     }
     try {
-      pinObject(linkFd, linkPin);
+      pinObject(link, linkPin);
     } catch (err) {
-      detachLink(linkFd, `link for ${addr.ifname}/${addr.hook}`);
+      detachLink(link, `link for ${addr.ifname}/${addr.hook}`);
       throw err;
     } finally {
-      closeFd(linkFd);
+      link.close();
     }
     return "link";
   });
@@ -110,9 +111,9 @@ export function commitToHook(root: string, addr: HookAddress, req: CommitRequest
 export function detachFromHook(root: string, addr: HookAddress, attachment: Attachment, ifindex: number | undefined): void {
   const linkPin = hookPaths(root, addr).link;
   if (existsSync(linkPin)) {
-    withFd(openPinned(linkPin), (linkFd) => {
+    withHandle(openPinned("link", linkPin), (link) => {
       try {
-        detachLink(linkFd, `link ${linkPin}`);
+        detachLink(link, `link ${linkPin}`);
       } catch (err) {
         // A link whose interface vanished is already detached.
         if (!isErrno(err, "ENOLINK") && !isErrno(err, "EINVAL")) throw err;
@@ -131,10 +132,10 @@ export function detachFromHook(root: string, addr: HookAddress, attachment: Atta
 export function removeForeignProgram(addr: HookAddress, ifindex: number, progId: number): void {
   let detached = false;
   for (const id of listIds("link")) {
-    withFd(openById("link", id), (fd) => {
-      const info = linkInfo(fd);
+    withHandle(openById("link", id), (link) => {
+      const info = linkInfo(link);
       if ((info.type === LinkType.XDP || info.type === LinkType.TCX) && info.progId === progId && info.ifindex === ifindex) {
-        detachLink(fd, `link ${id} of program ${progId}`);
+        detachLink(link, `link ${id} of program ${progId}`);
         detached = true;
       }
     });
@@ -143,6 +144,6 @@ export function removeForeignProgram(addr: HookAddress, ifindex: number, progId:
   if (addr.hook === "xdp") {
     for (const p of xdpAttachedPrograms(ifindex).filter((p) => p.id === progId)) xdpDetachProgram(ifindex, p.mode);
   } else {
-    withFd(openById("prog", progId), (fd) => tcxDetachProgram(fd, ifindex, direction(addr)));
+    withHandle(openById("prog", progId), (prog) => tcxDetachProgram(prog, ifindex, direction(addr)));
   }
 }

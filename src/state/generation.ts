@@ -28,7 +28,7 @@ import {
   pinObject,
   openPinned,
   openById,
-  withFd,
+  withHandle,
   mapInfo,
   programInfo,
   programMapIds,
@@ -132,7 +132,7 @@ function isInstanceMap(map: MapSpec): boolean {
 
 /** Whether libbpf can reuse the map pinned at `pin` for `spec` (its own checks). */
 function reusable(pin: string, spec: MapSpec): boolean {
-  const info = withFd(openPinned(pin), mapInfo);
+  const info = withHandle(openPinned("map", pin), mapInfo);
   return info.type === spec.type && info.keySize === spec.keySize && info.valueSize === spec.valueSize && info.maxEntries === spec.maxEntries && info.flags === spec.flags;
 }
 
@@ -185,9 +185,9 @@ function loadNf(root: string, addr: HookAddress, generation: number, position: n
       }
     }
     obj.load();
-    const progFd = obj.programFd(nf.program);
-    pinObject(progFd, nfPaths.prog);
-    const built = { name: nf.name, progId: programInfo(progFd).id, progPin: nfPaths.prog };
+    const prog = obj.programHandle(nf.program);
+    pinObject(prog, nfPaths.prog);
+    const built = { name: nf.name, progId: programInfo(prog).id, progPin: nfPaths.prog };
     return chainAware ? { built, nextPin: nfPaths.next } : { built };
   } finally {
     obj.close();
@@ -242,8 +242,8 @@ export function buildGeneration(root: string, addr: HookAddress, number: number,
         throw new Error(`NF "${nfs[i]!.name}" has no ${NEXT_MAP} map, so it can only be the last NF of a chain`);
       }
       try {
-        withFd(openPinned(nextPin), (next) =>
-          withFd(openPinned(loaded[i + 1]!.built.progPin), (prog) => setProgramSlot(next, 0, prog, `${NEXT_MAP} of NF "${nfs[i]!.name}"`)),
+        withHandle(openPinned("map", nextPin), (next) =>
+          withHandle(openPinned("prog", loaded[i + 1]!.built.progPin), (prog) => setProgramSlot(next, 0, prog, `${NEXT_MAP} of NF "${nfs[i]!.name}"`)),
         );
       } catch (err) {
         if (!isErrno(err, "EINVAL")) throw err;
@@ -274,7 +274,7 @@ function settleSetAside(root: string, addr: HookAddress): void {
   const used = liveMapIds(root, addr);
   const paths = hookPaths(root, addr);
   for (const m of leftovers) {
-    if (used.has(withFd(openPinned(m.pin), mapInfo).id)) movePin(m.pin, paths.dataMap(m.nf, m.map));
+    if (used.has(withHandle(openPinned("map", m.pin), mapInfo).id)) movePin(m.pin, paths.dataMap(m.nf, m.map));
   }
   for (const generation of new Set(leftovers.map((m) => m.generation))) removeTree(paths.setAsideDir(generation));
 }
@@ -285,7 +285,7 @@ function liveMapIds(root: string, addr: HookAddress): Set<number> {
   try {
     const live = observeHook(root, addr, records).live;
     const progIds = live?.nfs.flatMap((nf) => (nf.progId === undefined ? [] : [nf.progId])) ?? [];
-    return new Set(progIds.flatMap((id) => withFd(openById("prog", id), programMapIds)));
+    return new Set(progIds.flatMap((id) => withHandle(openById("prog", id), programMapIds)));
   } finally {
     records?.close();
   }

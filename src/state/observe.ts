@@ -28,7 +28,7 @@ import {
   findIfIndex,
   openPinned,
   openById,
-  withFd,
+  withHandle,
   programInfo,
   programInSlot,
   linkInfo,
@@ -117,12 +117,12 @@ export interface ObservedState {
 
 function programSummary(path: string): { id: number; name: string; tag: string } | undefined {
   if (!existsSync(path)) return undefined;
-  return withFd(openPinned(path), (fd) => programInfo(fd));
+  return withHandle(openPinned("prog", path), programInfo);
 }
 
 function programName(id: number): string {
   try {
-    return withFd(openById("prog", id), (fd) => programInfo(fd).name);
+    return withHandle(openById("prog", id), (prog) => programInfo(prog).name);
   } catch {
     return "?";
   }
@@ -137,7 +137,7 @@ function readGeneration(root: string, addr: HookAddress, number: number, records
     const prog = programSummary(join(dir, entry, "prog"));
     const nextPin = join(dir, entry, "next");
     const hasNext = existsSync(nextPin);
-    const nextProgId = hasNext ? withFd(openPinned(nextPin), (fd) => programInSlot(fd, 0, nextPin)) : undefined;
+    const nextProgId = hasNext ? withHandle(openPinned("map", nextPin), (next) => programInSlot(next, 0, nextPin)) : undefined;
     nfs.push({
       position: parsed.position,
       name: parsed.name,
@@ -221,7 +221,7 @@ export function observeHook(root: string, addr: HookAddress, records?: RecordSto
   if (ifindex !== undefined) hook.ifindex = ifindex;
 
   if (existsSync(paths.link)) {
-    const info = withFd(openPinned(paths.link), linkInfo);
+    const info = withHandle(openPinned("link", paths.link), linkInfo);
     hook.attachment = "link";
     hook.link = { id: info.id, progId: info.progId, ifindex: info.ifindex };
     hook.attachedProgId = info.progId;

@@ -9,7 +9,7 @@
 import { execFileSync } from "node:child_process";
 import { basename, join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { linkInfo, listIds, mapInfo, openPinned, programInfo, withFd } from "../../src/native/index.js";
+import { linkInfo, listIds, mapInfo, openPinned, programInfo, withHandle } from "../../src/native/index.js";
 import { createLab, ipIn, ADDR, type Lab } from "../helpers/lab.js";
 import { requireKernel, eventually, newPrograms, pinTree, type TapTest } from "../helpers/kernel.js";
 import { nfctl, writeConfig, type CliResult } from "../helpers/cli.js";
@@ -70,14 +70,13 @@ export function setUpCliLab(t: TapTest | typeof import("tap").default): CliLab {
   const labState = (): string => {
     const objects = pinTree(lab.root)
       .filter((p) => !p.endsWith("/"))
-      .map((p) =>
-        withFd(openPinned(join(lab.root, p)), (fd) => {
-          const name = basename(p);
-          if (name === "prog") return `${p}=prog ${programInfo(fd).id}`;
-          if (name === "link") return `${p}=link ${linkInfo(fd).id} prog ${linkInfo(fd).progId}`;
-          return `${p}=map ${mapInfo(fd).id}`;
-        }),
-      );
+      .map((p) => {
+        const pin = join(lab.root, p);
+        const name = basename(p);
+        if (name === "prog") return `${p}=prog ${withHandle(openPinned("prog", pin), programInfo).id}`;
+        if (name === "link") return withHandle(openPinned("link", pin), (link) => `${p}=link ${linkInfo(link).id} prog ${linkInfo(link).progId}`);
+        return `${p}=map ${withHandle(openPinned("map", pin), mapInfo).id}`;
+      });
     // Only what is attached: carrier and operational state change on their own.
     const links = (JSON.parse(ipIn(lab.nsB, "-j", "-d", "link", "show")) as Array<{ ifname: string; xdp?: unknown }>).map((l) => ({ ifname: l.ifname, xdp: l.xdp ?? null }));
     const qdiscs = (JSON.parse(execFileSync("nsenter", [`--net=/run/netns/${lab.nsB}`, "tc", "-j", "qdisc", "show"], { encoding: "utf8" }) || "[]") as Array<Record<string, unknown>>).map(

@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 import {
   listIds,
   openPinned,
-  withFd,
+  withHandle,
   programInfo,
   programMapIds,
   mapInfo,
@@ -39,23 +39,25 @@ function accounted(root: string): Baseline {
   const out: Baseline = { prog: [], map: [], link: [] };
   for (const pin of pins(root)) {
     const kind: ObjectKind = basename(pin) === "prog" ? "prog" : basename(pin) === "link" ? "link" : "map";
-    withFd(openPinned(pin), (fd) => {
-      if (kind === "prog") {
-        out.prog.push(programInfo(fd).id);
-        out.map.push(...programMapIds(fd));
-      } else if (kind === "link") {
-        const info = linkInfo(fd);
-        out.link.push(info.id);
-        out.prog.push(info.progId);
-      } else {
-        const info = mapInfo(fd);
+    if (kind === "prog") {
+      withHandle(openPinned("prog", pin), (prog) => {
+        out.prog.push(programInfo(prog).id);
+        out.map.push(...programMapIds(prog));
+      });
+    } else if (kind === "link") {
+      const info = withHandle(openPinned("link", pin), linkInfo);
+      out.link.push(info.id);
+      out.prog.push(info.progId);
+    } else {
+      withHandle(openPinned("map", pin), (map) => {
+        const info = mapInfo(map);
         out.map.push(info.id);
         if (info.type === MapType.PROG_ARRAY) {
-          const id = programInSlot(fd, 0, pin);
+          const id = programInSlot(map, 0, pin);
           if (id !== undefined) out.prog.push(id);
         }
-      }
-    });
+      });
+    }
   }
   return out;
 }

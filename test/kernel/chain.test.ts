@@ -12,7 +12,7 @@ import { requireKernel, eventually, newPrograms, packets, pinTree, type TapTest 
 import { counter, blocklist, portfilter, BUILD } from "../helpers/nfs.js";
 import { setChain, type ChainNf, type ChainTarget, type SwapResult } from "../../src/reconcile/swap.js";
 import { observe, currentNetns, hookPaths, openRecords, buildGeneration, commitToHook, type HookAddress, type ObservedHook } from "../../src/state/index.js";
-import { listIds, xdpAttachedPrograms, tcxAttachedPrograms, withFd, openPinned, mapInfo, ifNameToIndex, type MapInfo } from "../../src/native/index.js";
+import { listIds, xdpAttachedPrograms, tcxAttachedPrograms, withHandle, openPinned, mapInfo, ifNameToIndex, openHandleCount, type MapInfo } from "../../src/native/index.js";
 
 requireKernel();
 
@@ -46,7 +46,7 @@ async function countingLab(t: TapTest): Promise<{ lab: Lab; addr: HookAddress; m
   await udpExchange(lab, [ADDR.allowed], 30);
   const addr = address(lab.nsB, XDP);
   const pin = hookPaths(lab.root, addr).dataMap("c", "nf_stats");
-  return { lab, addr, mapOf: () => withFd(openPinned(pin), mapInfo) };
+  return { lab, addr, mapOf: () => withHandle(openPinned("map", pin), mapInfo) };
 }
 
 /** Pins under the hook's maps/@aside-<N> directories. */
@@ -106,7 +106,7 @@ t.test("reorder, insert, remove and replace are each one generation and one link
   const addr = address(lab.nsB, XDP);
   const counts = () => ({ c1: packets(lab.root, addr, "c1"), c2: packets(lab.root, addr, "c2") });
   const start = observed(lab, lab.nsB, XDP);
-  const statsMapId = () => withFd(openPinned(hookPaths(lab.root, addr).dataMap("c1", "nf_stats")), mapInfo).id;
+  const statsMapId = () => withHandle(openPinned("map", hookPaths(lab.root, addr).dataMap("c1", "nf_stats")), mapInfo).id;
   const savedMapId = statsMapId();
   const savedCounts = counts();
   t.ok(savedCounts.c1 >= 100n && savedCounts.c2 >= 50n, "counters moved before the changes");
@@ -319,9 +319,10 @@ t.test("a built generation holds no descriptor: its pins keep the programs and t
   const openFds = () => readdirSync("/proc/self/fd").length;
   const built = inNetns(lab.nsB, () => {
     buildGeneration(lab.root, addr, 1, nfs); // loads libbpf, so that the count below sees only the build
-    const before = openFds();
+    const before = { fds: openFds(), handles: openHandleCount() };
     const gen = buildGeneration(lab.root, addr, 2, nfs);
-    t.equal(openFds(), before, "the process has no descriptor more than before the build");
+    t.equal(openFds(), before.fds, "the process has no descriptor more than before the build");
+    t.equal(openHandleCount(), before.handles, "and no handle or BPF object open");
     return gen;
   });
   const paths = hookPaths(lab.root, addr).generation(2);
