@@ -2,6 +2,7 @@
  * The few libc calls nfctl needs: interface names, advisory locks, errno
  * text, mounting bpffs and entering network namespaces.
  */
+import { closeSync, openSync } from "node:fs";
 import { koffi, lazyFunc, libc } from "./libraries.js";
 import { NativeError } from "./errors.js";
 
@@ -19,9 +20,9 @@ const STATFS_SIZE = 120;
 const BPF_FS_MAGIC = 0xcafe4a11;
 const CLONE_NEWNET = 0x40000000;
 
-export const LOCK_EX = 2;
-export const LOCK_NB = 4;
-export const LOCK_UN = 8;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
 
 export function strerror(errno: number): string {
   return strerrorFn(errno) as string;
@@ -48,11 +49,43 @@ export function findIfIndex(ifname: string): number | undefined {
  * flock(2). Returns false when `operation` includes LOCK_NB and the lock is
  * held elsewhere.
  */
-export function flock(fd: number, operation: number, what: string): boolean {
+function flock(fd: number, operation: number, what: string): boolean {
   if ((flockFn(fd, operation) as number) === 0) return true;
   const errno = koffi().errno();
   if (errno === 11 /* EWOULDBLOCK */) return false;
   throw new NativeError("flock", what, errno);
+}
+
+/** A file held open to take an exclusive flock(2) on. */
+export interface FileLock {
+  /** Takes the lock without waiting; false while another process holds it. */
+  tryLock(): boolean;
+  /** Releases the lock, if held, and closes the file; idempotent. */
+  release(): void;
+}
+
+/**
+ * Opens `path` (a file or directory) for locking.
+ *
+ * @example
+ *     const lock = openFileLock("/sys/fs/bpf/nfctl");
+ *     if (lock.tryLock()) try { ... } finally { lock.release(); }
+ */
+export function openFileLock(path: string): FileLock {
+  const fd = openSync(path, "r");
+  let open = true;
+  return {
+    tryLock: () => flock(fd, LOCK_EX | LOCK_NB, path),
+    release() {
+      if (!open) return;
+      open = false;
+      try {
+        flock(fd, LOCK_UN, path);
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
 }
 
 /** True when `path` is on a bpf filesystem. */
