@@ -7,11 +7,12 @@
  * stack trace, the kernel unchanged.
  */
 import { execFileSync } from "node:child_process";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { linkInfo, listIds, mapInfo, openPinned, programInfo, withHandle } from "../../src/native/index.js";
 import { createLab, ipIn, ADDR, type Lab } from "../helpers/lab.js";
 import { requireKernel, eventually, newPrograms, pinTree, type TapTest } from "../helpers/kernel.js";
+import { pinKind } from "../helpers/residue.js";
 import { nfctl, writeConfig, type CliResult } from "../helpers/cli.js";
 import type { CliReply, CliRequest } from "./cli-worker.js";
 import { createWorkspace, stderrViolations, type Workspace } from "./workspace.js";
@@ -72,9 +73,9 @@ export function setUpCliLab(t: TapTest | typeof import("tap").default): CliLab {
       .filter((p) => !p.endsWith("/"))
       .map((p) => {
         const pin = join(lab.root, p);
-        const name = basename(p);
-        if (name === "prog") return `${p}=prog ${withHandle(openPinned("prog", pin), programInfo).id}`;
-        if (name === "link") return withHandle(openPinned("link", pin), (link) => `${p}=link ${linkInfo(link).id} prog ${linkInfo(link).progId}`);
+        const kind = pinKind(lab.root, pin);
+        if (kind === "prog") return `${p}=prog ${withHandle(openPinned("prog", pin), programInfo).id}`;
+        if (kind === "link") return withHandle(openPinned("link", pin), (link) => `${p}=link ${linkInfo(link).id} prog ${linkInfo(link).progId}`);
         return `${p}=map ${withHandle(openPinned("map", pin), mapInfo).id}`;
       });
     // Only what is attached: carrier and operational state change on their own.

@@ -5,7 +5,7 @@
  * array. Anything else is residue: an object nfctl leaked.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { join, relative, sep } from "node:path";
 import {
   listIds,
   openPinned,
@@ -35,10 +35,23 @@ function pins(dir: string): string[] {
   });
 }
 
+/**
+ * The kind of object pinned at `pin` under nfctl's `root`, by its place in
+ * the layout: whatever is under a hook's maps/ (data maps, and maps a build
+ * set aside) is a map, whatever its name; elsewhere "prog" and "link" pins
+ * are what they say, and the rest (nf_next, records) are maps.
+ */
+export function pinKind(root: string, pin: string): ObjectKind {
+  const parts = relative(root, pin).split(sep);
+  if (parts[3] === "maps") return "map"; // <netns>/<ifname>/<hook>/maps/...
+  const name = parts.at(-1);
+  return name === "prog" ? "prog" : name === "link" ? "link" : "map";
+}
+
 function accounted(root: string): Baseline {
   const out: Baseline = { prog: [], map: [], link: [] };
   for (const pin of pins(root)) {
-    const kind: ObjectKind = basename(pin) === "prog" ? "prog" : basename(pin) === "link" ? "link" : "map";
+    const kind = pinKind(root, pin);
     if (kind === "prog") {
       withHandle(openPinned("prog", pin), (prog) => {
         out.prog.push(programInfo(prog).id);
