@@ -11,8 +11,8 @@
  */
 import { resolve } from "node:path";
 import { rmSync } from "node:fs";
-import { BpfObject, testRun, update, withFd, openPinned } from "../src/native/index.js";
-import { buildGeneration, ensureRoot, hookPaths, type HookAddress, type NfInstance } from "../src/state/index.js";
+import { BpfObject, testRun, update, withHandle, openPinned, type MapHandle, type ProgramHandle } from "../src/native/index.js";
+import { buildGeneration, ensureRoot, hookPaths, type BuiltGeneration, type HookAddress, type NfInstance } from "../src/state/index.js";
 
 const BUILD = resolve("bpf/build");
 const ROUNDS = 7;
@@ -36,19 +36,19 @@ function udpFrame(): Buffer {
 }
 
 /** 1000 blocked /24s and 100 blocked ports, none matching the frame: every NF does its full work. */
-function fill(mapFd: (name: string) => number): void {
+function fill(mapOf: (name: string) => MapHandle): void {
   const one = Buffer.alloc(4);
   one.writeUInt32LE(1);
   for (let i = 0; i < 1000; i++) {
     const key = Buffer.alloc(8);
     key.writeUInt32LE(24, 0);
     Buffer.from([10, (i >> 8) & 255, i & 255, 0]).copy(key, 4);
-    update(mapFd("blocklist_v4"), key, one, "blocklist_v4");
+    update(mapOf("blocklist_v4"), key, one, "blocklist_v4");
   }
   for (let port = 1000; port < 1100; port++) {
     const key = Buffer.alloc(2);
     key.writeUInt16LE(port);
-    update(mapFd("ports"), key, one, "ports");
+    update(mapOf("ports"), key, one, "ports");
   }
 }
 
@@ -58,11 +58,11 @@ function median(values: number[]): number {
 }
 
 /** Median ns/packet over ROUNDS runs of each program, rounds interleaved so drift hits all alike. */
-function measure(progFds: Record<string, number>, frame: Buffer): Record<string, number> {
-  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(progFds).map((k) => [k, []]));
+function measure(programs: Record<string, ProgramHandle>, frame: Buffer): Record<string, number> {
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(programs).map((k) => [k, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, fd] of Object.entries(progFds)) {
-      const { retval, durationNs } = testRun(fd, frame, REPEAT);
+    for (const [name, prog] of Object.entries(programs)) {
+      const { retval, durationNs } = testRun(prog, frame, REPEAT);
       if (retval !== 2) throw new Error(`${name} returned ${retval}, expected XDP_PASS (2)`);
       samples[name]!.push(durationNs);
     }
@@ -73,7 +73,13 @@ function measure(progFds: Record<string, number>, frame: Buffer): Record<string,
 function main(): void {
   const root = `/sys/fs/bpf/nfctl-bench-${process.pid}`;
   const objects: BpfObject[] = [];
-  const generations: Array<{ close(): void }> = [];
+  /** The first programs of the chains, opened from their pins. */
+  const chainPrograms: ProgramHandle[] = [];
+  const firstProgram = (gen: BuiltGeneration): ProgramHandle => {
+    const prog = openPinned("prog", gen.nfs[0]!.progPin);
+    chainPrograms.push(prog);
+    return prog;
+  };
   ensureRoot(root);
   try {
     const chainAddr: HookAddress = { netns: 0, ifname: "bench", hook: "xdp" };
@@ -83,11 +89,10 @@ function main(): void {
       nf("portfilter", "portfilter.o", "xdp_portfilter"),
       nf("counter", "counter.o", "xdp_counter"),
     ]);
-    generations.push(chain);
     const paths = hookPaths(root, chainAddr);
-    withFd(openPinned(paths.dataMap("blocklist", "blocklist_v4")), (blocklistFd) =>
-      withFd(openPinned(paths.dataMap("portfilter", "ports")), (portsFd) =>
-        fill((name) => (name === "ports" ? portsFd : blocklistFd)),
+    withHandle(openPinned("map", paths.dataMap("blocklist", "blocklist_v4")), (blocklistMap) =>
+      withHandle(openPinned("map", paths.dataMap("portfilter", "ports")), (portsMap) =>
+        fill((name) => (name === "ports" ? portsMap : blocklistMap)),
       ),
     );
 
@@ -95,27 +100,26 @@ function main(): void {
     objects.push(fused);
     fused.selectProgram("xdp_fused");
     fused.load();
-    fill((name) => fused.mapFd(name));
+    fill((name) => fused.mapHandle(name));
 
     const single = BpfObject.open(`${BUILD}/counter.o`);
     objects.push(single);
     single.selectProgram("xdp_counter");
     single.load();
 
-    const hops: Record<string, number> = {};
+    const hops: Record<string, ProgramHandle> = {};
     for (const length of [1, 2, 4, 8, 16]) {
       const gen = buildGeneration(root, { netns: 0, ifname: `hop${length}`, hook: "xdp" }, 1,
         Array.from({ length }, (_, i) => nf(`hop${i}`, "bench/hop.o", "xdp_hop")));
-      generations.push(gen);
-      hops[`hop x${length}`] = gen.nfs[0]!.progFd;
+      hops[`hop x${length}`] = firstProgram(gen);
     }
 
     const frame = udpFrame();
     const ns = measure(
       {
-        "chain: blocklist -> portfilter -> counter": chain.nfs[0]!.progFd,
-        "fused: one program, same work": fused.programFd("xdp_fused"),
-        "counter alone": single.programFd("xdp_counter"),
+        "chain: blocklist -> portfilter -> counter": firstProgram(chain),
+        "fused: one program, same work": fused.programHandle("xdp_fused"),
+        "counter alone": single.programHandle("xdp_counter"),
         ...hops,
       },
       frame,
@@ -129,7 +133,7 @@ function main(): void {
     const perHop = (ns["hop x16"]! - ns["hop x1"]!) / 15;
     console.log(`  cost of one hop (hop x16 - hop x1) / 15: ${perHop.toFixed(1)} ns`);
   } finally {
-    generations.forEach((g) => g.close());
+    chainPrograms.forEach((prog) => prog.close());
     objects.forEach((o) => o.close());
     rmSync(root, { recursive: true, force: true });
   }

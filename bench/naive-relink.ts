@@ -39,7 +39,6 @@ import { setChain, type ChainNf, type ChainTarget } from "../src/reconcile/set-c
 import { buildGeneration, currentNetns, ensureRoot, hookPaths, syncDataMap, findIfIndex, type HookAddress } from "../src/state/index.js";
 import {
   clearProgramSlot,
-  closeFd,
   createXdpLink,
   detachLink,
   linkInfo,
@@ -49,7 +48,8 @@ import {
   programInSlot,
   setProgramSlot,
   updateLink,
-  withFd,
+  withHandle,
+  type LinkHandle,
 } from "../src/native/index.js";
 
 const TARGET: ChainTarget = { ifname: "veth-b", hook: "xdp" };
@@ -107,10 +107,10 @@ class NaiveChain {
   /** l3afd LinkBPFPrograms(left, right) -> left.PutNextProgFDFromID(right's prog ID). */
   private link(left: string, right: string): void {
     this.operations += 1;
-    withFd(openById("prog", this.progId[right]!), (progFd) => {
+    withHandle(openById("prog", this.progId[right]!), (prog) => {
       const mapPin = this.nextPin[left];
-      if (mapPin === undefined) withFd(openPinned(this.linkPin), (linkFd) => updateLink(linkFd, progFd, undefined, "naive link"));
-      else withFd(openPinned(mapPin), (mapFd) => setProgramSlot(mapFd, 0, progFd, `nf_next of ${left}`));
+      if (mapPin === undefined) withHandle(openPinned("link", this.linkPin), (link) => updateLink(link, prog, undefined, "naive link"));
+      else withHandle(openPinned("map", mapPin), (next) => setProgramSlot(next, 0, prog, `nf_next of ${left}`));
     });
   }
 
@@ -118,7 +118,7 @@ class NaiveChain {
   private removeNext(name: string): void {
     if (name === "root") throw new Error("the root's slot cannot be emptied in a reorder");
     this.operations += 1;
-    withFd(openPinned(this.nextPin[name]!), (mapFd) => clearProgramSlot(mapFd, 0, `nf_next of ${name}`));
+    withHandle(openPinned("map", this.nextPin[name]!), (next) => clearProgramSlot(next, 0, `nf_next of ${name}`));
   }
 
   /** l3afd MoveToLocation(element, list), step for step. */
@@ -159,11 +159,11 @@ class NaiveChain {
   running(): string[] {
     const byId = new Map(Object.entries(this.progId).map(([name, id]) => [id, name]));
     const out: string[] = [];
-    let id: number | undefined = withFd(openPinned(this.linkPin), (fd) => linkInfo(fd).progId);
+    let id: number | undefined = withHandle(openPinned("link", this.linkPin), linkInfo).progId;
     while (id !== undefined && out.length <= Object.keys(this.progId).length) {
       const name: string = byId.get(id) ?? `prog ${id}`;
       out.push(name);
-      id = this.nextPin[name] ? withFd(openPinned(this.nextPin[name]!), (fd) => programInSlot(fd, 0, name)) : undefined;
+      id = this.nextPin[name] ? withHandle(openPinned("map", this.nextPin[name]!), (next) => programInSlot(next, 0, name)) : undefined;
     }
     return out.filter((name) => name !== "root");
   }
@@ -212,11 +212,11 @@ async function naivePhase(lab: Lab, track: (t: RunningTraffic | undefined) => vo
   // One program instance per NF, each with its own nf_next, wired in the first order.
   const names = rootProgram ? ["root", ...ORDERS[0]] : [...ORDERS[0]];
   const gen = buildGeneration(root, addr, 1, names.map((name) => NFS[name]!));
-  let linkFd: number | undefined;
+  let link: LinkHandle | undefined;
   try {
     syncDataMap(root, addr, "bl", "blocklist_v4", NFS.bl!.maps!.blocklist_v4!);
-    linkFd = inNetns(lab.nsB, () => createXdpLink(gen.nfs[0]!.progFd, findIfIndex(TARGET.ifname)!, "auto", "naive chain"));
-    pinObject(linkFd, paths.link);
+    link = inNetns(lab.nsB, () => withHandle(openPinned("prog", gen.nfs[0]!.progPin), (prog) => createXdpLink(prog, findIfIndex(TARGET.ifname)!, "auto", "naive chain")));
+    pinObject(link, paths.link);
     const chain = new NaiveChain(
       paths.link,
       Object.fromEntries(names.map((name, pos) => [name, paths.generation(1).nf(pos, name).next])),
@@ -236,11 +236,10 @@ async function naivePhase(lab: Lab, track: (t: RunningTraffic | undefined) => vo
     if (wrong > 0) throw new Error(`the naive reorder left a wrong chain ${wrong} times (a bug in this benchmark)`);
     return { ...phase, operations: chain.operations };
   } finally {
-    if (linkFd !== undefined) {
-      detachLink(linkFd, "naive chain");
-      closeFd(linkFd);
+    if (link !== undefined) {
+      detachLink(link, "naive chain");
+      link.close();
     }
-    gen.close();
     rmSync(root, { recursive: true, force: true });
   }
 }

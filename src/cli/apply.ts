@@ -17,7 +17,7 @@ export interface ApplyOptions {
 }
 
 export async function applyCommand(opts: ApplyOptions, context: Context): Promise<number> {
-  const desired = loadDesired(opts.file);
+  const desired = loadDesired(opts.file, { log: context.libbpfLog });
   const colors = colorsFor(process.stdout);
   const { plan, result } = await reconcileOnce(
     { desired },

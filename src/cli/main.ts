@@ -3,18 +3,21 @@
  * nfctl's command line: parses arguments, runs one command, maps outcomes
  * to exit codes. Every error a user can cause ends here as a message and
  * exit code 1, never as a stack trace.
+ *
+ * Each command's module (and with it nfctl's layers) is imported only when
+ * the command runs, so `nfctl --help` and `--version` load neither koffi nor
+ * libbpf, and are quick.
  */
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { Logger } from "pino";
 import { LOG_LEVELS, createLogger, libbpfLogSink, type LogLevel } from "./logger.js";
-import type { LibbpfLogSink } from "../reconcile/index.js";
-import { planCommand } from "./plan.js";
-import { applyCommand } from "./apply.js";
-import { statusCommand } from "./status.js";
-import { destroyCommand } from "./destroy.js";
-import { reportError } from "./errors.js";
 import { runInterruptible, type Interrupts } from "./interrupts.js";
+import type { LibbpfLogSink } from "../reconcile/index.js";
+import type { PlanOptions } from "./plan.js";
+import type { ApplyOptions } from "./apply.js";
+import type { StatusOptions } from "./status.js";
+import type { DestroyOptions } from "./destroy.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -40,6 +43,15 @@ const milliseconds = (value: string): number => {
 const output = () => new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text");
 const files = (cmd: Command) => cmd.requiredOption("-f, --file <path>", "config file, directory of *.yaml/*.yml, or - for stdin (repeatable; all merge)", collect);
 
+type CommandFn<T> = (opts: T, context: Context) => Promise<number>;
+
+/** Prints an error as a person reads it (errors.ts, imported then: it needs nfctl's layers). */
+async function printError(err: unknown): Promise<void> {
+  const { reportError } = await import("./errors.js");
+  process.stderr.write(reportError(err));
+  process.exitCode = 1;
+}
+
 function main(argv: string[]): void {
   const program = new Command("nfctl")
     .description("Declarative reconciler for eBPF network functions: plan and apply XDP/TC chains against the state pinned in the kernel.")
@@ -48,17 +60,18 @@ function main(argv: string[]): void {
     .addOption(new Option("--log-level <level>", "log level of the JSON log on stderr").choices(LOG_LEVELS).default("warn"))
     .showHelpAfterError("(run with --help for usage)");
 
+  /** The action of a command whose function `load` imports. */
   const run =
-    <T>(fn: (opts: T, context: Context) => Promise<number>) =>
+    <T>(load: () => Promise<CommandFn<T>>) =>
     async (opts: T) => {
       const global = program.opts<GlobalOptions>();
       const logger = createLogger(global.logLevel);
       try {
+        const fn = await load();
         process.exitCode = await runInterruptible((interrupts) => fn(opts, { ...global, logger, libbpfLog: libbpfLogSink(logger), interrupts }));
       } catch (err) {
         logger.debug({ err }, "command failed");
-        process.stderr.write(reportError(err));
-        process.exitCode = 1;
+        await printError(err);
       }
     };
 
@@ -69,7 +82,7 @@ function main(argv: string[]): void {
     .option("--offline", "do not read the kernel: plan against an empty state (checks the config and objects only; no root needed)")
     .option("--force", "plan the removal of programs other tools attached to hooks nfctl manages")
     .addHelpText("after", "\nExamples:\n  nfctl plan -f examples/lab.yaml\n  nfctl plan -f config/ --detailed-exitcode -o json\n")
-    .action(run(planCommand));
+    .action(run<PlanOptions>(async () => (await import("./plan.js")).planCommand));
 
   files(program.command("apply"))
     .description("plan, print the plan, and apply it (nothing is asked interactively)")
@@ -78,14 +91,14 @@ function main(argv: string[]): void {
     .option("--force", "remove programs other tools attached to hooks nfctl manages")
     .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000)
     .addHelpText("after", "\nExample:\n  nfctl apply -f examples/lab.yaml\n")
-    .action(run(applyCommand));
+    .action(run<ApplyOptions>(async () => (await import("./apply.js")).applyCommand));
 
   program
     .command("status")
     .description("show every hook nfctl manages here: chain, programs, generation, origin, counters and drift")
     .addOption(output())
     .addHelpText("after", "\nExample:\n  nfctl status -o json\n")
-    .action(run(statusCommand));
+    .action(run<StatusOptions>(async () => (await import("./status.js")).statusCommand));
 
   program
     .command("destroy")
@@ -94,12 +107,9 @@ function main(argv: string[]): void {
     .addOption(output())
     .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000)
     .addHelpText("after", "\nExamples:\n  nfctl destroy --interface eth1\n  nfctl destroy\n")
-    .action(run(destroyCommand));
+    .action(run<DestroyOptions>(async () => (await import("./destroy.js")).destroyCommand));
 
-  program.parseAsync(argv).catch((err: unknown) => {
-    process.stderr.write(reportError(err));
-    process.exitCode = 1;
-  });
+  program.parseAsync(argv).catch(printError);
 }
 
 main(process.argv);

@@ -16,7 +16,7 @@ export interface PlanOptions {
 }
 
 export async function planCommand(opts: PlanOptions, context: Context): Promise<number> {
-  const desired = loadDesired(opts.file);
+  const desired = loadDesired(opts.file, { log: context.libbpfLog });
   const { plan, note } = planOnce(desired, { root: resolveRoot(context.bpffs), ...(opts.offline && { offline: true }), ...(opts.force && { force: true }) });
   if (note) process.stderr.write(`nfctl: ${note}\n`);
   process.stdout.write(opts.output === "json" ? toJson("Plan", { plan }) : renderPlan(plan, colorsFor(process.stdout)));

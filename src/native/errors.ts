@@ -7,7 +7,7 @@
  * A failed program load also carries the verifier log.
  */
 import { constants } from "node:os";
-import { libbpf } from "./libraries.js";
+import { lazyFunc, libbpf } from "./libraries.js";
 import { strerror } from "./libc.js";
 
 /**
@@ -17,7 +17,7 @@ import { strerror } from "./libc.js";
  */
 const LIBBPF_ERRNO_START = 4000;
 const LIBBPF_ERRNO_NAMES = ["LIBELF", "FORMAT", "KVERSION", "ENDIAN", "INTERNAL", "RELOC", "LOAD", "VERIFY", "PROG2BIG", "KVER", "PROGTYPE", "WRNGPID", "INVSEQ", "NLPARSE"];
-const libbpfStrerrorFn = libbpf.func("int libbpf_strerror(int err, _Out_ uint8_t *buf, size_t size)");
+const libbpfStrerrorFn = lazyFunc(libbpf, "int libbpf_strerror(int err, _Out_ uint8_t *buf, size_t size)");
 
 const errnoNames = new Map<number, string>([
   ...Object.entries(constants.errno).map(([name, value]) => [value, name] as const),

@@ -1,13 +1,28 @@
 /**
  * src/native: the only part of nfctl that knows about pointers and errno.
- * Everything above it calls libbpf and libc through these functions.
+ * Everything above it calls libbpf and libc through these functions, and
+ * holds kernel objects by owned handles (handle.ts), never by bare fds.
+ * Importing it loads no native code: koffi and the libraries are loaded by
+ * the first call that needs them (see libraries.ts).
  */
+export * from "./constants.js";
 export { NativeError, describeErrno, isErrno } from "./errors.js";
-export { libbpfVersion } from "./libraries.js";
-export { routeLibbpfLog, type LibbpfLogSink } from "./libbpf-log.js";
-export { ifNameToIndex, findIfIndex, flock, isBpffs, mountBpffs, enterNetns, LOCK_EX, LOCK_NB, LOCK_UN } from "./libc.js";
-export { BpfObject, ProgramType, MapType, type ProgramSpec, type MapSpec } from "./object.js";
-export { pinObject, openPinned, openById, listIds, closeFd, withFd, type ObjectKind } from "./fd.js";
+export { LibraryError, libbpfVersion } from "./libraries.js";
+export { type LibbpfLogSink } from "./libbpf-log.js";
+export { ifNameToIndex, findIfIndex, openFileLock, isBpffs, mountBpffs, enterNetns, type FileLock } from "./libc.js";
+export { BpfObject, type ProgramSpec, type MapSpec } from "./object.js";
+export {
+  pinObject,
+  openPinned,
+  openById,
+  withHandle,
+  listIds,
+  openHandleCount,
+  type Handle,
+  type ProgramHandle,
+  type MapHandle,
+  type LinkHandle,
+} from "./handle.js";
 export {
   lookup,
   update,
@@ -19,8 +34,6 @@ export {
   setProgramSlot,
   programInSlot,
   clearProgramSlot,
-  UpdateFlags,
-  MapFlags,
   type MapDefinition,
 } from "./maps.js";
 export {
@@ -37,10 +50,6 @@ export {
   tcLegacyAttach,
   tcLegacyDetach,
   tcLegacyAttachedProgram,
-  AttachType,
-  LinkType,
-  type XdpMode,
-  type TcDirection,
   type XdpAttached,
 } from "./links.js";
 export { programInfo, programMapIds, mapInfo, linkInfo, type ProgramInfo, type MapInfo, type LinkInfo } from "./info.js";

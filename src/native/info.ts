@@ -3,15 +3,16 @@
  * Structures are read at their uapi offsets; the kernel fills what it knows
  * and the zeroed rest stays zero.
  */
-import koffi from "koffi";
-import { libbpf } from "./libraries.js";
+import { koffi, lazyFunc, libbpf } from "./libraries.js";
 import { checkRet } from "./errors.js";
+import type { ObjectKind } from "./constants.js";
+import type { Handle, LinkHandle, MapHandle, ProgramHandle } from "./handle.js";
 
-const getInfoByFd = libbpf.func("int bpf_obj_get_info_by_fd(int fd, _Inout_ uint8_t *info, _Inout_ uint32_t *len)");
+const getInfoByFd = lazyFunc(libbpf, "int bpf_obj_get_info_by_fd(int fd, _Inout_ uint8_t *info, _Inout_ uint32_t *len)");
 
-function readInfo(fd: number, size: number, what: string): Buffer {
+function readInfo(handle: Handle<ObjectKind>, size: number): Buffer {
   const info = Buffer.alloc(size);
-  checkRet(getInfoByFd(fd, info, [size]) as number, "bpf_obj_get_info_by_fd", what);
+  checkRet(getInfoByFd(handle.fd, info, [size]) as number, "bpf_obj_get_info_by_fd", `${handle.kind} ${handle.origin}`);
   return info;
 }
 
@@ -34,20 +35,20 @@ export interface ProgramInfo {
 }
 
 /** IDs of the maps a program uses (struct bpf_prog_info nr_map_ids, map_ids). */
-export function programMapIds(fd: number): number[] {
-  const count = readInfo(fd, 232, `program fd ${fd}`).readUInt32LE(52);
+export function programMapIds(prog: ProgramHandle): number[] {
+  const count = readInfo(prog, 232).readUInt32LE(52);
   if (count === 0) return [];
   const ids = new Uint32Array(count);
   const info = Buffer.alloc(232);
   info.writeUInt32LE(count, 52);
-  info.writeBigUInt64LE(koffi.address(ids), 56);
-  checkRet(getInfoByFd(fd, info, [232]) as number, "bpf_obj_get_info_by_fd", `program fd ${fd} (map IDs)`);
+  info.writeBigUInt64LE(koffi().address(ids), 56);
+  checkRet(getInfoByFd(prog.fd, info, [232]) as number, "bpf_obj_get_info_by_fd", `prog ${prog.origin} (map IDs)`);
   return Array.from(ids.subarray(0, Math.min(count, info.readUInt32LE(52))));
 }
 
 /** struct bpf_prog_info (232 bytes in 6.x). */
-export function programInfo(fd: number): ProgramInfo {
-  const info = readInfo(fd, 232, `program fd ${fd}`);
+export function programInfo(prog: ProgramHandle): ProgramInfo {
+  const info = readInfo(prog, 232);
   return {
     type: info.readUInt32LE(0),
     id: info.readUInt32LE(4),
@@ -70,8 +71,8 @@ export interface MapInfo {
 }
 
 /** struct bpf_map_info (88 bytes in 6.x). */
-export function mapInfo(fd: number): MapInfo {
-  const info = readInfo(fd, 88, `map fd ${fd}`);
+export function mapInfo(map: MapHandle): MapInfo {
+  const info = readInfo(map, 88);
   return {
     type: info.readUInt32LE(0),
     id: info.readUInt32LE(4),
@@ -94,8 +95,8 @@ export interface LinkInfo {
 }
 
 /** struct bpf_link_info: type, id, prog_id, then a per-type union at offset 16. */
-export function linkInfo(fd: number): LinkInfo {
-  const info = readInfo(fd, 128, `link fd ${fd}`);
+export function linkInfo(link: LinkHandle): LinkInfo {
+  const info = readInfo(link, 128);
   return {
     type: info.readUInt32LE(0),
     id: info.readUInt32LE(4),

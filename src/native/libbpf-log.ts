@@ -1,42 +1,44 @@
 /**
- * Routes libbpf's own messages (libbpf_set_print) into a logger.
+ * Where libbpf's own messages go. libbpf_set_print is process-wide, so
+ * libraries.ts installs one printer when it loads libbpf; the operations
+ * that make libbpf log (opening and loading objects) take a sink and run
+ * with it installed, and outside them libbpf's messages are dropped.
  *
- * libbpf hands its callback a printf format and a va_list. On x86-64 and
- * arm64 a va_list parameter is passed as a pointer, so the callback receives
- * it as `void *` and formats it with libc's vsnprintf, exactly once.
+ * @example
+ *     const obj = BpfObject.open(path, { log: { warn: (m) => logger.info(m), info: (m) => logger.debug(m), debug: (m) => logger.trace(m) } });
  */
-import koffi from "koffi";
-import { libbpf, libc } from "./libraries.js";
 
+/** Receives libbpf's messages by libbpf's level (LIBBPF_WARN, _INFO, _DEBUG). */
 export interface LibbpfLogSink {
   warn(msg: string): void;
   info(msg: string): void;
   debug(msg: string): void;
 }
 
-const PrintFn = koffi.proto("int libbpf_print_fn(int level, void *format, void *args)");
-const setPrint = libbpf.func("void *libbpf_set_print(libbpf_print_fn *fn)");
-const vsnprintf = libc.func("int vsnprintf(_Out_ uint8_t *buf, size_t size, void *format, void *args)");
+/** The sink of the libbpf call in progress; calls are synchronous, so there is one at most. */
+let current: LibbpfLogSink | undefined;
 
-const LIBBPF_WARN = 0;
-const LIBBPF_INFO = 1;
+/**
+ * Runs `fn` with libbpf's messages going to `sink` (dropped when it is
+ * undefined), and puts back the sink that was installed before, also when
+ * `fn` throws.
+ */
+export function withLibbpfLog<T>(sink: LibbpfLogSink | undefined, fn: () => T): T {
+  const previous = current;
+  current = sink;
+  try {
+    return fn();
+  } finally {
+    current = previous;
+  }
+}
 
-/** Messages longer than this are cut; the verifier log is captured separately. */
-const MESSAGE_MAX = 64 * 1024;
-const buffer = Buffer.alloc(MESSAGE_MAX);
+/** Whether a message libbpf prints now has somewhere to go (else it is not even formatted). */
+export function wantsLibbpfMessages(): boolean {
+  return current !== undefined;
+}
 
-let registered: bigint | undefined;
-
-/** Sends every later libbpf message to `sink`; replaces any earlier sink. */
-export function routeLibbpfLog(sink: LibbpfLogSink): void {
-  if (registered !== undefined) koffi.unregister(registered);
-  registered = koffi.register((level: number, format: unknown, args: unknown): number => {
-    const written = vsnprintf(buffer, MESSAGE_MAX, format, args) as number;
-    const text = buffer.toString("utf8", 0, Math.max(0, Math.min(written, MESSAGE_MAX - 1))).trimEnd();
-    if (level === LIBBPF_WARN) sink.warn(text);
-    else if (level === LIBBPF_INFO) sink.info(text);
-    else sink.debug(text);
-    return 0;
-  }, koffi.pointer(PrintFn));
-  setPrint(registered);
+/** Hands one formatted libbpf message to the installed sink. */
+export function deliverLibbpfMessage(level: keyof LibbpfLogSink, text: string): void {
+  current?.[level](text);
 }

@@ -7,33 +7,26 @@
  * (before 6.6), TC falls back to a clsact qdisc and a cls_bpf filter that is
  * replaced in place by netlink.
  */
-import { libbpf } from "./libraries.js";
+import { lazyFunc, libbpf } from "./libraries.js";
 import { checkRet } from "./errors.js";
+import { AttachType, type TcDirection, type XdpMode } from "./constants.js";
+import { ownHandle, type LinkHandle, type ProgramHandle } from "./handle.js";
 
-const linkCreate = libbpf.func("int bpf_link_create(int prog_fd, int target_fd, int attach_type, const void *opts)");
-const linkUpdate = libbpf.func("int bpf_link_update(int link_fd, int new_prog_fd, const void *opts)");
-const linkDetach = libbpf.func("int bpf_link_detach(int link_fd)");
-const xdpQuery = libbpf.func("int bpf_xdp_query(int ifindex, int flags, _Inout_ uint8_t *opts)");
-const xdpAttach = libbpf.func("int bpf_xdp_attach(int ifindex, int prog_fd, uint32_t flags, const void *opts)");
-const xdpDetach = libbpf.func("int bpf_xdp_detach(int ifindex, uint32_t flags, const void *opts)");
-const progDetach2 = libbpf.func("int bpf_prog_detach2(int prog_fd, int target_fd, int type)");
-const progAttach = libbpf.func("int bpf_prog_attach(int prog_fd, int attachable_fd, int type, unsigned int flags)");
-const progQuery = libbpf.func(
+const linkCreate = lazyFunc(libbpf, "int bpf_link_create(int prog_fd, int target_fd, int attach_type, const void *opts)");
+const linkUpdate = lazyFunc(libbpf, "int bpf_link_update(int link_fd, int new_prog_fd, const void *opts)");
+const linkDetach = lazyFunc(libbpf, "int bpf_link_detach(int link_fd)");
+const xdpQuery = lazyFunc(libbpf, "int bpf_xdp_query(int ifindex, int flags, _Inout_ uint8_t *opts)");
+const xdpAttach = lazyFunc(libbpf, "int bpf_xdp_attach(int ifindex, int prog_fd, uint32_t flags, const void *opts)");
+const xdpDetach = lazyFunc(libbpf, "int bpf_xdp_detach(int ifindex, uint32_t flags, const void *opts)");
+const progDetach2 = lazyFunc(libbpf, "int bpf_prog_detach2(int prog_fd, int target_fd, int type)");
+const progAttach = lazyFunc(libbpf, "int bpf_prog_attach(int prog_fd, int attachable_fd, int type, unsigned int flags)");
+const progQuery = lazyFunc(libbpf, 
   "int bpf_prog_query(int target_fd, int type, uint32_t query_flags, void *attach_flags, _Out_ uint32_t *ids, _Inout_ uint32_t *count)",
 );
-const tcHookCreate = libbpf.func("int bpf_tc_hook_create(const void *hook)");
-const tcAttach = libbpf.func("int bpf_tc_attach(const void *hook, _Inout_ uint8_t *opts)");
-const tcDetach = libbpf.func("int bpf_tc_detach(const void *hook, const void *opts)");
-const tcQuery = libbpf.func("int bpf_tc_query(const void *hook, _Inout_ uint8_t *opts)");
-
-/** enum bpf_attach_type values (TCX postdates the system headers). */
-export const AttachType = { XDP: 37, TCX_INGRESS: 46, TCX_EGRESS: 47 } as const;
-
-/** enum bpf_link_type values. */
-export const LinkType = { XDP: 6, TCX: 11 } as const;
-
-export type XdpMode = "native" | "generic" | "auto";
-export type TcDirection = "ingress" | "egress";
+const tcHookCreate = lazyFunc(libbpf, "int bpf_tc_hook_create(const void *hook)");
+const tcAttach = lazyFunc(libbpf, "int bpf_tc_attach(const void *hook, _Inout_ uint8_t *opts)");
+const tcDetach = lazyFunc(libbpf, "int bpf_tc_detach(const void *hook, const void *opts)");
+const tcQuery = lazyFunc(libbpf, "int bpf_tc_query(const void *hook, _Inout_ uint8_t *opts)");
 
 const XDP_FLAGS: Record<XdpMode, number> = { auto: 0, generic: 1 << 1, native: 1 << 2 };
 /** XDP_FLAGS_SKB_MODE, _DRV_MODE, _HW_MODE: the mode a netlink-attached program is detached from. */
@@ -41,45 +34,39 @@ const XDP_ATTACHED_FLAGS: Record<XdpAttached["mode"], number> = { generic: 1 << 
 const BPF_F_REPLACE = 1 << 2;
 
 /** Attaches an XDP program through a new link; the caller pins or closes it. */
-export function createXdpLink(progFd: number, ifindex: number, mode: XdpMode, what: string): number {
+export function createXdpLink(prog: ProgramHandle, ifindex: number, mode: XdpMode, what: string): LinkHandle {
   const opts = Buffer.alloc(64);
   opts.writeBigUInt64LE(64n, 0);
   opts.writeUInt32LE(XDP_FLAGS[mode], 8);
-  return checkRet(
-    linkCreate(progFd, ifindex, AttachType.XDP, opts) as number,
-    "bpf_link_create",
-    `XDP (${mode}) on ifindex ${ifindex}, ${what}`,
-  );
+  const where = `XDP (${mode}) on ifindex ${ifindex}, ${what}`;
+  return ownHandle("link", checkRet(linkCreate(prog.fd, ifindex, AttachType.XDP, opts) as number, "bpf_link_create", where), `new link: ${where}`);
 }
 
 /** Attaches a TC program through a new TCX link (kernel 6.6+), last in the hook's list. */
-export function createTcxLink(progFd: number, ifindex: number, direction: TcDirection, what: string): number {
+export function createTcxLink(prog: ProgramHandle, ifindex: number, direction: TcDirection, what: string): LinkHandle {
   const type = direction === "ingress" ? AttachType.TCX_INGRESS : AttachType.TCX_EGRESS;
-  return checkRet(
-    linkCreate(progFd, ifindex, type, null) as number,
-    "bpf_link_create",
-    `TCX ${direction} on ifindex ${ifindex}, ${what}`,
-  );
+  const where = `TCX ${direction} on ifindex ${ifindex}, ${what}`;
+  return ownHandle("link", checkRet(linkCreate(prog.fd, ifindex, type, null) as number, "bpf_link_create", where), `new link: ${where}`);
 }
 
 /**
- * Switches a link to another program in one step. With `expectedProgFd`
- * the kernel refuses (EPERM) unless the link still runs that program, so a
+ * Switches a link to another program in one step. With `expected` the
+ * kernel refuses (EPERM) unless the link still runs that program, so a
  * concurrent change is never overwritten.
  */
-export function updateLink(linkFd: number, newProgFd: number, expectedProgFd: number | undefined, what: string): void {
+export function updateLink(link: LinkHandle, prog: ProgramHandle, expected: ProgramHandle | undefined, what: string): void {
   const opts = Buffer.alloc(16);
   opts.writeBigUInt64LE(16n, 0);
-  if (expectedProgFd !== undefined) {
+  if (expected !== undefined) {
     opts.writeUInt32LE(BPF_F_REPLACE, 8);
-    opts.writeUInt32LE(expectedProgFd, 12);
+    opts.writeUInt32LE(expected.fd, 12);
   }
-  checkRet(linkUpdate(linkFd, newProgFd, opts) as number, "bpf_link_update", what);
+  checkRet(linkUpdate(link.fd, prog.fd, opts) as number, "bpf_link_update", what);
 }
 
 /** Detaches a link from its hook even while other fds or pins hold it. */
-export function detachLink(linkFd: number, what: string): void {
-  checkRet(linkDetach(linkFd) as number, "bpf_link_detach", what);
+export function detachLink(link: LinkHandle, what: string): void {
+  checkRet(linkDetach(link.fd) as number, "bpf_link_detach", what);
 }
 
 /** An XDP program on an interface and the mode it runs in. */
@@ -103,8 +90,8 @@ export function xdpAttachedPrograms(ifindex: number): XdpAttached[] {
 }
 
 /** Attaches an XDP program by netlink, without a link, as tools before bpf_link did (ip link set ... xdp). */
-export function xdpAttachProgram(progFd: number, ifindex: number, mode: Exclude<XdpMode, "auto">): void {
-  checkRet(xdpAttach(ifindex, progFd, XDP_FLAGS[mode], null) as number, "bpf_xdp_attach", `XDP (${mode}) on ifindex ${ifindex}`);
+export function xdpAttachProgram(prog: ProgramHandle, ifindex: number, mode: Exclude<XdpMode, "auto">): void {
+  checkRet(xdpAttach(ifindex, prog.fd, XDP_FLAGS[mode], null) as number, "bpf_xdp_attach", `XDP (${mode}) on ifindex ${ifindex}`);
 }
 
 /** Detaches a netlink-attached (not link-based) XDP program in `mode`. */
@@ -113,15 +100,15 @@ export function xdpDetachProgram(ifindex: number, mode: XdpAttached["mode"]): vo
 }
 
 /** Detaches a program attached to a TCX hook without a link (BPF_PROG_ATTACH). */
-export function tcxDetachProgram(progFd: number, ifindex: number, direction: TcDirection): void {
+export function tcxDetachProgram(prog: ProgramHandle, ifindex: number, direction: TcDirection): void {
   const type = direction === "ingress" ? AttachType.TCX_INGRESS : AttachType.TCX_EGRESS;
-  checkRet(progDetach2(progFd, ifindex, type) as number, "bpf_prog_detach2", `TCX ${direction} on ifindex ${ifindex}`);
+  checkRet(progDetach2(prog.fd, ifindex, type) as number, "bpf_prog_detach2", `TCX ${direction} on ifindex ${ifindex}`);
 }
 
 /** Attaches a program to a TCX hook without a link (BPF_PROG_ATTACH), last in run order. */
-export function tcxAttachProgram(progFd: number, ifindex: number, direction: TcDirection): void {
+export function tcxAttachProgram(prog: ProgramHandle, ifindex: number, direction: TcDirection): void {
   const type = direction === "ingress" ? AttachType.TCX_INGRESS : AttachType.TCX_EGRESS;
-  checkRet(progAttach(progFd, ifindex, type, 0) as number, "bpf_prog_attach", `TCX ${direction} on ifindex ${ifindex}`);
+  checkRet(progAttach(prog.fd, ifindex, type, 0) as number, "bpf_prog_attach", `TCX ${direction} on ifindex ${ifindex}`);
 }
 
 /** IDs of the programs attached to a TCX hook, in run order. */
@@ -148,6 +135,7 @@ function tcHook(ifindex: number, direction: TcDirection): Buffer {
   return hook;
 }
 
+/** struct bpf_tc_opts for nfctl's filter; `progFd` 0 where the call takes no program. */
 function tcOpts(progFd: number, flags: number): Buffer {
   const opts = Buffer.alloc(32);
   opts.writeBigUInt64LE(32n, 0);
@@ -162,9 +150,9 @@ function tcOpts(progFd: number, flags: number): Buffer {
  * Attaches (or atomically replaces) nfctl's cls_bpf filter on a clsact
  * qdisc, creating the qdisc only when the interface has none.
  */
-export function tcLegacyAttach(progFd: number, ifindex: number, direction: TcDirection, what: string): void {
+export function tcLegacyAttach(prog: ProgramHandle, ifindex: number, direction: TcDirection, what: string): void {
   const hook = tcHook(ifindex, direction);
-  const attach = () => tcAttach(hook, tcOpts(progFd, BPF_TC_F_REPLACE)) as number;
+  const attach = () => tcAttach(hook, tcOpts(prog.fd, BPF_TC_F_REPLACE)) as number;
   let ret = attach();
   if (ret === -22 /* EINVAL: no clsact qdisc yet */) {
     checkRet(tcHookCreate(hook) as number, "bpf_tc_hook_create", `clsact on ifindex ${ifindex}`);

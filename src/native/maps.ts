@@ -1,55 +1,56 @@
 /**
- * Map operations by fd: lookup, update, delete, iteration, creation, and
- * program arrays (whose slots take a program fd and read back a program ID).
+ * Map operations on map handles: lookup, update, delete, iteration,
+ * creation, and program arrays (whose slots take a program and read back a
+ * program ID).
  */
-import { libbpf } from "./libraries.js";
+import { lazyFunc, libbpf } from "./libraries.js";
 import { checkRet } from "./errors.js";
+import { UpdateFlags } from "./constants.js";
+import { ownHandle, type MapHandle, type ProgramHandle } from "./handle.js";
 
-const lookupElem = libbpf.func("int bpf_map_lookup_elem(int fd, const void *key, _Out_ uint8_t *value)");
-const updateElem = libbpf.func("int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)");
-const deleteElem = libbpf.func("int bpf_map_delete_elem(int fd, const void *key)");
-const getNextKey = libbpf.func("int bpf_map_get_next_key(int fd, const void *key, _Out_ uint8_t *next)");
-const mapCreate = libbpf.func(
+const lookupElem = lazyFunc(libbpf, "int bpf_map_lookup_elem(int fd, const void *key, _Out_ uint8_t *value)");
+const updateElem = lazyFunc(libbpf, "int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)");
+const deleteElem = lazyFunc(libbpf, "int bpf_map_delete_elem(int fd, const void *key)");
+const getNextKey = lazyFunc(libbpf, "int bpf_map_get_next_key(int fd, const void *key, _Out_ uint8_t *next)");
+const mapCreate = lazyFunc(libbpf, 
   "int bpf_map_create(int type, const char *name, uint32_t key_size, uint32_t value_size, uint32_t max_entries, const void *opts)",
 );
-const numPossibleCpus = libbpf.func("int libbpf_num_possible_cpus(void)");
+const numPossibleCpus = lazyFunc(libbpf, "int libbpf_num_possible_cpus(void)");
 
 const ENOENT = 2;
-
-export const UpdateFlags = { ANY: 0, NOEXIST: 1, EXIST: 2 } as const;
 
 /**
  * The value for `key`, or undefined when there is none. `valueSize` is the
  * size the syscall fills: for per-CPU maps, the rounded value size times the
  * number of possible CPUs (see perCpuValueSize).
  */
-export function lookup(fd: number, key: Buffer, valueSize: number, what: string): Buffer | undefined {
+export function lookup(map: MapHandle, key: Buffer, valueSize: number, what: string): Buffer | undefined {
   const value = Buffer.alloc(valueSize);
-  const ret = lookupElem(fd, key, value) as number;
+  const ret = lookupElem(map.fd, key, value) as number;
   if (ret === -ENOENT) return undefined;
   checkRet(ret, "bpf_map_lookup_elem", what);
   return value;
 }
 
-export function update(fd: number, key: Buffer, value: Buffer, what: string, flags: number = UpdateFlags.ANY): void {
-  checkRet(updateElem(fd, key, value, flags) as number, "bpf_map_update_elem", what);
+export function update(map: MapHandle, key: Buffer, value: Buffer, what: string, flags: number = UpdateFlags.ANY): void {
+  checkRet(updateElem(map.fd, key, value, flags) as number, "bpf_map_update_elem", what);
 }
 
 /** Deletes `key`; false when it was not there. */
-export function remove(fd: number, key: Buffer, what: string): boolean {
-  const ret = deleteElem(fd, key) as number;
+export function remove(map: MapHandle, key: Buffer, what: string): boolean {
+  const ret = deleteElem(map.fd, key) as number;
   if (ret === -ENOENT) return false;
   checkRet(ret, "bpf_map_delete_elem", what);
   return true;
 }
 
 /** Every key of a hash-like map (or every index of an array map). */
-export function keys(fd: number, keySize: number, what: string): Buffer[] {
+export function keys(map: MapHandle, keySize: number, what: string): Buffer[] {
   const out: Buffer[] = [];
   let key: Buffer | null = null;
   for (;;) {
     const next = Buffer.alloc(keySize);
-    const ret = getNextKey(fd, key, next) as number;
+    const ret = getNextKey(map.fd, key, next) as number;
     if (ret === -ENOENT) return out;
     checkRet(ret, "bpf_map_get_next_key", what);
     out.push(next);
@@ -67,19 +68,14 @@ export interface MapDefinition {
   flags?: number;
 }
 
-export const MapFlags = { NO_PREALLOC: 1 } as const;
-
-/** Creates a map; the caller owns (and pins or closes) the fd. */
-export function createMap(def: MapDefinition): number {
+/** Creates a map; the caller owns (and pins or closes) the handle. */
+export function createMap(def: MapDefinition): MapHandle {
   // struct bpf_map_create_opts (48 bytes): map_flags at offset 28.
   const opts = Buffer.alloc(48);
   opts.writeBigUInt64LE(48n, 0);
   opts.writeUInt32LE(def.flags ?? 0, 28);
-  return checkRet(
-    mapCreate(def.type, def.name, def.keySize, def.valueSize, def.maxEntries, opts) as number,
-    "bpf_map_create",
-    def.name,
-  );
+  const fd = checkRet(mapCreate(def.type, def.name, def.keySize, def.valueSize, def.maxEntries, opts) as number, "bpf_map_create", def.name);
+  return ownHandle("map", fd, `new map ${def.name}`);
 }
 
 /** Number of possible CPUs: per-CPU maps hold one value slot for each. */
@@ -98,17 +94,17 @@ function u32(value: number): Buffer {
   return buf;
 }
 
-/** Puts program `progFd` into slot `index` of a program array. */
-export function setProgramSlot(mapFd: number, index: number, progFd: number, what: string): void {
-  update(mapFd, u32(index), u32(progFd), `${what}[${index}]`);
+/** Puts `prog` into slot `index` of the program array `map` (the slot takes its fd). */
+export function setProgramSlot(map: MapHandle, index: number, prog: ProgramHandle, what: string): void {
+  update(map, u32(index), u32(prog.fd), `${what}[${index}]`);
 }
 
 /** The ID of the program in slot `index`, or undefined for an empty slot. */
-export function programInSlot(mapFd: number, index: number, what: string): number | undefined {
-  return lookup(mapFd, u32(index), 4, `${what}[${index}]`)?.readUInt32LE(0);
+export function programInSlot(map: MapHandle, index: number, what: string): number | undefined {
+  return lookup(map, u32(index), 4, `${what}[${index}]`)?.readUInt32LE(0);
 }
 
-export function clearProgramSlot(mapFd: number, index: number, what: string): void {
-  remove(mapFd, u32(index), `${what}[${index}]`);
+export function clearProgramSlot(map: MapHandle, index: number, what: string): void {
+  remove(map, u32(index), `${what}[${index}]`);
 }
 

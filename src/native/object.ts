@@ -1,82 +1,66 @@
 /**
  * BPF ELF objects: open a file, inspect its programs and maps, prepare it
  * (which program loads, .rodata constants, map pin paths), load it into the
- * kernel and hand out the resulting file descriptors.
+ * kernel and lend out handles to the resulting descriptors.
  *
  * A BpfObject owns libbpf's `struct bpf_object` and every fd libbpf opened
- * for it; close() releases them. Pinned programs and maps outlive close().
+ * for it; close() releases them. The handles it lends out are borrowed:
+ * closing one does nothing, and using one after close() throws. Pinned
+ * programs and maps outlive close(). An open BpfObject counts as one in
+ * openHandleCount().
+ * libbpf's messages while it opens and loads the object go to the sink
+ * given to open(), and nowhere without one.
  *
  * @example
- *     const obj = BpfObject.open("bpf/build/counter.o");
+ *     const obj = BpfObject.open("bpf/build/counter.o", { log: sink });
  *     try {
  *       obj.selectProgram("xdp_counter");
  *       obj.setConstant("nf_proceed_mask", 1 << 2);
  *       obj.setPinPath("nf_stats", "/sys/fs/bpf/demo/nf_stats");
  *       obj.load();
- *       const fd = obj.programFd("xdp_counter");
+ *       pinObject(obj.programHandle("xdp_counter"), "/sys/fs/bpf/demo/prog");
  *     } finally {
  *       obj.close();
  *     }
  */
-import koffi from "koffi";
-import { libbpf } from "./libraries.js";
+import { koffi, lazyFunc, libbpf } from "./libraries.js";
 import { NativeError, checkRet } from "./errors.js";
+import { AttachType, ProgramType } from "./constants.js";
+import { withLibbpfLog, type LibbpfLogSink } from "./libbpf-log.js";
+import { borrowHandle, countOpen, type MapHandle, type ProgramHandle } from "./handle.js";
 
-koffi.opaque("bpf_object");
-koffi.opaque("bpf_program");
-koffi.opaque("bpf_map");
-koffi.opaque("btf");
+const openFile = lazyFunc(libbpf, "bpf_object *bpf_object__open_file(const char *path, void *opts)");
+const objectLoad = lazyFunc(libbpf, "int bpf_object__load(bpf_object *obj)");
+const objectClose = lazyFunc(libbpf, "void bpf_object__close(bpf_object *obj)");
+const objectBtf = lazyFunc(libbpf, "btf *bpf_object__btf(bpf_object *obj)");
+const nextProgram = lazyFunc(libbpf, "bpf_program *bpf_object__next_program(bpf_object *obj, bpf_program *prev)");
+const nextMap = lazyFunc(libbpf, "bpf_map *bpf_object__next_map(bpf_object *obj, bpf_map *prev)");
 
-const openFile = libbpf.func("bpf_object *bpf_object__open_file(const char *path, void *opts)");
-const objectLoad = libbpf.func("int bpf_object__load(bpf_object *obj)");
-const objectClose = libbpf.func("void bpf_object__close(bpf_object *obj)");
-const objectBtf = libbpf.func("btf *bpf_object__btf(bpf_object *obj)");
-const nextProgram = libbpf.func("bpf_program *bpf_object__next_program(bpf_object *obj, bpf_program *prev)");
-const nextMap = libbpf.func("bpf_map *bpf_object__next_map(bpf_object *obj, bpf_map *prev)");
+const programName = lazyFunc(libbpf, "const char *bpf_program__name(bpf_program *prog)");
+const programSection = lazyFunc(libbpf, "const char *bpf_program__section_name(bpf_program *prog)");
+const programType = lazyFunc(libbpf, "int bpf_program__type(bpf_program *prog)");
+const programSetType = lazyFunc(libbpf, "int bpf_program__set_type(bpf_program *prog, int type)");
+const programSetExpectedAttachType = lazyFunc(libbpf, "int bpf_program__set_expected_attach_type(bpf_program *prog, int type)");
+const programSetAutoload = lazyFunc(libbpf, "int bpf_program__set_autoload(bpf_program *prog, bool autoload)");
+const programSetLogBuf = lazyFunc(libbpf, "int bpf_program__set_log_buf(bpf_program *prog, void *buf, size_t size)");
+const programFd = lazyFunc(libbpf, "int bpf_program__fd(bpf_program *prog)");
 
-const programName = libbpf.func("const char *bpf_program__name(bpf_program *prog)");
-const programSection = libbpf.func("const char *bpf_program__section_name(bpf_program *prog)");
-const programType = libbpf.func("int bpf_program__type(bpf_program *prog)");
-const programSetType = libbpf.func("int bpf_program__set_type(bpf_program *prog, int type)");
-const programSetExpectedAttachType = libbpf.func("int bpf_program__set_expected_attach_type(bpf_program *prog, int type)");
-const programSetAutoload = libbpf.func("int bpf_program__set_autoload(bpf_program *prog, bool autoload)");
-const programSetLogBuf = libbpf.func("int bpf_program__set_log_buf(bpf_program *prog, void *buf, size_t size)");
-const programFd = libbpf.func("int bpf_program__fd(bpf_program *prog)");
+const mapName = lazyFunc(libbpf, "const char *bpf_map__name(bpf_map *map)");
+const mapType = lazyFunc(libbpf, "int bpf_map__type(bpf_map *map)");
+const mapKeySize = lazyFunc(libbpf, "uint32_t bpf_map__key_size(bpf_map *map)");
+const mapValueSize = lazyFunc(libbpf, "uint32_t bpf_map__value_size(bpf_map *map)");
+const mapMaxEntries = lazyFunc(libbpf, "uint32_t bpf_map__max_entries(bpf_map *map)");
+const mapFlags = lazyFunc(libbpf, "uint32_t bpf_map__map_flags(bpf_map *map)");
+const mapIsInternal = lazyFunc(libbpf, "bool bpf_map__is_internal(bpf_map *map)");
+const mapSetPinPath = lazyFunc(libbpf, "int bpf_map__set_pin_path(bpf_map *map, const char *path)");
+const mapInitialValue = lazyFunc(libbpf, "void *bpf_map__initial_value(bpf_map *map, _Out_ size_t *size)");
+const mapFd = lazyFunc(libbpf, "int bpf_map__fd(bpf_map *map)");
 
-const mapName = libbpf.func("const char *bpf_map__name(bpf_map *map)");
-const mapType = libbpf.func("int bpf_map__type(bpf_map *map)");
-const mapKeySize = libbpf.func("uint32_t bpf_map__key_size(bpf_map *map)");
-const mapValueSize = libbpf.func("uint32_t bpf_map__value_size(bpf_map *map)");
-const mapMaxEntries = libbpf.func("uint32_t bpf_map__max_entries(bpf_map *map)");
-const mapFlags = libbpf.func("uint32_t bpf_map__map_flags(bpf_map *map)");
-const mapIsInternal = libbpf.func("bool bpf_map__is_internal(bpf_map *map)");
-const mapSetPinPath = libbpf.func("int bpf_map__set_pin_path(bpf_map *map, const char *path)");
-const mapInitialValue = libbpf.func("void *bpf_map__initial_value(bpf_map *map, _Out_ size_t *size)");
-const mapFd = libbpf.func("int bpf_map__fd(bpf_map *map)");
-
-const btfFindByNameKind = libbpf.func("int btf__find_by_name_kind(btf *btf, const char *name, uint32_t kind)");
-const btfTypeById = libbpf.func("void *btf__type_by_id(btf *btf, uint32_t id)");
+const btfFindByNameKind = lazyFunc(libbpf, "int btf__find_by_name_kind(btf *btf, const char *name, uint32_t kind)");
+const btfTypeById = lazyFunc(libbpf, "void *btf__type_by_id(btf *btf, uint32_t id)");
 
 const BTF_KIND_VAR = 14;
 const BTF_KIND_DATASEC = 15;
-
-/** enum bpf_attach_type BPF_XDP. */
-const XDP_ATTACH_TYPE = 37;
-
-/** Program types nfctl deals in (enum bpf_prog_type). */
-export const ProgramType = { SCHED_CLS: 3, XDP: 6 } as const;
-
-/** Map types nfctl refers to by name (enum bpf_map_type). */
-export const MapType = {
-  HASH: 1,
-  ARRAY: 2,
-  PROG_ARRAY: 3,
-  PERCPU_HASH: 5,
-  PERCPU_ARRAY: 6,
-  LRU_HASH: 9,
-  LRU_PERCPU_HASH: 10,
-  LPM_TRIE: 11,
-} as const;
 
 export interface ProgramSpec {
   name: string;
@@ -104,19 +88,24 @@ export class BpfObject {
   private ptr: Pointer | null;
   private logBuffers = new Map<string, Buffer>();
   private selected: string | undefined;
+  private readonly countClosed = countOpen();
 
   private constructor(
     readonly path: string,
     ptr: Pointer,
+    private readonly log: LibbpfLogSink | undefined,
   ) {
     this.ptr = ptr;
   }
 
-  /** Parses an ELF file; nothing reaches the kernel until load(). */
-  static open(path: string): BpfObject {
-    const ptr = openFile(path, null);
-    if (!ptr) throw new NativeError("bpf_object__open_file", path, koffi.errno());
-    return new BpfObject(path, ptr);
+  /**
+   * Parses an ELF file; nothing reaches the kernel until load(). `log`
+   * receives libbpf's messages of this object's open and load.
+   */
+  static open(path: string, options: { log?: LibbpfLogSink } = {}): BpfObject {
+    const ptr = withLibbpfLog(options.log, () => openFile(path, null));
+    if (!ptr) throw new NativeError("bpf_object__open_file", path, koffi().errno());
+    return new BpfObject(path, ptr, options.log);
   }
 
   programs(): ProgramSpec[] {
@@ -153,7 +142,7 @@ export class BpfObject {
       checkRet(programSetAutoload(prog, n === name) as number, "bpf_program__set_autoload", `${this.path}:${n}`);
     }
     const log = Buffer.alloc(VERIFIER_LOG_SIZE);
-    checkRet(programSetLogBuf(this.program(name), log, log.length) as number, "bpf_program__set_log_buf", `${this.path}:${name}`);
+    checkRet(programSetLogBuf(this.programPointer(name), log, log.length) as number, "bpf_program__set_log_buf", `${this.path}:${name}`);
     this.logBuffers.set(name, log);
     this.selected = name;
   }
@@ -164,10 +153,10 @@ export class BpfObject {
    * requires to match across programs chained by tail calls.
    */
   setProgramType(name: string, type: number): void {
-    const prog = this.program(name);
+    const prog = this.programPointer(name);
     checkRet(programSetType(prog, type) as number, "bpf_program__set_type", `${this.path}:${name}`);
     if (type === ProgramType.XDP) {
-      checkRet(programSetExpectedAttachType(prog, XDP_ATTACH_TYPE) as number, "bpf_program__set_expected_attach_type", `${this.path}:${name}`);
+      checkRet(programSetExpectedAttachType(prog, AttachType.XDP) as number, "bpf_program__set_expected_attach_type", `${this.path}:${name}`);
     }
   }
 
@@ -187,7 +176,7 @@ export class BpfObject {
     const size = [0];
     const data = mapInitialValue(location.map, size);
     if (!data) throw new Error(`${this.path}: .rodata has no initial value to set "${name}" in`);
-    new DataView(koffi.view(data, size[0]!)).setUint32(location.offset, value >>> 0, true);
+    new DataView(koffi().view(data, size[0]!)).setUint32(location.offset, value >>> 0, true);
   }
 
   /**
@@ -196,12 +185,12 @@ export class BpfObject {
    * maps outlive generations); a new map is pinned there after creation.
    */
   setPinPath(mapName: string, path: string | null): void {
-    checkRet(mapSetPinPath(this.map(mapName), path) as number, "bpf_map__set_pin_path", `${this.path}:${mapName} -> ${path}`);
+    checkRet(mapSetPinPath(this.mapPointer(mapName), path) as number, "bpf_map__set_pin_path", `${this.path}:${mapName} -> ${path}`);
   }
 
   /** Creates the maps and loads the selected program into the kernel. */
   load(): void {
-    const ret = objectLoad(this.ptr) as number;
+    const ret = withLibbpfLog(this.log, () => objectLoad(this.handle())) as number;
     if (ret < 0) {
       const log = this.selected ? this.logBuffers.get(this.selected) : undefined;
       const text = log ? log.toString("utf8", 0, Math.max(0, log.indexOf(0))).trim() : "";
@@ -211,21 +200,24 @@ export class BpfObject {
     this.logBuffers.clear();
   }
 
-  /** The loaded program's fd; owned by this object, valid until close(). */
-  programFd(name: string): number {
-    return checkRet(programFd(this.program(name)) as number, "bpf_program__fd", `${this.path}:${name}`);
+  /** The loaded program, borrowed from this object: valid until close(). */
+  programHandle(name: string): ProgramHandle {
+    const fd = checkRet(programFd(this.programPointer(name)) as number, "bpf_program__fd", `${this.path}:${name}`);
+    return borrowHandle("prog", fd, `${this.path}:${name}`, () => this.ptr !== null);
   }
 
-  /** The map's fd; owned by this object, valid until close(). */
-  mapFd(name: string): number {
-    return checkRet(mapFd(this.map(name)) as number, "bpf_map__fd", `${this.path}:${name}`);
+  /** The map, borrowed from this object: valid until close(). */
+  mapHandle(name: string): MapHandle {
+    const fd = checkRet(mapFd(this.mapPointer(name)) as number, "bpf_map__fd", `${this.path}:${name}`);
+    return borrowHandle("map", fd, `${this.path}:${name}`, () => this.ptr !== null);
   }
 
-  /** Releases libbpf's object and the fds it holds. Idempotent. */
+  /** Releases libbpf's object and the fds it holds; its borrowed handles refuse use after. Idempotent. */
   close(): void {
     if (this.ptr) objectClose(this.ptr);
     this.ptr = null;
     this.logBuffers.clear();
+    this.countClosed();
   }
 
   private handle(): Pointer {
@@ -249,13 +241,13 @@ export class BpfObject {
     return out;
   }
 
-  private program(name: string): Pointer {
+  private programPointer(name: string): Pointer {
     const found = this.programPointers().find(([n]) => n === name);
     if (!found) throw new Error(`${this.path} has no program named "${name}"`);
     return found[1];
   }
 
-  private map(name: string): Pointer {
+  private mapPointer(name: string): Pointer {
     const found = this.mapPointers().find(([n]) => n === name);
     if (!found) throw new Error(`${this.path} has no map named "${name}"`);
     return found[1];
@@ -270,9 +262,9 @@ export class BpfObject {
     if (varId < 0 || secId < 0) return undefined;
     // struct btf_type { u32 name_off; u32 info; u32 size; } then vlen x
     // struct btf_var_secinfo { u32 type; u32 offset; u32 size; }
-    const header = new Uint32Array(koffi.view(btfTypeById(btf, secId), 12));
+    const header = new Uint32Array(koffi().view(btfTypeById(btf, secId), 12));
     const vlen = header[1]! & 0xffff;
-    const entries = new Uint32Array(koffi.view(btfTypeById(btf, secId), 12 + 12 * vlen), 12, 3 * vlen);
+    const entries = new Uint32Array(koffi().view(btfTypeById(btf, secId), 12 + 12 * vlen), 12, 3 * vlen);
     for (let i = 0; i < vlen; i++) {
       if (entries[3 * i] !== varId) continue;
       const rodata = this.mapPointers().find(([n, m]) => (mapIsInternal(m) as boolean) && n.endsWith(".rodata"));

@@ -16,4 +16,4 @@ export { status, STATS_MAP, type StatusReport, type HookStatus, type NfStatus, t
 export { ConfigErrors, EMPTY_DESIRED, loadDesired } from "./load-desired.js";
 export { formatConfigError, type ConfigError } from "./config/index.js";
 // The state layer's entry points the commands need.
-export { resolveRoot, NativeError, routeLibbpfLog, type Drift, type DriftKind, type ForeignProgram, type LibbpfLogSink } from "../state/index.js";
+export { resolveRoot, NativeError, LibraryError, type Drift, type DriftKind, type ForeignProgram, type LibbpfLogSink } from "../state/index.js";

@@ -4,6 +4,7 @@
  */
 import { loadConfig, type ConfigError } from "./config/index.js";
 import type { DesiredState } from "./desired.js";
+import type { LibbpfLogSink } from "../state/index.js";
 
 /** Every problem found in the config, each with file, line, column and field. */
 export class ConfigErrors extends Error {
@@ -15,9 +16,12 @@ export class ConfigErrors extends Error {
 
 export const EMPTY_DESIRED: DesiredState = { files: [], hooks: [] };
 
-/** Loads and checks the config named by `-f` arguments; throws ConfigErrors. */
-export function loadDesired(inputs: string[]): DesiredState {
-  const result = loadConfig(inputs);
+/**
+ * Loads and checks the config named by `-f` arguments; throws ConfigErrors.
+ * libbpf's messages, while the objects are inspected, go to `options.log`.
+ */
+export function loadDesired(inputs: string[], options: { log?: LibbpfLogSink } = {}): DesiredState {
+  const result = loadConfig(inputs, options);
   if (!result.ok) throw new ConfigErrors(result.errors);
   return { ...result.desired, source: { path: inputs.join(", ") } };
 }

@@ -14,8 +14,7 @@ import {
   detachLink,
   openPinned,
   pinObject,
-  closeFd,
-  withFd,
+  withHandle,
   updateLink,
   tcLegacyAttach,
   tcLegacyDetach,
@@ -29,6 +28,8 @@ import {
   xdpDetachProgram,
   tcxAttachProgram,
   tcxDetachProgram,
+  type LinkHandle,
+  type ProgramHandle,
   type TcDirection,
   type XdpMode,
 } from "../native/index.js";
@@ -39,24 +40,26 @@ function direction(addr: HookAddress): TcDirection {
   return addr.hook === "tc-ingress" ? "ingress" : "egress";
 }
 
-/** A program named by an open fd or by its pin. */
-export type ProgramRef = { fd: number } | { pin: string };
+/** A program named by its pin; opened only for the call that needs it. */
+export interface ProgramPin {
+  pin: string;
+}
 
-function withProgram<T>(ref: ProgramRef, fn: (fd: number) => T): T {
-  return "fd" in ref ? fn(ref.fd) : withFd(openPinned(ref.pin), fn);
+function withProgram<T>(ref: ProgramPin, fn: (prog: ProgramHandle) => T): T {
+  return withHandle(openPinned("prog", ref.pin), fn);
 }
 
 export interface CommitRequest {
   ifindex: number;
   /** The program the hook is to run: the first NF of a generation. */
-  program: ProgramRef;
+  program: ProgramPin;
   /** XDP attach mode. */
   mode: XdpMode;
   /**
    * The program the hook must still run for the switch to happen (the
    * generation being replaced); undefined to switch whatever runs.
    */
-  expected?: ProgramRef;
+  expected?: ProgramPin;
   /** "auto" uses the hook's link if it has one, else TCX, falling back to clsact. */
   attachment: Attachment | "auto";
 }
@@ -68,35 +71,35 @@ export interface CommitRequest {
 export function commitToHook(root: string, addr: HookAddress, req: CommitRequest): Attachment {
   const linkPin = hookPaths(root, addr).link;
   const what = `chain ${addr.ifname}/${addr.hook}`;
-  return withProgram(req.program, (progFd): Attachment => {
+  return withProgram(req.program, (prog): Attachment => {
     if (req.attachment === "tc-legacy") {
-      tcLegacyAttach(progFd, req.ifindex, direction(addr), what);
+      tcLegacyAttach(prog, req.ifindex, direction(addr), what);
       return "tc-legacy";
     }
     if (existsSync(linkPin)) {
-      withFd(openPinned(linkPin), (linkFd) => {
-        if (req.expected === undefined) return updateLink(linkFd, progFd, undefined, `link ${linkPin}`);
-        return withProgram(req.expected, (expectedFd) => updateLink(linkFd, progFd, expectedFd, `link ${linkPin}`));
+      withHandle(openPinned("link", linkPin), (link) => {
+        if (req.expected === undefined) return updateLink(link, prog, undefined, `link ${linkPin}`);
+        return withProgram(req.expected, (expected) => updateLink(link, prog, expected, `link ${linkPin}`));
       });
       return "link";
     }
-    let linkFd: number;
+    let link: LinkHandle;
     try {
-      linkFd = addr.hook === "xdp" ? createXdpLinkWhenFree(progFd, req.ifindex, req.mode, what) : createTcxLink(progFd, req.ifindex, direction(addr), what);
+      link = addr.hook === "xdp" ? createXdpLinkWhenFree(prog, req.ifindex, req.mode, what) : createTcxLink(prog, req.ifindex, direction(addr), what);
     } catch (err) {
       if (addr.hook !== "xdp" && req.attachment === "auto" && isErrno(err, "EINVAL")) {
-        tcLegacyAttach(progFd, req.ifindex, direction(addr), what);
+        tcLegacyAttach(prog, req.ifindex, direction(addr), what);
         return "tc-legacy";
       }
       throw err;
     }
     try {
-      pinObject(linkFd, linkPin);
+      pinObject(link, linkPin);
     } catch (err) {
-      detachLink(linkFd, `link for ${addr.ifname}/${addr.hook}`);
+      detachLink(link, `link for ${addr.ifname}/${addr.hook}`);
       throw err;
     } finally {
-      closeFd(linkFd);
+      link.close();
     }
     return "link";
   });
@@ -118,11 +121,11 @@ function sleepSync(ms: number): void {
  * was refused by the plan already; one that does not leave within the wait
  * ends in the kernel's EBUSY.
  */
-function createXdpLinkWhenFree(progFd: number, ifindex: number, mode: XdpMode, what: string): number {
+function createXdpLinkWhenFree(prog: ProgramHandle, ifindex: number, mode: XdpMode, what: string): LinkHandle {
   const deadline = Date.now() + LINK_RELEASE_WAIT_MS;
   for (;;) {
     try {
-      return createXdpLink(progFd, ifindex, mode, what);
+      return createXdpLink(prog, ifindex, mode, what);
     } catch (err) {
       if (!isErrno(err, "EBUSY") || Date.now() >= deadline) throw err;
       sleepSync(LINK_RELEASE_POLL_MS);
@@ -138,9 +141,9 @@ function createXdpLinkWhenFree(progFd: number, ifindex: number, mode: XdpMode, w
 export function detachFromHook(root: string, addr: HookAddress, attachment: Attachment, ifindex: number | undefined): void {
   const linkPin = hookPaths(root, addr).link;
   if (existsSync(linkPin)) {
-    withFd(openPinned(linkPin), (linkFd) => {
+    withHandle(openPinned("link", linkPin), (link) => {
       try {
-        detachLink(linkFd, `link ${linkPin}`);
+        detachLink(link, `link ${linkPin}`);
       } catch (err) {
         // A link whose interface vanished is already detached.
         if (!isErrno(err, "ENOLINK") && !isErrno(err, "EINVAL")) throw err;
@@ -175,10 +178,10 @@ export interface RemovedProgram {
 export function removeForeignProgram(addr: HookAddress, ifindex: number, progId: number): RemovedProgram {
   let detached = false;
   for (const id of listIds("link")) {
-    withFd(openById("link", id), (fd) => {
-      const info = linkInfo(fd);
+    withHandle(openById("link", id), (link) => {
+      const info = linkInfo(link);
       if ((info.type === LinkType.XDP || info.type === LinkType.TCX) && info.progId === progId && info.ifindex === ifindex) {
-        detachLink(fd, `link ${id} of program ${progId}`);
+        detachLink(link, `link ${id} of program ${progId}`);
         detached = true;
       }
     });
@@ -197,7 +200,7 @@ export function removeForeignProgram(addr: HookAddress, ifindex: number, progId:
   const prog = openById("prog", progId);
   let open = true;
   const release = () => {
-    if (open) closeFd(prog);
+    if (open) prog.close();
     open = false;
   };
   try {

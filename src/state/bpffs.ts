@@ -2,9 +2,9 @@
  * nfctl's bpffs root: making sure it exists on a bpf filesystem, the
  * namespace key, and the advisory lock that keeps two nfctl runs apart.
  */
-import { accessSync, constants, existsSync, mkdirSync, openSync, closeSync, statSync, rmSync, readdirSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, statSync, rmSync, readdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { isBpffs, mountBpffs, flock, LOCK_EX, LOCK_NB, LOCK_UN } from "../native/index.js";
+import { isBpffs, mountBpffs, openFileLock } from "../native/index.js";
 
 export const DEFAULT_ROOT = "/sys/fs/bpf/nfctl";
 const STANDARD_MOUNT = "/sys/fs/bpf";
@@ -91,19 +91,20 @@ export function flockHolder(path: string): number | undefined {
  * `timeoutMs`, and then throws an error naming the holder's pid.
  */
 export async function lockRoot(root: string, timeoutMs: number): Promise<() => void> {
-  const fd = openSync(root, "r");
+  const lock = openFileLock(root);
   const deadline = Date.now() + timeoutMs;
-  while (!flock(fd, LOCK_EX | LOCK_NB, root)) {
-    if (Date.now() >= deadline) {
-      const holder = flockHolder(root);
-      closeSync(fd);
-      const who = holder === undefined ? "another nfctl" : `another nfctl (pid ${holder})`;
-      throw new Error(`${who} holds the lock on ${root}; gave up after ${timeoutMs} ms (--lock-timeout)`);
+  try {
+    while (!lock.tryLock()) {
+      if (Date.now() >= deadline) {
+        const holder = flockHolder(root);
+        const who = holder === undefined ? "another nfctl" : `another nfctl (pid ${holder})`;
+        throw new Error(`${who} holds the lock on ${root}; gave up after ${timeoutMs} ms (--lock-timeout)`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 50));
+  } catch (err) {
+    lock.release();
+    throw err;
   }
-  return () => {
-    flock(fd, LOCK_UN, root);
-    closeSync(fd);
-  };
+  return () => lock.release();
 }

@@ -6,7 +6,7 @@
 import { hookPaths, type HookAddress } from "./layout.js";
 import {
   openPinned,
-  withFd,
+  withHandle,
   mapInfo,
   lookup,
   update,
@@ -49,12 +49,12 @@ function expand(info: MapInfo, value: Buffer): Buffer {
 /** Reads every entry of a pinned data map. */
 export function readDataMap(root: string, addr: HookAddress, nf: string, map: string): MapContents {
   const path = hookPaths(root, addr).dataMap(nf, map);
-  return withFd(openPinned(path), (fd) => {
-    const info = mapInfo(fd);
+  return withHandle(openPinned("map", path), (dataMap) => {
+    const info = mapInfo(dataMap);
     const cpus = cpuCount(info);
     const size = cpus > 1 ? slotSize(info) * cpus : info.valueSize;
-    const entries = keys(fd, info.keySize, path).flatMap((key) => {
-      const raw = lookup(fd, key, size, path);
+    const entries = keys(dataMap, info.keySize, path).flatMap((key) => {
+      const raw = lookup(dataMap, key, size, path);
       if (!raw) return [];
       const values = Array.from({ length: cpus }, (_, cpu) =>
         cpus > 1 ? raw.subarray(cpu * slotSize(info), cpu * slotSize(info) + info.valueSize) : raw,
@@ -71,19 +71,19 @@ export function readDataMap(root: string, addr: HookAddress, nf: string, map: st
  */
 export function syncDataMap(root: string, addr: HookAddress, nf: string, map: string, entries: MapEntry[]): void {
   const path = hookPaths(root, addr).dataMap(nf, map);
-  withFd(openPinned(path), (fd) => {
-    const info = mapInfo(fd);
+  withHandle(openPinned("map", path), (dataMap) => {
+    const info = mapInfo(dataMap);
     for (const { key, value } of entries) {
       if (key.length !== info.keySize || value.length !== info.valueSize) {
         throw new Error(`map ${map} of NF "${nf}": entry of ${key.length}+${value.length} bytes does not fit key ${info.keySize} + value ${info.valueSize} bytes`);
       }
-      update(fd, key, expand(info, value), `${path}`);
+      update(dataMap, key, expand(info, value), `${path}`);
     }
     const wanted = new Set(entries.map((e) => e.key.toString("hex")));
-    for (const key of keys(fd, info.keySize, path)) {
+    for (const key of keys(dataMap, info.keySize, path)) {
       if (wanted.has(key.toString("hex"))) continue;
-      if (ARRAY_TYPES.has(info.type)) update(fd, key, expand(info, Buffer.alloc(info.valueSize)), path);
-      else remove(fd, key, path);
+      if (ARRAY_TYPES.has(info.type)) update(dataMap, key, expand(info, Buffer.alloc(info.valueSize)), path);
+      else remove(dataMap, key, path);
     }
   });
 }

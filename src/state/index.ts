@@ -10,5 +10,5 @@ export * from "./attach.js";
 export * from "./observe.js";
 export * from "./drift.js";
 // What the layers above need of the native layer, so that they talk to this one only.
-export { NativeError, findIfIndex, routeLibbpfLog, MapType, type MapSpec, type ProgramSpec, type XdpMode, type LibbpfLogSink } from "../native/index.js";
+export { NativeError, LibraryError, findIfIndex, MapType, type MapSpec, type ProgramSpec, type XdpMode, type LibbpfLogSink } from "../native/index.js";
 export * from "./data-maps.js";

@@ -4,11 +4,16 @@
  *     <root>/<netns-ino>/<ifname>/<hook>/link
  *     <root>/<netns-ino>/<ifname>/<hook>/gen-<N>/<pos>-<nf>/{prog,next}
  *     <root>/<netns-ino>/<ifname>/<hook>/maps/<nf>/<map>
+ *     <root>/<netns-ino>/<ifname>/<hook>/maps/@aside-<N>/<nf>/<map>
  *     <root>/records
  *
  * bpffs refuses names containing "." (reserved by the kernel), yet interface
  * names ("eth0.100") and libbpf's map names ("counter.bss") may contain one,
  * so every name component is escaped: bytes outside [A-Za-z0-9_-] become %XX.
+ *
+ * maps/@aside-<N> holds the data maps that the build of generation N could
+ * not reuse, until N is committed or discarded (see generation.ts). "@" is
+ * legal on bpffs but never in an escaped name, so no NF's maps can be there.
  *
  * @example
  *     const paths = hookPaths("/sys/fs/bpf/nfctl", { netns: 4026531840, ifname: "eth1", hook: "xdp" });
@@ -72,6 +77,9 @@ export interface HookPaths {
   /** Directory of one NF's data maps, shared by every generation of the hook. */
   dataMaps(nf: string): string;
   dataMap(nf: string, map: string): string;
+  /** Where the build of generation n keeps the data maps it set aside. */
+  setAsideDir(n: number): string;
+  setAsideMap(n: number, nf: string, map: string): string;
 }
 
 export function netnsDir(root: string, netns: number): string {
@@ -97,6 +105,8 @@ export function hookPaths(root: string, addr: HookAddress): HookPaths {
     },
     dataMaps: (nf) => join(maps, encodeName(nf)),
     dataMap: (nf, map) => join(maps, encodeName(nf), encodeName(map)),
+    setAsideDir: (n) => join(maps, setAsideDirName(n)),
+    setAsideMap: (n, nf, map) => join(maps, setAsideDirName(n), encodeName(nf), encodeName(map)),
   };
 }
 
@@ -111,6 +121,16 @@ export function generationDirName(n: number): string {
 /** The generation number of a "gen-<N>" directory, or undefined for other names. */
 export function parseGenerationDirName(name: string): number | undefined {
   const m = /^gen-(\d+)$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+export function setAsideDirName(n: number): string {
+  return `@aside-${n}`;
+}
+
+/** The generation number of an "@aside-<N>" directory, or undefined for other names. */
+export function parseSetAsideDirName(name: string): number | undefined {
+  const m = /^@aside-(\d+)$/.exec(name);
   return m ? Number(m[1]) : undefined;
 }
 

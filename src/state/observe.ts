@@ -7,7 +7,7 @@
  * The kernel is the truth. The live generation is the one whose first
  * program is the program the hook runs; records only explain it.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import {
   compareHooks,
@@ -17,6 +17,7 @@ import {
   isHook,
   parseGenerationDirName,
   parseNfDirName,
+  parseSetAsideDirName,
   recordKey,
   type HookAddress,
 } from "./layout.js";
@@ -28,7 +29,7 @@ import {
   findIfIndex,
   openPinned,
   openById,
-  withFd,
+  withHandle,
   programInfo,
   programInSlot,
   linkInfo,
@@ -56,6 +57,19 @@ export interface ObservedGeneration {
   record?: GenerationRecord;
 }
 
+/**
+ * A data map that the build of a generation set aside because it could not
+ * reuse it (see generation.ts). Only an interrupted run leaves one; the
+ * next build or removal of a generation on the hook settles it.
+ */
+export interface SetAsideMap {
+  /** The generation whose build set it aside. */
+  generation: number;
+  nf: string;
+  map: string;
+  pin: string;
+}
+
 export interface ObservedHook {
   address: HookAddress;
   /** Undefined when the interface does not exist. */
@@ -70,6 +84,8 @@ export interface ObservedHook {
   stale: ObservedGeneration[];
   /** Programs on the hook that nfctl did not put there. */
   foreign: ForeignProgram[];
+  /** Data maps an interrupted build left set aside. */
+  setAside: SetAsideMap[];
   drift: Drift[];
 }
 
@@ -81,12 +97,12 @@ export interface ObservedState {
 
 function programSummary(path: string): { id: number; name: string; tag: string } | undefined {
   if (!existsSync(path)) return undefined;
-  return withFd(openPinned(path), (fd) => programInfo(fd));
+  return withHandle(openPinned("prog", path), programInfo);
 }
 
 function programName(id: number): string {
   try {
-    return withFd(openById("prog", id), (fd) => programInfo(fd).name);
+    return withHandle(openById("prog", id), (prog) => programInfo(prog).name);
   } catch {
     return "?";
   }
@@ -101,7 +117,7 @@ function readGeneration(root: string, addr: HookAddress, number: number, records
     const prog = programSummary(join(dir, entry, "prog"));
     const nextPin = join(dir, entry, "next");
     const hasNext = existsSync(nextPin);
-    const nextProgId = hasNext ? withFd(openPinned(nextPin), (fd) => programInSlot(fd, 0, nextPin)) : undefined;
+    const nextProgId = hasNext ? withHandle(openPinned("map", nextPin), (next) => programInSlot(next, 0, nextPin)) : undefined;
     nfs.push({
       position: parsed.position,
       name: parsed.name,
@@ -172,6 +188,24 @@ function ownProgramIds(attached: number | undefined, generations: ObservedGenera
   return ids;
 }
 
+/** The data maps set aside under the hook's maps directory, by generation. */
+export function setAsideMaps(root: string, addr: HookAddress): SetAsideMap[] {
+  const paths = hookPaths(root, addr);
+  return listDirs(paths.maps).flatMap((entry) => {
+    const generation = parseSetAsideDirName(entry);
+    if (generation === undefined) return [];
+    return listDirs(paths.setAsideDir(generation)).flatMap((nfDir) =>
+      readdirSync(join(paths.setAsideDir(generation), nfDir), { withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => {
+          const nf = decodeName(nfDir);
+          const map = decodeName(e.name);
+          return { generation, nf, map, pin: paths.setAsideMap(generation, nf, map) };
+        }),
+    );
+  });
+}
+
 /** Observes one hook; works for a hook nfctl has never touched, too. */
 export function observeHook(root: string, addr: HookAddress, records?: RecordStore): ObservedHook {
   const paths = hookPaths(root, addr);
@@ -182,11 +216,11 @@ export function observeHook(root: string, addr: HookAddress, records?: RecordSto
     .sort((a, b) => a - b)
     .map((n) => readGeneration(root, addr, n, records));
 
-  const hook: ObservedHook = { address: addr, stale: [], foreign: [], drift: [] };
+  const hook: ObservedHook = { address: addr, stale: [], foreign: [], setAside: setAsideMaps(root, addr), drift: [] };
   if (ifindex !== undefined) hook.ifindex = ifindex;
 
   if (existsSync(paths.link)) {
-    const info = withFd(openPinned(paths.link), linkInfo);
+    const info = withHandle(openPinned("link", paths.link), linkInfo);
     hook.attachment = "link";
     hook.link = { id: info.id, progId: info.progId, ifindex: info.ifindex };
     hook.attachedProgId = info.progId;

@@ -13,7 +13,6 @@ import {
   createMap,
   pinObject,
   openPinned,
-  closeFd,
   lookup,
   update,
   remove,
@@ -21,6 +20,7 @@ import {
   mapInfo,
   MapType,
   MapFlags,
+  type MapHandle,
   type XdpMode,
 } from "../native/index.js";
 
@@ -97,7 +97,7 @@ export function decodeRecord(buf: Buffer): GenerationRecord {
   return record;
 }
 
-/** The pinned records map. Open with openRecords(); close() when done. */
+/** The pinned records map. Open with openRecords(); close() when done (closing again does nothing). */
 export interface RecordStore {
   get(key: string): GenerationRecord | undefined;
   put(key: string, record: GenerationRecord): void;
@@ -114,47 +114,52 @@ export function openRecords(root: string, options: { create: false }): RecordSto
 export function openRecords(root: string, options?: { create: true }): RecordStore;
 export function openRecords(root: string, options: { create: boolean } = { create: true }): RecordStore | undefined {
   const path = recordsPath(root);
-  let fd: number;
   if (!existsSync(path) && !options.create) return undefined;
-  if (existsSync(path)) {
-    fd = openPinned(path);
-    const info = mapInfo(fd);
-    if (info.keySize !== RECORD_KEY_SIZE || info.valueSize !== RECORD_VALUE_SIZE) {
-      closeFd(fd);
-      throw new Error(`${path} is not an nfctl records map (key ${info.keySize} bytes, value ${info.valueSize} bytes)`);
-    }
-  } else {
-    fd = createMap({
-      type: MapType.HASH,
-      name: "nfctl_records",
-      keySize: RECORD_KEY_SIZE,
-      valueSize: RECORD_VALUE_SIZE,
-      maxEntries: RECORDS_MAX,
-      flags: MapFlags.NO_PREALLOC,
-    });
-    try {
-      pinObject(fd, path);
-    } catch (err) {
-      closeFd(fd);
-      throw err;
-    }
-  }
+  const map = existsSync(path) ? openRecordsMap(path) : createRecordsMap(path);
   return {
     get(key) {
-      const value = lookup(fd, encodeRecordKey(key), RECORD_VALUE_SIZE, `${path} key ${key}`);
+      const value = lookup(map, encodeRecordKey(key), RECORD_VALUE_SIZE, `${path} key ${key}`);
       return value && decodeRecord(value);
     },
     put(key, record) {
-      update(fd, encodeRecordKey(key), encodeRecord(record), `${path} key ${key}`);
+      update(map, encodeRecordKey(key), encodeRecord(record), `${path} key ${key}`);
     },
     delete(key) {
-      remove(fd, encodeRecordKey(key), `${path} key ${key}`);
+      remove(map, encodeRecordKey(key), `${path} key ${key}`);
     },
     keys() {
-      return keys(fd, RECORD_KEY_SIZE, path).map(decodeRecordKey).sort();
+      return keys(map, RECORD_KEY_SIZE, path).map(decodeRecordKey).sort();
     },
     close() {
-      closeFd(fd);
+      map.close();
     },
   };
+}
+
+function openRecordsMap(path: string): MapHandle {
+  const map = openPinned("map", path);
+  const info = mapInfo(map);
+  if (info.keySize !== RECORD_KEY_SIZE || info.valueSize !== RECORD_VALUE_SIZE) {
+    map.close();
+    throw new Error(`${path} is not an nfctl records map (key ${info.keySize} bytes, value ${info.valueSize} bytes)`);
+  }
+  return map;
+}
+
+function createRecordsMap(path: string): MapHandle {
+  const map = createMap({
+    type: MapType.HASH,
+    name: "nfctl_records",
+    keySize: RECORD_KEY_SIZE,
+    valueSize: RECORD_VALUE_SIZE,
+    maxEntries: RECORDS_MAX,
+    flags: MapFlags.NO_PREALLOC,
+  });
+  try {
+    pinObject(map, path);
+  } catch (err) {
+    map.close();
+    throw err;
+  }
+  return map;
 }

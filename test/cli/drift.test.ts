@@ -13,13 +13,12 @@ import { BUILD } from "../helpers/nfs.js";
 import { currentNetns, hookPaths, observe } from "../../src/state/index.js";
 import {
   BpfObject,
-  closeFd,
   createTcxLink,
   detachLink,
   ifNameToIndex,
   openPinned,
   setProgramSlot,
-  withFd,
+  withHandle,
   xdpAttachProgram,
   xdpAttachedPrograms,
 } from "../../src/native/index.js";
@@ -60,7 +59,7 @@ async function repairs(t: TapTest, lab: Lab, file: string, reason: RegExp): Prom
 
 t.test("a link detached by another tool", async (t) => {
   const { lab, file } = applied(t);
-  inNetns(lab.nsB, () => withFd(openPinned(paths(lab).paths.link), (fd) => detachLink(fd, "test")));
+  inNetns(lab.nsB, () => withHandle(openPinned("link", paths(lab).paths.link), (link) => detachLink(link, "test")));
   t.same(await udpExchange(lab, [ADDR.blocked], 10), { [ADDR.blocked]: 10 }, "with the link detached, nothing filters");
   await repairs(t, lab, file, /! repair +link \d+ is no longer attached to veth-b \(detached, or the interface was deleted\)/);
 });
@@ -75,20 +74,20 @@ t.test("an nf_next rewritten by hand to skip the blocklist", async (t) => {
   const { lab, file } = applied(t);
   const { hook, paths: p } = paths(lab);
   const gen = p.generation(hook.live!.number);
-  withFd(openPinned(gen.nf(0, "c1").next), (next) => withFd(openPinned(gen.nf(2, "c2").prog), (c2) => setProgramSlot(next, 0, c2, "test")));
+  withHandle(openPinned("map", gen.nf(0, "c1").next), (next) => withHandle(openPinned("prog", gen.nf(2, "c2").prog), (c2) => setProgramSlot(next, 0, c2, "test")));
   t.same(await udpExchange(lab, [ADDR.blocked], 10), { [ADDR.blocked]: 10 }, "the blocklist is bypassed");
   await repairs(t, lab, file, /! repair +nf_next of NF "c1" holds program \d+, expected program \d+ \(NF "bl"\)/);
 });
 
 t.test("a foreign XDP program on a managed interface is removed only with --force", async (t) => {
   const { lab, file } = applied(t);
-  inNetns(lab.nsB, () => withFd(openPinned(paths(lab).paths.link), (fd) => detachLink(fd, "test")));
+  inNetns(lab.nsB, () => withHandle(openPinned("link", paths(lab).paths.link), (link) => detachLink(link, "test")));
   // Another tool attaches its program the pre-link way (netlink), as `ip link set ... xdpgeneric` does.
   const obj = BpfObject.open(`${BUILD}/test/unaware.o`);
   t.teardown(() => obj.close());
   obj.selectProgram("xdp_unaware");
   obj.load();
-  inNetns(lab.nsB, () => xdpAttachProgram(obj.programFd("xdp_unaware"), ifNameToIndex("veth-b"), "generic"));
+  inNetns(lab.nsB, () => xdpAttachProgram(obj.programHandle("xdp_unaware"), ifNameToIndex("veth-b"), "generic"));
   const foreign = inNetns(lab.nsB, () => xdpAttachedPrograms(ifNameToIndex("veth-b")))[0]!;
 
   const plan = nfctl(lab, ["plan", "-f", file]);
@@ -118,8 +117,8 @@ t.test("a foreign TCX program beside a managed chain is left alone, and said so"
   t.teardown(() => obj.close());
   obj.selectProgram("tc_unaware");
   obj.load();
-  const link = inNetns(lab.nsB, () => createTcxLink(obj.programFd("tc_unaware"), ifNameToIndex("veth-b"), "egress", "test"));
-  t.teardown(() => closeFd(link));
+  const link = inNetns(lab.nsB, () => createTcxLink(obj.programHandle("tc_unaware"), ifNameToIndex("veth-b"), "egress", "test"));
+  t.teardown(() => link.close());
   const plan = nfctl(lab, ["plan", "-f", file, "--detailed-exitcode"]);
   t.equal(plan.code, 0, "nothing for nfctl to change");
   t.match(plan.stdout, /Warning: program \d+ \(tc_unaware\) on veth-b tc-egress was not attached by nfctl; it is left alone \(--force removes it\)/);

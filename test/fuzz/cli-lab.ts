@@ -7,11 +7,12 @@
  * stack trace, the kernel unchanged.
  */
 import { execFileSync } from "node:child_process";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { linkInfo, listIds, mapInfo, openPinned, programInfo, routeLibbpfLog, withFd } from "../../src/native/index.js";
+import { linkInfo, listIds, mapInfo, openPinned, programInfo, withHandle } from "../../src/native/index.js";
 import { createLab, ipIn, ADDR, type Lab } from "../helpers/lab.js";
 import { requireKernel, eventually, newPrograms, pinTree, type TapTest } from "../helpers/kernel.js";
+import { pinKind } from "../helpers/residue.js";
 import { nfctl, writeConfig, type CliResult } from "../helpers/cli.js";
 import type { CliReply, CliRequest } from "./cli-worker.js";
 import { createWorkspace, stderrViolations, type Workspace } from "./workspace.js";
@@ -36,8 +37,6 @@ export interface CliLab {
 /** Sets the lab up and registers its removal with `t` (and at exit, should tap end the test early). */
 export function setUpCliLab(t: TapTest | typeof import("tap").default): CliLab {
   requireKernel();
-  // libbpf says why it cannot open an object on stderr; nfctl's own message says it too.
-  routeLibbpfLog({ warn: () => {}, info: () => {}, debug: () => {} });
 
   const before = listIds("prog");
   const lab = createLab();
@@ -72,14 +71,13 @@ export function setUpCliLab(t: TapTest | typeof import("tap").default): CliLab {
   const labState = (): string => {
     const objects = pinTree(lab.root)
       .filter((p) => !p.endsWith("/"))
-      .map((p) =>
-        withFd(openPinned(join(lab.root, p)), (fd) => {
-          const name = basename(p);
-          if (name === "prog") return `${p}=prog ${programInfo(fd).id}`;
-          if (name === "link") return `${p}=link ${linkInfo(fd).id} prog ${linkInfo(fd).progId}`;
-          return `${p}=map ${mapInfo(fd).id}`;
-        }),
-      );
+      .map((p) => {
+        const pin = join(lab.root, p);
+        const kind = pinKind(lab.root, pin);
+        if (kind === "prog") return `${p}=prog ${withHandle(openPinned("prog", pin), programInfo).id}`;
+        if (kind === "link") return withHandle(openPinned("link", pin), (link) => `${p}=link ${linkInfo(link).id} prog ${linkInfo(link).progId}`);
+        return `${p}=map ${withHandle(openPinned("map", pin), mapInfo).id}`;
+      });
     // Only what is attached: carrier and operational state change on their own.
     const links = (JSON.parse(ipIn(lab.nsB, "-j", "-d", "link", "show")) as Array<{ ifname: string; xdp?: unknown }>).map((l) => ({ ifname: l.ifname, xdp: l.xdp ?? null }));
     const qdiscs = (JSON.parse(execFileSync("nsenter", [`--net=/run/netns/${lab.nsB}`, "tc", "-j", "qdisc", "show"], { encoding: "utf8" }) || "[]") as Array<Record<string, unknown>>).map(

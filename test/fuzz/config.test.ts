@@ -13,7 +13,6 @@ import t from "tap";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, formatConfigError, type LoadConfigResult } from "../../src/reconcile/config/index.js";
-import { routeLibbpfLog } from "../../src/native/index.js";
 import { MUTATION_KINDS, type MutationKind } from "./mutate.js";
 import {
   caseKind,
@@ -38,9 +37,6 @@ const TIME_BOUND_MS = 2_000;
 const HEAVY_TIME_BOUND_MS = 15_000;
 /** Failures printed in full; all are saved. */
 const SHOWN_FAILURES = 20;
-
-// libbpf says why it cannot open an object on stderr; nfctl's own message says it too.
-routeLibbpfLog({ warn: () => {}, info: () => {}, debug: () => {} });
 
 const { seed, cases } = fuzzSettings();
 const only = process.env.NFCTL_FUZZ_ONLY !== undefined ? Number(process.env.NFCTL_FUZZ_ONLY) : undefined;

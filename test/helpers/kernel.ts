@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { listIds, openById, withFd, programInfo } from "../../src/native/index.js";
+import { listIds, openById, withHandle, programInfo } from "../../src/native/index.js";
 import { readDataMap, type HookAddress } from "../../src/state/index.js";
 
 /** Throws, naming the missing capability, unless kernel tests can run here. */
@@ -40,7 +40,7 @@ export function newPrograms(before: number[]): number[] {
 }
 
 export function programName(id: number): string {
-  return withFd(openById("prog", id), (fd) => programInfo(fd).name);
+  return withHandle(openById("prog", id), (prog) => programInfo(prog).name);
 }
 
 /** Every pin and directory below `dir` (directories end in "/"), relative to it, sorted. */

@@ -5,11 +5,11 @@
  * array. Anything else is residue: an object nfctl leaked.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { join, relative, sep } from "node:path";
 import {
   listIds,
   openPinned,
-  withFd,
+  withHandle,
   programInfo,
   programMapIds,
   mapInfo,
@@ -35,27 +35,42 @@ function pins(dir: string): string[] {
   });
 }
 
+/**
+ * The kind of object pinned at `pin` under nfctl's `root`, by its place in
+ * the layout: whatever is under a hook's maps/ (data maps, and maps a build
+ * set aside) is a map, whatever its name; elsewhere "prog" and "link" pins
+ * are what they say, and the rest (nf_next, records) are maps.
+ */
+export function pinKind(root: string, pin: string): ObjectKind {
+  const parts = relative(root, pin).split(sep);
+  if (parts[3] === "maps") return "map"; // <netns>/<ifname>/<hook>/maps/...
+  const name = parts.at(-1);
+  return name === "prog" ? "prog" : name === "link" ? "link" : "map";
+}
+
 function accounted(root: string): Baseline {
   const out: Baseline = { prog: [], map: [], link: [] };
   for (const pin of pins(root)) {
-    const kind: ObjectKind = basename(pin) === "prog" ? "prog" : basename(pin) === "link" ? "link" : "map";
-    withFd(openPinned(pin), (fd) => {
-      if (kind === "prog") {
-        out.prog.push(programInfo(fd).id);
-        out.map.push(...programMapIds(fd));
-      } else if (kind === "link") {
-        const info = linkInfo(fd);
-        out.link.push(info.id);
-        out.prog.push(info.progId);
-      } else {
-        const info = mapInfo(fd);
+    const kind = pinKind(root, pin);
+    if (kind === "prog") {
+      withHandle(openPinned("prog", pin), (prog) => {
+        out.prog.push(programInfo(prog).id);
+        out.map.push(...programMapIds(prog));
+      });
+    } else if (kind === "link") {
+      const info = withHandle(openPinned("link", pin), linkInfo);
+      out.link.push(info.id);
+      out.prog.push(info.progId);
+    } else {
+      withHandle(openPinned("map", pin), (map) => {
+        const info = mapInfo(map);
         out.map.push(info.id);
         if (info.type === MapType.PROG_ARRAY) {
-          const id = programInSlot(fd, 0, pin);
+          const id = programInSlot(map, 0, pin);
           if (id !== undefined) out.prog.push(id);
         }
-      }
-    });
+      });
+    }
   }
   return out;
 }

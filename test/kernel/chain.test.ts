@@ -3,7 +3,7 @@
  * generation and one link update, state survives, nothing is left behind.
  */
 import t from "tap";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createLab, inNetns, ADDR, type Lab } from "../helpers/lab.js";
@@ -12,8 +12,8 @@ import { requireKernel, eventually, newPrograms, packets, pinTree, type TapTest 
 import { counter, blocklist, portfilter, BUILD } from "../helpers/nfs.js";
 import type { HookOutcome } from "../../src/reconcile/index.js";
 import { setChain, type ChainNf, type ChainTarget } from "../../src/reconcile/set-chain.js";
-import { observe, currentNetns, hookPaths, openRecords, type HookAddress, type ObservedHook } from "../../src/state/index.js";
-import { listIds, xdpAttachedPrograms, tcxAttachedPrograms, withFd, openPinned, mapInfo } from "../../src/native/index.js";
+import { observe, currentNetns, hookPaths, openRecords, buildGeneration, commitToHook, type HookAddress, type ObservedHook } from "../../src/state/index.js";
+import { listIds, xdpAttachedPrograms, tcxAttachedPrograms, withHandle, openPinned, mapInfo, ifNameToIndex, openHandleCount, type MapInfo } from "../../src/native/index.js";
 
 requireKernel();
 
@@ -38,6 +38,21 @@ function observed(lab: Lab, ns: string, target: ChainTarget): ObservedHook {
 
 function address(ns: string, target: ChainTarget): HookAddress {
   return { netns: inNetns(ns, currentNetns), ifname: target.ifname, hook: target.hook };
+}
+
+/** A lab whose XDP hook runs one counter "c" that has seen 30 packets, and what its nf_stats pin holds. */
+async function countingLab(t: TapTest): Promise<{ lab: Lab; addr: HookAddress; mapOf: () => MapInfo }> {
+  const lab = labFor(t);
+  apply(lab, lab.nsB, XDP, [counter("c", "xdp")]);
+  await udpExchange(lab, [ADDR.allowed], 30);
+  const addr = address(lab.nsB, XDP);
+  const pin = hookPaths(lab.root, addr).dataMap("c", "nf_stats");
+  return { lab, addr, mapOf: () => withHandle(openPinned("map", pin), mapInfo) };
+}
+
+/** Pins under the hook's maps/@aside-<N> directories. */
+function setAsidePins(lab: Lab, addr: HookAddress): string[] {
+  return pinTree(hookPaths(lab.root, addr).maps).filter((p) => p.startsWith("@"));
 }
 
 /** The programs nfctl loaded are exactly the live generation's: no orphans. */
@@ -92,7 +107,7 @@ t.test("reorder, insert, remove and replace are each one generation and one link
   const addr = address(lab.nsB, XDP);
   const counts = () => ({ c1: packets(lab.root, addr, "c1"), c2: packets(lab.root, addr, "c2") });
   const start = observed(lab, lab.nsB, XDP);
-  const statsMapId = () => withFd(openPinned(hookPaths(lab.root, addr).dataMap("c1", "nf_stats")), mapInfo).id;
+  const statsMapId = () => withHandle(openPinned("map", hookPaths(lab.root, addr).dataMap("c1", "nf_stats")), mapInfo).id;
   const savedMapId = statsMapId();
   const savedCounts = counts();
   t.ok(savedCounts.c1 >= 100n && savedCounts.c2 >= 50n, "counters moved before the changes");
@@ -209,8 +224,7 @@ t.test("stale generations of an interrupted run are removed by the next swap", a
   apply(lab, lab.nsB, XDP, [counter("c1", "xdp")]);
   const addr = address(lab.nsB, XDP);
   // An interrupted run: generation 2 built and pinned, never committed.
-  const { buildGeneration } = await import("../../src/state/index.js");
-  inNetns(lab.nsB, () => buildGeneration(lab.root, addr, 2, [counter("c1", "xdp"), counter("c2", "xdp")]).close());
+  inNetns(lab.nsB, () => buildGeneration(lab.root, addr, 2, [counter("c1", "xdp"), counter("c2", "xdp")]));
   const hook = observed(lab, lab.nsB, XDP);
   t.equal(hook.live!.number, 1, "the live generation is the one the link runs");
   t.same(hook.stale.map((g) => g.number), [2], "the uncommitted one is stale");
@@ -268,12 +282,7 @@ t.test("portfilter drops by destination port and ratelimit holds a port to its r
 });
 
 t.test("an upgrade that changes a data map's layout gets a fresh map; a failed one restores the old map", async (t) => {
-  const lab = labFor(t);
-  apply(lab, lab.nsB, XDP, [counter("c", "xdp")]);
-  await udpExchange(lab, [ADDR.allowed], 30);
-  const addr = address(lab.nsB, XDP);
-  const pin = hookPaths(lab.root, addr).dataMap("c", "nf_stats");
-  const mapOf = () => withFd(openPinned(pin), mapInfo);
+  const { lab, addr, mapOf } = await countingLab(t);
   const old = mapOf();
   const oldCount = packets(lab.root, addr, "c");
   t.ok(oldCount >= 30n);
@@ -283,11 +292,13 @@ t.test("an upgrade that changes a data map's layout gets a fresh map; a failed o
   t.throws(() => apply(lab, lab.nsB, XDP, [wide, bad]), { code: "EACCES" });
   t.equal(mapOf().id, old.id, "after a failed upgrade the old map is pinned again");
   t.equal(packets(lab.root, addr, "c"), oldCount, "with its counts");
+  t.same(setAsidePins(lab, addr), [], "and nothing is left set aside");
 
   t.equal(apply(lab, lab.nsB, XDP, [wide]).commit, "update");
   const fresh = mapOf();
   t.not(fresh.id, old.id, "a new map");
   t.equal(fresh.maxEntries, 4, "with the new layout");
+  t.same(setAsidePins(lab, addr), [], "the old map is not kept set aside");
   await udpExchange(lab, [ADDR.allowed], 20);
   const count = packets(lab.root, addr, "c");
   t.ok(count >= 20n && count < oldCount + 20n, `the upgraded NF counts into the new map (${count})`);
@@ -300,4 +311,64 @@ t.test("a program in a section libbpf does not know gets the hook's program type
   t.equal(apply(lab, lab.nsB, XDP, [counter("c", "xdp"), odd]).commit, "create");
   t.same(await udpExchange(lab, [ADDR.allowed], 10), { [ADDR.allowed]: 10 }, "it runs as XDP and passes traffic");
   t.equal(observed(lab, lab.nsB, XDP).live!.nfs[1]!.progName, "odd_pass");
+});
+
+t.test("a built generation holds no descriptor: its pins keep the programs and the wiring", async (t) => {
+  const lab = labFor(t);
+  const addr = address(lab.nsB, XDP);
+  const nfs = [counter("c1", "xdp"), blocklist("bl", "xdp", [ADDR.blocked]), portfilter("pf", "xdp", [9]), counter("c2", "xdp")];
+  const openFds = () => readdirSync("/proc/self/fd").length;
+  const built = inNetns(lab.nsB, () => {
+    buildGeneration(lab.root, addr, 1, nfs); // loads libbpf, so that the count below sees only the build
+    const before = { fds: openFds(), handles: openHandleCount() };
+    const gen = buildGeneration(lab.root, addr, 2, nfs);
+    t.equal(openFds(), before.fds, "the process has no descriptor more than before the build");
+    t.equal(openHandleCount(), before.handles, "and no handle or BPF object open");
+    return gen;
+  });
+  const paths = hookPaths(lab.root, addr).generation(2);
+  t.same(built.nfs.map((nf) => nf.progPin), nfs.map((nf, i) => paths.nf(i, nf.name).prog), "it names its programs by pin");
+  const gen = observed(lab, lab.nsB, XDP).stale.find((g) => g.number === 2)!;
+  t.same(gen.nfs.map((nf) => nf.progId), built.nfs.map((nf) => nf.progId), "and by ID");
+  t.same(gen.nfs.map((nf) => nf.nextProgId), [gen.nfs[1]!.progId, gen.nfs[2]!.progId, gen.nfs[3]!.progId, undefined], "each nf_next holds the next NF, the last is empty");
+});
+
+t.test("an interrupted upgrade that set a map aside: the next apply pins the live chain's map back", async (t) => {
+  const { lab, addr, mapOf } = await countingLab(t);
+  const old = mapOf();
+  const oldCount = packets(lab.root, addr, "c");
+  // Killed after the build of generation 2 (a new layout: the old map set aside), before its commit.
+  inNetns(lab.nsB, () => buildGeneration(lab.root, addr, 2, [counter("c", "xdp", "test/counter_wide.o")]));
+  const hook = observed(lab, lab.nsB, XDP);
+  t.equal(hook.live!.number, 1, "generation 1 still runs");
+  t.same(hook.setAside.map((m) => [m.generation, m.nf, m.map]), [[2, "c", "nf_stats"]], "observe reports the map set aside");
+  t.not(mapOf().id, old.id, "the pin holds the unfinished generation's map");
+
+  t.same(apply(lab, lab.nsB, XDP, [counter("c", "xdp")]).removedStale, [2]);
+  t.equal(mapOf().id, old.id, "the map generation 1 used is pinned again, and reused");
+  t.ok(packets(lab.root, addr, "c") >= oldCount, "with its counts");
+  t.same(observed(lab, lab.nsB, XDP).setAside, []);
+  t.same(setAsidePins(lab, addr), [], "nothing is left set aside");
+});
+
+t.test("an upgrade killed between commit and finalize: the next apply removes the map it set aside", async (t) => {
+  const before = listIds("prog");
+  const { lab, addr, mapOf } = await countingLab(t);
+  const old = mapOf();
+  const wide = counter("c", "xdp", "test/counter_wide.o");
+  inNetns(lab.nsB, () => {
+    const built = buildGeneration(lab.root, addr, 2, [wide]);
+    commitToHook(lab.root, addr, { ifindex: ifNameToIndex("veth-b"), program: { pin: built.nfs[0]!.progPin }, mode: "auto", attachment: "auto" });
+  });
+  const hook = observed(lab, lab.nsB, XDP);
+  t.equal(hook.live!.number, 2, "generation 2 runs");
+  t.same(hook.stale.map((g) => g.number), [1]);
+  t.same(hook.setAside.map((m) => [m.generation, m.nf, m.map]), [[2, "c", "nf_stats"]], "observe reports the old map, set aside");
+  const fresh = mapOf();
+  t.not(fresh.id, old.id);
+
+  t.same(apply(lab, lab.nsB, XDP, [wide]).removedStale, [1]);
+  t.equal(mapOf().id, fresh.id, "the committed generation's map stays pinned");
+  t.same(setAsidePins(lab, addr), [], "the old map is no longer pinned");
+  await onlyLivePrograms(t, before, [observed(lab, lab.nsB, XDP)]);
 });

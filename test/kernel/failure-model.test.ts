@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { createLab, inNetns, ipIn, ADDR, type Lab } from "../helpers/lab.js";
 import { BUILD } from "../helpers/nfs.js";
 import { currentNetns, hookPaths } from "../../src/state/index.js";
-import { BpfObject, closeFd, createXdpLink, detachLink, ifNameToIndex, openPinned, withFd, xdpAttachProgram, xdpAttachedPrograms } from "../../src/native/index.js";
+import { BpfObject, createXdpLink, detachLink, ifNameToIndex, openPinned, withHandle, xdpAttachProgram, xdpAttachedPrograms, type LinkHandle, type ProgramHandle } from "../../src/native/index.js";
 import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, pinTree, type TapTest } from "../helpers/kernel.js";
 import { nfctl, startNfctl, statusJson, untilPaused, writeConfigFor, type InterfaceSpec, type NfSpec } from "../helpers/cli.js";
@@ -163,18 +163,18 @@ t.test("a bpffs root that is not writable: a clear error and nothing changed", a
  * tool), removed by --force, then x0 deleted after veth-b was switched: the
  * undo must put the foreign program back, or say it could not.
  */
-async function forcedThenFailed(t: TapTest, attachForeign: (lab: Lab, progFd: number) => void): Promise<{ lab: Lab; foreignId: number; run: ReturnType<typeof startNfctl> }> {
+async function forcedThenFailed(t: TapTest, attachForeign: (lab: Lab, prog: ProgramHandle) => void): Promise<{ lab: Lab; foreignId: number; run: ReturnType<typeof startNfctl> }> {
   const lab = labWithX0(t);
   await applyBase(t, lab, [
     { ifname: "veth-b", xdp: [c1, bl] },
     { ifname: "x0", xdp: [c1] },
   ]);
   const linkPin = hookPaths(lab.root, { netns: inNetns(lab.nsB, currentNetns), ifname: "veth-b", hook: "xdp" }).link;
-  inNetns(lab.nsB, () => withFd(openPinned(linkPin), (fd) => detachLink(fd, "test")));
+  inNetns(lab.nsB, () => withHandle(openPinned("link", linkPin), (link) => detachLink(link, "test")));
   const obj = BpfObject.open(`${BUILD}/test/unaware.o`);
   obj.selectProgram("xdp_unaware");
   obj.load();
-  attachForeign(lab, obj.programFd("xdp_unaware"));
+  attachForeign(lab, obj.programHandle("xdp_unaware"));
   // Only the attachment keeps the program now, as after `ip link set dev veth-b xdpgeneric obj ...`.
   obj.close();
   const foreignId = inNetns(lab.nsB, () => xdpAttachedPrograms(ifNameToIndex("veth-b")))[0]!.id;
@@ -202,8 +202,8 @@ t.test("--force then a failure: a foreign program attached by netlink is attache
 });
 
 t.test("--force then a failure: a foreign bpf_link cannot be attached again, and the error says so", async (t) => {
-  let link: number | undefined;
-  t.teardown(() => link !== undefined && closeFd(link));
+  let link: LinkHandle | undefined;
+  t.teardown(() => link?.close());
   const { lab, foreignId, run } = await forcedThenFailed(t, (lab, fd) => {
     link = inNetns(lab.nsB, () => createXdpLink(fd, ifNameToIndex("veth-b"), "generic", "test"));
   });

@@ -1,6 +1,7 @@
 /**
  * The native layer's own promises: libbpf's log reaches pino, errors name
- * the call, bpffs is mounted where missing, test runs measure programs.
+ * the call, handles keep to their kind, bpffs is mounted where missing,
+ * test runs measure programs.
  */
 import t from "tap";
 import { Writable } from "node:stream";
@@ -10,8 +11,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireKernel } from "../helpers/kernel.js";
 import { BUILD } from "../helpers/nfs.js";
-import { createLogger } from "../../src/cli/logger.js";
-import { BpfObject, NativeError, isBpffs, testRun, ifNameToIndex, openPinned } from "../../src/native/index.js";
+import { createLogger, libbpfLogSink } from "../../src/cli/logger.js";
+import {
+  BpfObject,
+  NativeError,
+  isBpffs,
+  testRun,
+  ifNameToIndex,
+  openPinned,
+  openHandleCount,
+  pinObject,
+  programInfo,
+  mapInfo,
+  withHandle,
+} from "../../src/native/index.js";
 import { ensureRoot } from "../../src/state/index.js";
 
 requireKernel();
@@ -24,8 +37,8 @@ t.test("libbpf's messages are routed into the pino logger", async (t) => {
       done();
     },
   });
-  createLogger("trace", sink);
-  t.throws(() => BpfObject.open("/nonexistent/x.o"), { message: "bpf_object__open_file(/nonexistent/x.o): No such file or directory (ENOENT)" });
+  const log = libbpfLogSink(createLogger("trace", sink));
+  t.throws(() => BpfObject.open("/nonexistent/x.o", { log }), { message: "bpf_object__open_file(/nonexistent/x.o): No such file or directory (ENOENT)" });
   const entries = lines.map((l) => JSON.parse(l) as { level: number; component: string; msg: string });
   t.ok(
     entries.some((e) => e.component === "libbpf" && e.level === 30 && e.msg === "libbpf: elf: failed to open /nonexistent/x.o: No such file or directory"),
@@ -38,12 +51,42 @@ t.test("errors name the call, the object and the errno text", async (t) => {
   t.throws(() => ifNameToIndex("nosuch0"), { message: "if_nametoindex(nosuch0): No such device (ENODEV)", code: "ENODEV" });
   let err: unknown;
   try {
-    openPinned("/sys/fs/bpf/nfctl-no-such-pin");
+    openPinned("prog", "/sys/fs/bpf/nfctl-no-such-pin");
   } catch (e) {
     err = e;
   }
   t.type(err, NativeError);
   t.match(err, { call: "bpf_obj_get", object: "/sys/fs/bpf/nfctl-no-such-pin", errno: 2, message: "bpf_obj_get(/sys/fs/bpf/nfctl-no-such-pin): No such file or directory (ENOENT)" });
+});
+
+t.test("a pin opens only as its own kind; handles count until closed, borrowed ones until their object is", async (t) => {
+  const root = `/sys/fs/bpf/nfctl-native-${process.pid}`;
+  ensureRoot(root);
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const before = openHandleCount();
+  const obj = BpfObject.open(`${BUILD}/counter.o`);
+  t.teardown(() => obj.close());
+  obj.selectProgram("xdp_counter");
+  obj.load();
+  const borrowed = obj.programHandle("xdp_counter");
+  pinObject(borrowed, `${root}/prog`);
+  pinObject(obj.mapHandle("nf_stats"), `${root}/map`);
+  t.equal(openHandleCount(), before + 1, "the open object counts as one");
+  t.throws(() => openPinned("map", `${root}/prog`), { message: `${root}/prog is a program, not a map` });
+  t.throws(() => openPinned("link", `${root}/map`), { message: `${root}/map is a map, not a link` });
+  t.equal(openHandleCount(), before + 1, "a refused open leaves nothing open");
+  const prog = openPinned("prog", `${root}/prog`);
+  t.equal(openHandleCount(), before + 2);
+  t.equal(programInfo(prog).id, programInfo(borrowed).id, "the pin holds the object's program");
+  prog.close();
+  prog.close();
+  t.equal(openHandleCount(), before + 1, "closed once, however often close() is called");
+  t.throws(() => programInfo(prog), { message: `program handle ${root}/prog used after close()` });
+  obj.close();
+  t.equal(openHandleCount(), before);
+  t.throws(() => programInfo(borrowed), { message: `program handle ${BUILD}/counter.o:xdp_counter used after its BPF object was closed` });
+  t.equal(withHandle(openPinned("map", `${root}/map`), mapInfo).name, "nf_stats", "the pins outlive the object");
+  t.equal(openHandleCount(), before);
 });
 
 t.test("ensureRoot mounts bpffs where none is mounted", async (t) => {
@@ -68,7 +111,7 @@ t.test("BPF_PROG_TEST_RUN runs a loaded program on a packet", async (t) => {
   obj.load();
   const packet = Buffer.alloc(64);
   packet.writeUInt16BE(0x0800, 12);
-  const result = testRun(obj.programFd("xdp_counter"), packet, 1000);
+  const result = testRun(obj.programHandle("xdp_counter"), packet, 1000);
   t.equal(result.retval, 2, "XDP_PASS");
   t.ok(result.durationNs > 0 && result.durationNs < 100_000, `a run takes ${result.durationNs} ns`);
   t.equal(result.data.length, 64, "the packet comes back");

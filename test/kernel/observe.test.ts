@@ -14,14 +14,14 @@ import {
   BpfObject,
   createTcxLink,
   createXdpLink,
-  closeFd,
   openPinned,
-  withFd,
+  withHandle,
   setProgramSlot,
   clearProgramSlot,
   ifNameToIndex,
   detachLink,
   xdpAttachedPrograms,
+  type ProgramHandle,
 } from "../../src/native/index.js";
 
 requireKernel();
@@ -44,12 +44,12 @@ function kinds(hook: ObservedHook): DriftKind[] {
   return hook.drift.map((d) => d.kind);
 }
 
-/** Loads a stand-alone program, as another tool would; the caller closes it. */
-function foreignProgram(program: string): { obj: BpfObject; fd: number } {
+/** Loads a stand-alone program, as another tool would; the caller closes the object. */
+function foreignProgram(program: string): { obj: BpfObject; prog: ProgramHandle } {
   const obj = BpfObject.open(`${BUILD}/test/unaware.o`);
   obj.selectProgram(program);
   obj.load();
-  return { obj, fd: obj.programFd(program) };
+  return { obj, prog: obj.programHandle(program) };
 }
 
 t.test("a clean chain: live generation, wiring and record agree", async (t) => {
@@ -69,14 +69,14 @@ t.test("wiring rewritten by hand is drift, naming the NF and both programs", asy
   const live = hookOf(lab, lab.nsB).live!;
   const paths = hookPaths(lab.root, hookOf(lab, lab.nsB).address).generation(live.number);
   // Skip the blocklist: c1 -> c2 directly, as a naive relink might leave it.
-  withFd(openPinned(paths.nf(0, "c1").next), (next) =>
-    withFd(openPinned(paths.nf(2, "c2").prog), (c2) => setProgramSlot(next, 0, c2, "test")),
+  withHandle(openPinned("map", paths.nf(0, "c1").next), (next) =>
+    withHandle(openPinned("prog", paths.nf(2, "c2").prog), (c2) => setProgramSlot(next, 0, c2, "test")),
   );
   let hook = hookOf(lab, lab.nsB);
   t.same(kinds(hook), ["wiring"]);
   t.equal(describeDrift(hook.drift[0]!), `nf_next of NF "c1" holds program ${live.nfs[2]!.progId}, expected program ${live.nfs[1]!.progId} (NF "bl")`);
 
-  withFd(openPinned(paths.nf(0, "c1").next), (next) => clearProgramSlot(next, 0, "test"));
+  withHandle(openPinned("map", paths.nf(0, "c1").next), (next) => clearProgramSlot(next, 0, "test"));
   hook = hookOf(lab, lab.nsB);
   t.equal(describeDrift(hook.drift[0]!), `nf_next of NF "c1" holds an empty slot, expected program ${live.nfs[1]!.progId} (NF "bl")`);
 });
@@ -98,8 +98,8 @@ t.test("nfctl's own program on a link that lost its pin is never foreign", async
   const lab = setup(t);
   const hook = hookOf(lab, lab.nsB);
   const linkPin = hookPaths(lab.root, hook.address).link;
-  const held = openPinned(linkPin);
-  t.teardown(() => closeFd(held));
+  const held = openPinned("link", linkPin);
+  t.teardown(() => held.close());
   rmSync(linkPin);
   t.same(
     inNetns(lab.nsB, () => xdpAttachedPrograms(ifNameToIndex("veth-b"))).map((p) => p.id),
@@ -131,7 +131,7 @@ t.test("removing a link pin and observing at once, 100 times: always a missing l
 t.test("a link detached by another tool is defunct", async (t) => {
   const lab = setup(t);
   const hook = hookOf(lab, lab.nsB);
-  inNetns(lab.nsB, () => withFd(openPinned(hookPaths(lab.root, hook.address).link), (fd) => detachLink(fd, "test")));
+  inNetns(lab.nsB, () => withHandle(openPinned("link", hookPaths(lab.root, hook.address).link), (link) => detachLink(link, "test")));
   t.same(kinds(hookOf(lab, lab.nsB)), ["link-defunct"]);
 });
 
@@ -139,10 +139,10 @@ t.test("a foreign XDP program on a managed interface is reported", async (t) => 
   const lab = setup(t);
   const hook = hookOf(lab, lab.nsB);
   rmSync(hookPaths(lab.root, hook.address).link);
-  const { obj, fd } = foreignProgram("xdp_unaware");
+  const { obj, prog } = foreignProgram("xdp_unaware");
   t.teardown(() => obj.close());
-  const link = inNetns(lab.nsB, () => createXdpLink(fd, ifNameToIndex("veth-b"), "auto", "test"));
-  t.teardown(() => closeFd(link));
+  const link = inNetns(lab.nsB, () => createXdpLink(prog, ifNameToIndex("veth-b"), "auto", "test"));
+  t.teardown(() => link.close());
   const after = hookOf(lab, lab.nsB);
   t.same(kinds(after), ["link-missing", "foreign-program"]);
   t.same(after.foreign.map((p) => p.name), ["xdp_unaware"]);
@@ -151,10 +151,10 @@ t.test("a foreign XDP program on a managed interface is reported", async (t) => 
 
 t.test("a foreign TCX program beside nfctl's chain is reported", async (t) => {
   const lab = setup(t, { ifname: "veth-a", hook: "tc-egress" }, "nsA");
-  const { obj, fd } = foreignProgram("tc_unaware");
+  const { obj, prog } = foreignProgram("tc_unaware");
   t.teardown(() => obj.close());
-  const link = inNetns(lab.nsA, () => createTcxLink(fd, ifNameToIndex("veth-a"), "egress", "test"));
-  t.teardown(() => closeFd(link));
+  const link = inNetns(lab.nsA, () => createTcxLink(prog, ifNameToIndex("veth-a"), "egress", "test"));
+  t.teardown(() => link.close());
   const hook = hookOf(lab, lab.nsA);
   t.same(kinds(hook), ["foreign-program"]);
   t.same(hook.foreign.map((p) => p.name), ["tc_unaware"]);

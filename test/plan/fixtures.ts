@@ -82,11 +82,12 @@ export function liveHook(
     },
     stale: (options.stale ?? []).map((number) => ({ number, nfs: [] })),
     foreign: options.foreign ?? [],
+    setAside: [],
     drift: options.drift ?? [],
   };
 }
 
 /** A hook the config names on an interface nfctl has never touched. */
 export function untouchedHook(ifname: string, hook: Hook): ObservedHook {
-  return { address: { netns: NETNS, ifname, hook }, ifindex: 7, stale: [], foreign: [], drift: [] };
+  return { address: { netns: NETNS, ifname, hook }, ifindex: 7, stale: [], foreign: [], setAside: [], drift: [] };
 }

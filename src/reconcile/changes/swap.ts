@@ -143,7 +143,7 @@ export function prepareSwap(plan: HookPlan, ctx: ChangeContext): HookChange {
       }
       attached = commitToHook(root, addr, {
         ifindex,
-        program: { fd: built.nfs[0]!.progFd },
+        program: { pin: built.nfs[0]!.progPin },
         mode: liveMode,
         attachment: plan.attachment,
         ...(livePin && !reattach && { expected: { pin: livePin } }),
@@ -158,7 +158,7 @@ export function prepareSwap(plan: HookPlan, ctx: ChangeContext): HookChange {
           commitToHook(root, addr, { ifindex, program: { pin: livePin }, mode: records.get(recordKey(addr, plan.generation!))?.mode ?? "auto", attachment: plan.attachment });
         }
       } else if (committed) {
-        commitToHook(root, addr, { ifindex, program: { pin: livePin }, mode: liveMode, attachment: attached, expected: { fd: built.nfs[0]!.progFd } });
+        commitToHook(root, addr, { ifindex, program: { pin: livePin }, mode: liveMode, attachment: attached, expected: { pin: built.nfs[0]!.progPin } });
       }
       committed = false;
       oldDetached = false;
@@ -175,10 +175,7 @@ export function prepareSwap(plan: HookPlan, ctx: ChangeContext): HookChange {
       removed.length = 0;
       return lost;
     },
-    abort() {
-      undoPrepare();
-      built.close();
-    },
+    abort: undoPrepare,
     finalize() {
       for (const p of removed) p.release();
       const rec = records.get(key);
@@ -188,7 +185,7 @@ export function prepareSwap(plan: HookPlan, ctx: ChangeContext): HookChange {
         step(`removed generation ${plan.generation}`);
       }
       pruneDataMaps(root, addr, plan.after);
-      built.close();
+      built.finalize();
       return {
         ifname: addr.ifname,
         hook: addr.hook,

@@ -10,8 +10,12 @@ import { hookField, resolveDocument, type PlacedHook } from "./document.js";
 import { objectInspector, type Inspector } from "./objects.js";
 import { validateConfig } from "./schema.js";
 import { parseYaml } from "./yaml-source.js";
+import type { LibbpfLogSink } from "../../state/index.js";
 
-export type LoadConfigOptions = InputOptions;
+export interface LoadConfigOptions extends InputOptions {
+  /** Receives libbpf's messages while objects are inspected. */
+  log?: LibbpfLogSink;
+}
 
 export type LoadConfigResult = { ok: true; desired: DesiredState } | { ok: false; errors: ConfigError[] };
 
@@ -29,7 +33,7 @@ export type LoadConfigResult = { ok: true; desired: DesiredState } | { ok: false
  */
 export function loadConfig(inputs: readonly string[], options: LoadConfigOptions = {}): LoadConfigResult {
   const { files, errors } = readInputs(inputs, options);
-  const inspect = objectInspector();
+  const inspect = objectInspector(options.log);
   const hooks: PlacedHook[] = [];
   for (const file of files) {
     const loaded = loadFile(file, inspect);

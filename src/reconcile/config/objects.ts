@@ -4,7 +4,7 @@
  */
 import { statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { NativeError, inspectObject, type ObjectSummary } from "../../state/index.js";
+import { LibraryError, NativeError, inspectObject, type LibbpfLogSink, type ObjectSummary } from "../../state/index.js";
 import { describeFsError } from "./inputs.js";
 
 /** An object's summary, or why it cannot be had. */
@@ -25,31 +25,34 @@ export function resolveObjectPath(written: string, baseDir: string): string {
 }
 
 /**
- * An Inspector that opens each object once, however many NFs name it.
+ * An Inspector that opens each object once, however many NFs name it;
+ * libbpf's messages go to `log`.
  *
  * @example
  *     const inspect = objectInspector();
  *     inspect("/repo/bpf/build/nope.o") // { ok: false, message: "object file /repo/bpf/build/nope.o does not exist" }
  */
-export function objectInspector(): Inspector {
+export function objectInspector(log?: LibbpfLogSink): Inspector {
   const seen = new Map<string, InspectedObject>();
   return (path) => {
     let result = seen.get(path);
     if (!result) {
-      result = inspect(path);
+      result = inspect(path, log);
       seen.set(path, result);
     }
     return result;
   };
 }
 
-function inspect(path: string): InspectedObject {
+function inspect(path: string, log: LibbpfLogSink | undefined): InspectedObject {
   // Node refuses such a path with a message about its own argument types.
   if (path.includes("\0")) return { ok: false, message: `${path} is not a file name: it holds a NUL character` };
   try {
     if (!statSync(path).isFile()) return { ok: false, message: `${path} is not a file; "object" names a BPF object file (ELF)` };
-    return { ok: true, summary: inspectObject(path) };
+    return { ok: true, summary: inspectObject(path, { log }) };
   } catch (err) {
+    // No object can be inspected without libbpf: one error for the run, not one per NF.
+    if (err instanceof LibraryError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return { ok: false, message: `object file ${path} does not exist` };
     if (err instanceof NativeError && err.code === "LIBBPF_ERRNO__FORMAT") return { ok: false, message: `${path} is not a BPF object file (ELF)` };
