@@ -81,10 +81,15 @@ export function setUpCliLab(t: TapTest | typeof import("tap").default): CliLab {
         }),
       );
     // Only what is attached: carrier and operational state change on their own.
-    const links = (JSON.parse(ipIn(lab.nsB, "-j", "-d", "link", "show")) as Array<{ ifname: string; xdp?: unknown }>).map((l) => ({ ifname: l.ifname, xdp: l.xdp ?? null }));
-    const qdiscs = (JSON.parse(execFileSync("nsenter", [`--net=/run/netns/${lab.nsB}`, "tc", "-j", "qdisc", "show"], { encoding: "utf8" }) || "[]") as Array<Record<string, unknown>>).map(
-      (q) => `${String(q.dev)} ${String(q.kind)} ${String(q.handle)} ${String(q.parent ?? "root")}`,
-    );
+    const links = (JSON.parse(ipIn(lab.nsB, "-j", "-d", "link", "show")) as Array<{ ifname: string; xdp?: unknown }>).map((l) => ({
+      ifname: l.ifname,
+      xdp: l.xdp ?? null,
+    }));
+    const qdiscs = (
+      JSON.parse(execFileSync("nsenter", [`--net=/run/netns/${lab.nsB}`, "tc", "-j", "qdisc", "show"], { encoding: "utf8" }) || "[]") as Array<
+        Record<string, unknown>
+      >
+    ).map((q) => `${String(q.dev)} ${String(q.kind)} ${String(q.handle)} ${String(q.parent ?? "root")}`);
     return JSON.stringify({ pins: pinTree(lab.root), objects, links, qdiscs });
   };
 

@@ -44,7 +44,9 @@ routeLibbpfLog({ warn: () => {}, info: () => {}, debug: () => {} });
 
 const { seed, cases } = fuzzSettings();
 const only = process.env.NFCTL_FUZZ_ONLY !== undefined ? Number(process.env.NFCTL_FUZZ_ONLY) : undefined;
-t.comment(`fuzz seed ${seed} (set NFCTL_FUZZ_SEED to change), ${cases} cases (NFCTL_FUZZ_CASES)${only !== undefined ? `, case ${only} only (NFCTL_FUZZ_ONLY)` : ""}`);
+t.comment(
+  `fuzz seed ${seed} (set NFCTL_FUZZ_SEED to change), ${cases} cases (NFCTL_FUZZ_CASES)${only !== undefined ? `, case ${only} only (NFCTL_FUZZ_ONLY)` : ""}`,
+);
 
 const ws: Workspace = createWorkspace();
 t.teardown(ws.remove);
@@ -153,7 +155,11 @@ t.test(`${cases} mutated configs through loadConfig`, async (t) => {
   }
 
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  t.comment(`${numbers.length} cases in ${seconds} s; modes: ${Object.entries(perMode).map(([m, k]) => `${m} ${k}`).join(", ")}`);
+  t.comment(
+    `${numbers.length} cases in ${seconds} s; modes: ${Object.entries(perMode)
+      .map(([m, k]) => `${m} ${k}`)
+      .join(", ")}`,
+  );
   t.comment("kind: cases (rejected / accepted / heavy, slowest ms)");
   for (const [kind, s] of perKind) if (s.cases > 0) t.comment(`  ${kind}: ${s.cases} (${s.rejected} / ${s.accepted} / ${s.heavy}, ${Math.round(s.maxMs)} ms)`);
   t.comment(`${errorLines} error lines, the longest ${longestLine} characters`);
@@ -214,7 +220,12 @@ t.test("-f inputs that are not plain files", async (t) => {
         name: `a directory holding a ${what} named *.yaml`,
         args: [d],
         names: [d, join(d, "a.yaml"), join(d, "b.yaml")],
-        expect: what === "fifo" ? /b\.yaml: not a regular file \(a pipe, a socket or a device\)/ : what === "broken link" ? /b\.yaml: cannot read: no such file or directory$/ : /b\.yaml: cannot read: too many symbolic links encountered$/,
+        expect:
+          what === "fifo"
+            ? /b\.yaml: not a regular file \(a pipe, a socket or a device\)/
+            : what === "broken link"
+              ? /b\.yaml: cannot read: no such file or directory$/
+              : /b\.yaml: cannot read: too many symbolic links encountered$/,
         setup: () => {
           mkdirSync(d);
           symlinkSync(good, join(d, "a.yaml"));
@@ -244,16 +255,28 @@ t.test("many errors in one file cost time in proportion", async (t) => {
     // ajv copied all errors so far after each failing $ref: 17 s before the schema was inlined.
     { name: "64,000 chain entries that are not mappings", text: `${head}        chain: [${Array<string>(64_000).fill("1").join(", ")}]\n`, errors: 64_001 },
     // errors.push(...list) overflowed the stack with 100,000 errors (a RangeError out of loadConfig).
-    { name: "120,000 interfaces that are not mappings", text: `${head.replace(/ {4}- name: veth-b\n {6}xdp:\n$/, "").replace("interfaces:\n", `interfaces: [${Array<string>(120_000).fill("1").join(", ")}]\n`)}`, errors: 120_000 },
+    {
+      name: "120,000 interfaces that are not mappings",
+      text: `${head.replace(/ {4}- name: veth-b\n {6}xdp:\n$/, "").replace("interfaces:\n", `interfaces: [${Array<string>(120_000).fill("1").join(", ")}]\n`)}`,
+      errors: 120_000,
+    },
     // Each error looked its field up by a scan of the mapping: 17 s before the index.
-    { name: "20,000 unknown fields", text: `${head}        chain:\n${nf}${Array.from({ length: 20_000 }, (_, i) => `            junk${i}: 1\n`).join("")}`, errors: 20_000 },
+    {
+      name: "20,000 unknown fields",
+      text: `${head}        chain:\n${nf}${Array.from({ length: 20_000 }, (_, i) => `            junk${i}: 1\n`).join("")}`,
+      errors: 20_000,
+    },
   ];
   for (const c of cases) {
     const path = join(dir, "scale.yaml");
     writeFileSync(path, c.text);
     const started = performance.now();
     const checked = await check([path], [path], c.text, { heavy: false });
-    t.same(checked.violations.filter((v) => !v.startsWith("took ")), [], `${c.name}: every promise kept`);
+    t.same(
+      checked.violations.filter((v) => !v.startsWith("took ")),
+      [],
+      `${c.name}: every promise kept`,
+    );
     t.equal(checked.result?.ok === false ? checked.result.errors.length : 0, c.errors, `${c.name}: one error each`);
     t.ok(checked.ms < 10_000, `${c.name}: ${Math.round(performance.now() - started)} ms (bound 10 s)`);
   }

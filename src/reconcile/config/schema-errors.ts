@@ -70,20 +70,25 @@ function describe(doc: SourceDocument, error: ErrorObject): ConfigError {
       return at(path, `must be ${JSON.stringify(error.params.allowedValue)}`);
     case "pattern": {
       const rule = (schema.patternErrorMessage as string | undefined) ?? error.message ?? "is not valid";
-      return error.propertyName === undefined
-        ? at(path, rule)
-        : at([...path, error.propertyName], `"${error.propertyName}" ${rule}`, "key");
+      return error.propertyName === undefined ? at(path, rule) : at([...path, error.propertyName], `"${error.propertyName}" ${rule}`, "key");
     }
     case "minLength":
     case "minItems":
-      return at(path, error.params.limit === 1 ? "must not be empty" : `must have at least ${error.params.limit} ${error.keyword === "minLength" ? "characters" : "entries"}`);
+      return at(
+        path,
+        error.params.limit === 1 ? "must not be empty" : `must have at least ${error.params.limit} ${error.keyword === "minLength" ? "characters" : "entries"}`,
+      );
     case "maxItems":
       // Chains are the only lists with a maximum: the kernel's tail-call limit.
       return at(path, `has ${(error.data as unknown[]).length} NFs; at most ${error.params.limit} can be chained`);
     case "uniqueItems": {
       // ajv's two ways of checking (deep equality, or a table of scalars) name the pair in opposite orders.
       const later = Math.max(error.params.i as number, error.params.j as number);
-      return { ...doc.locate([...path, later]), path: formatPath([...path, later]), message: `${JSON.stringify((error.data as unknown[])[later])} is listed twice` };
+      return {
+        ...doc.locate([...path, later]),
+        path: formatPath([...path, later]),
+        message: `${JSON.stringify((error.data as unknown[])[later])} is listed twice`,
+      };
     }
     case "anyOf": {
       // The schema's only anyOf lists alternatives of required fields (the hooks).
