@@ -33,6 +33,14 @@ export interface CliLab {
   programChecksSkipped(): number;
 }
 
+/** What kernelChanges() reads of `tc -j qdisc show` (all strings, each may be missing). */
+interface Qdisc {
+  dev?: string;
+  kind?: string;
+  handle?: string;
+  parent?: string;
+}
+
 /** Sets the lab up and registers its removal with `t` (and at exit, should tap end the test early). */
 export function setUpCliLab(t: TapTest | typeof import("tap").default): CliLab {
   requireKernel();
@@ -41,7 +49,7 @@ export function setUpCliLab(t: TapTest | typeof import("tap").default): CliLab {
 
   const before = listIds("prog");
   const lab = createLab();
-  t.teardown(lab.cleanup);
+  t.teardown(() => lab.cleanup());
   const ws = createWorkspace();
   t.teardown(ws.remove);
   // tap's timeout ends the process with SIGALRM, and teardowns do not run then.
@@ -85,11 +93,8 @@ export function setUpCliLab(t: TapTest | typeof import("tap").default): CliLab {
       ifname: l.ifname,
       xdp: l.xdp ?? null,
     }));
-    const qdiscs = (
-      JSON.parse(execFileSync("nsenter", [`--net=/run/netns/${lab.nsB}`, "tc", "-j", "qdisc", "show"], { encoding: "utf8" }) || "[]") as Array<
-        Record<string, unknown>
-      >
-    ).map((q) => `${String(q.dev)} ${String(q.kind)} ${String(q.handle)} ${String(q.parent ?? "root")}`);
+    const qdiscJson = execFileSync("nsenter", [`--net=/run/netns/${lab.nsB}`, "tc", "-j", "qdisc", "show"], { encoding: "utf8" }) || "[]";
+    const qdiscs = (JSON.parse(qdiscJson) as Qdisc[]).map((q) => `${String(q.dev)} ${String(q.kind)} ${String(q.handle)} ${String(q.parent ?? "root")}`);
     return JSON.stringify({ pins: pinTree(lab.root), objects, links, qdiscs });
   };
 

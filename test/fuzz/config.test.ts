@@ -12,6 +12,7 @@
 import t from "tap";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { inspect } from "node:util";
 import { loadConfig, formatConfigError, type LoadConfigResult } from "../../src/reconcile/config/index.js";
 import { routeLibbpfLog } from "../../src/native/index.js";
 import { MUTATION_KINDS, type MutationKind } from "./mutate.js";
@@ -61,7 +62,9 @@ t.teardown(() => process.off("warning", onWarning));
 /** Runs loadConfig, also catching what it writes to stdout or stderr directly. */
 function load(args: string[], options: { stdin?: string; cwd?: string }): { result?: LoadConfigResult; thrown?: unknown; ms: number; written: string } {
   let written = "";
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- put back in `finally`, never called on its own
   const out = process.stdout.write;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- likewise
   const err = process.stderr.write;
   const capture = ((chunk: string | Uint8Array) => {
     written += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
@@ -97,7 +100,7 @@ async function check(args: string[], names: string[], input: string, options: { 
   const { result, thrown, ms, written } = load(args, options);
   await settle();
   const violations: string[] = [];
-  if (thrown !== undefined) violations.push(`loadConfig threw: ${thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown)}`);
+  if (thrown !== undefined) violations.push(`loadConfig threw: ${thrown instanceof Error ? (thrown.stack ?? thrown.message) : inspect(thrown)}`);
   const bound = options.heavy ? HEAVY_TIME_BOUND_MS : TIME_BOUND_MS;
   if (ms > bound) violations.push(`took ${Math.round(ms)} ms (bound ${bound} ms)`);
   if (written !== "") violations.push(`wrote to stdout/stderr itself: ${JSON.stringify(written.slice(0, 300))}`);

@@ -54,7 +54,8 @@ export interface Workspace {
   specials: Specials;
   /** The special files' directory, "@SPECIAL@" in corpus files. */
   specialDir: string;
-  remove(): void;
+  /** Safe to pass as a callback (t.teardown, process.once). */
+  remove: () => void;
 }
 
 export function createWorkspace(): Workspace {

@@ -50,13 +50,14 @@ function describe(doc: SourceDocument, error: ErrorObject): ConfigError {
       return at(path, `"${error.params.missingProperty}" is required`);
     case "additionalProperties": {
       const field = String(error.params.additionalProperty);
-      const fields = Object.keys(schema.properties ?? {});
+      const fields = Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {});
       const guess = closestName(field, fields);
       const hint = guess ? ` (did you mean "${guess}"?)` : `; the fields here are: ${fields.join(", ")}`;
       return at([...path, field], `unknown field "${field}"${hint}`, "key");
     }
     case "type": {
-      const expected = TYPE_NOUNS[error.params.type] ?? String(error.params.type);
+      const type = String(error.params.type);
+      const expected = TYPE_NOUNS[type] ?? type;
       const written = doc.text(path);
       const quote = error.params.type === "string" && written !== undefined ? `; put it in quotes: "${written}"` : "";
       return at(path, `must be ${expected}${quote}`);
