@@ -583,7 +583,7 @@ function structural(
   if (fragment !== undefined) replaceAt(site, new Scalar(PLACEHOLDER));
   let out = doc.toString({ lineWidth: 0 });
   if (fragment !== undefined) out = spliceFragment(out, fragment);
-  return { detail, bytes: utf8(out), heavy };
+  return { detail, bytes: utf8(out), heavy: heavy === true };
 }
 
 /** Writes `fragment` for the placeholder; a multi-line fragment is indented under its line. */
