@@ -14,7 +14,9 @@
 
 /* Extra work per packet; test/counter_v2.c builds this file with a hook. */
 #ifndef NF_COUNTER_HOOK
-#define NF_COUNTER_HOOK(len) do { } while (0)
+#define NF_COUNTER_HOOK(len) \
+	do {                 \
+	} while (0)
 #endif
 
 static __always_inline void count(__u64 len)

@@ -53,7 +53,10 @@ export function createLabNetwork(name: string, clientIf: string, serverIf: strin
     inNamespace(net.nsA, "ip", "addr", "add", `${ADDR.allowed}/24`, "dev", clientIf);
     inNamespace(net.nsA, "ip", "addr", "add", `${ADDR.blocked}/24`, "dev", clientIf);
     inNamespace(net.nsB, "ip", "addr", "add", `${ADDR.server}/24`, "dev", serverIf);
-    for (const [ns, dev] of [[net.nsA, clientIf], [net.nsB, serverIf]] as const) {
+    for (const [ns, dev] of [
+      [net.nsA, clientIf],
+      [net.nsB, serverIf],
+    ] as const) {
       inNamespace(ns, "ip", "link", "set", "lo", "up");
       inNamespace(ns, "ip", "link", "set", dev, "up");
     }

@@ -32,7 +32,9 @@ function nfctl(ns: string, ...args: string[]): void {
 
 async function traffic(net: ReturnType<typeof createLabNetwork>): Promise<void> {
   const general = await udpExchange(net, [ADDR.allowed, ADDR.blocked], 100, 9000);
-  process.stdout.write(`port 9000: 100 packets from ${ADDR.allowed} -> ${general[ADDR.allowed]} arrived; 100 from ${ADDR.blocked} (blocklisted) -> ${general[ADDR.blocked]} arrived\n`);
+  process.stdout.write(
+    `port 9000: 100 packets from ${ADDR.allowed} -> ${general[ADDR.allowed]} arrived; 100 from ${ADDR.blocked} (blocklisted) -> ${general[ADDR.blocked]} arrived\n`,
+  );
   const limited = await udpExchange(net, [ADDR.allowed], 300, 9001);
   process.stdout.write(`port 9001 (rate limited): 300 packets sent at once -> ${limited[ADDR.allowed]} arrived\n`);
 }

@@ -1,14 +1,5 @@
 import t from "tap";
-import {
-  compareHooks,
-  encodeName,
-  decodeName,
-  hookPaths,
-  parseGenerationDirName,
-  parseNfDirName,
-  recordKey,
-  recordsPath,
-} from "../src/state/layout.js";
+import { compareHooks, encodeName, decodeName, hookPaths, parseGenerationDirName, parseNfDirName, recordKey, recordsPath } from "../src/state/layout.js";
 
 const addr = { netns: 4026531840, ifname: "eth0.100", hook: "tc-egress" as const };
 
@@ -60,5 +51,8 @@ t.test("hooks order by interface, then xdp, tc-ingress, tc-egress", async (t) =>
     { ifname: "eth1", hook: "xdp" as const },
     { ifname: "eth0", hook: "xdp" as const },
   ];
-  t.same(hooks.sort(compareHooks).map((h) => `${h.ifname}/${h.hook}`), ["eth0/xdp", "eth0/tc-ingress", "eth1/xdp", "eth1/tc-egress"]);
+  t.same(
+    hooks.sort(compareHooks).map((h) => `${h.ifname}/${h.hook}`),
+    ["eth0/xdp", "eth0/tc-ingress", "eth1/xdp", "eth1/tc-egress"],
+  );
 });

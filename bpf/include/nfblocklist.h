@@ -46,13 +46,15 @@ static __always_inline int nf_blocklist_match(const struct nf_pkt *pkt)
 	if (pkt->l3_proto == ETH_P_IP) {
 		struct nf_lpm_v4_key k = { .prefixlen = 32 };
 
-		__builtin_memcpy(k.addr, &nf_pkt_ip4(pkt)->saddr, sizeof(k.addr));
+		__builtin_memcpy(k.addr, &nf_pkt_ip4(pkt)->saddr,
+				 sizeof(k.addr));
 		return bpf_map_lookup_elem(&blocklist_v4, &k) != NULL;
 	}
 	if (pkt->l3_proto == ETH_P_IPV6) {
 		struct nf_lpm_v6_key k = { .prefixlen = 128 };
 
-		__builtin_memcpy(k.addr, &nf_pkt_ip6(pkt)->saddr, sizeof(k.addr));
+		__builtin_memcpy(k.addr, &nf_pkt_ip6(pkt)->saddr,
+				 sizeof(k.addr));
 		return bpf_map_lookup_elem(&blocklist_v6, &k) != NULL;
 	}
 	return 0;

@@ -18,7 +18,7 @@
 
 #include <linux/pkt_cls.h>
 
-#define NF_FILTER_PROGRAMS(name, match)                                  \
+#define NF_FILTER_PROGRAMS(name, match)                                   \
 	static __always_inline int name##_drops(const struct nf_pkt *pkt, \
 						__u64 len)                \
 	{                                                                 \

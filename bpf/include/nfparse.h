@@ -53,10 +53,10 @@ struct nf_vlan_hdr {
 };
 
 struct nf_pkt {
-	void *l3;       /* IPv4/IPv6 header (bounds checked), valid iff l3_proto */
+	void *l3; /* IPv4/IPv6 header (bounds checked), valid iff l3_proto */
 	__u16 l3_proto; /* ETH_P_IP or ETH_P_IPV6 (host order), 0 = not IP */
-	__u8 l4_proto;  /* IPPROTO_TCP or IPPROTO_UDP when dport is valid, else 0 */
-	__u16 dport;    /* destination port, host byte order, valid iff l4_proto */
+	__u8 l4_proto; /* IPPROTO_TCP or IPPROTO_UDP when dport is valid, else 0 */
+	__u16 dport; /* destination port, host byte order, valid iff l4_proto */
 };
 
 static __always_inline struct iphdr *nf_pkt_ip4(const struct nf_pkt *pkt)
@@ -159,11 +159,13 @@ static __always_inline void nf_tc_pull(struct __sk_buff *skb)
 
 	if (linear < NF_PARSE_DEPTH && skb->len > linear)
 		bpf_skb_pull_data(skb, skb->len < NF_PARSE_DEPTH ?
-					       skb->len : NF_PARSE_DEPTH);
+					       skb->len :
+					       NF_PARSE_DEPTH);
 }
 
 /* Pulls the headers into the linear part if needed, then parses. */
-static __always_inline void nf_parse_tc(struct __sk_buff *skb, struct nf_pkt *pkt)
+static __always_inline void nf_parse_tc(struct __sk_buff *skb,
+					struct nf_pkt *pkt)
 {
 	nf_tc_pull(skb);
 	nf_parse((void *)(long)skb->data, (void *)(long)skb->data_end, pkt);

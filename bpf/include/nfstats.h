@@ -30,8 +30,8 @@ enum {
 	NF_STATS_MAX = 2,
 };
 
-#define NF_STATS_MAP(name)                              \
-	struct {                                        \
+#define NF_STATS_MAP(name)                               \
+	struct {                                         \
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
 		__uint(max_entries, NF_STATS_MAX);       \
 		__type(key, __u32);                      \

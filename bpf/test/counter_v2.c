@@ -5,9 +5,9 @@
  * addition every packet longer than 100 bytes is counted into nf_stats[1].
  * Used to test updates that keep map state.
  */
-#define NF_COUNTER_HOOK(len)                                  \
-	do {                                                  \
-		if ((len) > 100)                              \
+#define NF_COUNTER_HOOK(len)                                   \
+	do {                                                   \
+		if ((len) > 100)                               \
 			nf_stats_add(NF_STATS_DROPPED, (len)); \
 	} while (0)
 

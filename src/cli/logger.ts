@@ -9,7 +9,7 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export function createLogger(level: LogLevel, destination: DestinationStream = pino.destination(2)): Logger {
-  return pino({ level, base: undefined }, destination);
+  return pino({ level, base: null }, destination);
 }
 
 /**

@@ -7,7 +7,9 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { EXAMPLES, desiredOf, errorsOf, load } from "./helpers/configs.js";
 
-const files = readdirSync(EXAMPLES).filter((name) => /\.ya?ml$/.test(name)).sort();
+const files = readdirSync(EXAMPLES)
+  .filter((name) => /\.ya?ml$/.test(name))
+  .sort();
 
 t.test("the bundled NFs each have an example", async (t) => {
   for (const nf of ["counter", "blocklist", "portfilter", "ratelimit"]) t.ok(files.includes(`${nf}.yaml`), `examples/${nf}.yaml`);

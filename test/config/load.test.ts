@@ -15,7 +15,9 @@ const UNAWARE = join(BUILD, "test/unaware.o");
 const ODD = join(BUILD, "test/oddsection.o");
 
 t.test("a duplicate NF name on a hook names both positions", async (t) => {
-  const text = configText(hookText("eth1", "xdp", [nfText("c1", COUNTER, "xdp_counter"), nfText("c2", COUNTER, "xdp_counter"), nfText("c1", COUNTER, "xdp_counter")]));
+  const text = configText(
+    hookText("eth1", "xdp", [nfText("c1", COUNTER, "xdp_counter"), nfText("c2", COUNTER, "xdp_counter"), nfText("c1", COUNTER, "xdp_counter")]),
+  );
   const dir = t.testdir({ "c.yaml": text });
   t.same(errorsOf(load(dir, ["c.yaml"])), [
     'c.yaml:16:19: spec.interfaces[0].xdp.chain[2].name: NF name "c1" is already used by chain[0] at line 10; NF names must be unique within a hook',
@@ -23,14 +25,21 @@ t.test("a duplicate NF name on a hook names both positions", async (t) => {
 });
 
 t.test("the same NF name on two hooks is two NFs", async (t) => {
-  const text = configText(hookText("eth1", "xdp", [nfText("c", COUNTER, "xdp_counter")]) + "      tcEgress:\n        chain:\n" + nfText("c", COUNTER, "tc_counter"));
+  const text = configText(
+    hookText("eth1", "xdp", [nfText("c", COUNTER, "xdp_counter")]) + "      tcEgress:\n        chain:\n" + nfText("c", COUNTER, "tc_counter"),
+  );
   const dir = t.testdir({ "c.yaml": text });
-  t.same(desiredOf(load(dir, ["c.yaml"])).hooks.map((h) => `${h.hook}:${h.chain[0]!.name}`), ["xdp:c", "tc-egress:c"]);
+  t.same(
+    desiredOf(load(dir, ["c.yaml"])).hooks.map((h) => `${h.hook}:${h.chain[0]!.name}`),
+    ["xdp:c", "tc-egress:c"],
+  );
 });
 
 t.test("a missing object file names the resolved path", async (t) => {
   const dir = t.testdir({ conf: { "c.yaml": configText(hookText("eth1", "xdp", [nfText("c", "../objs/nope.o", "xdp_counter")])) } });
-  t.same(errorsOf(load(dir, ["conf/c.yaml"])), [`conf/c.yaml:11:21: spec.interfaces[0].xdp.chain[0].object: object file ${join(dir, "objs/nope.o")} does not exist`]);
+  t.same(errorsOf(load(dir, ["conf/c.yaml"])), [
+    `conf/c.yaml:11:21: spec.interfaces[0].xdp.chain[0].object: object file ${join(dir, "objs/nope.o")} does not exist`,
+  ]);
 });
 
 t.test("an object that cannot be opened", async (t) => {
@@ -40,11 +49,15 @@ t.test("an object that cannot be opened", async (t) => {
 
 t.test("a program name the object lacks lists those it has", async (t) => {
   const dir = t.testdir({ "c.yaml": configText(hookText("eth1", "xdp", [nfText("c", COUNTER, "xdp_countr")])) });
-  t.same(errorsOf(load(dir, ["c.yaml"])), [`c.yaml:12:22: spec.interfaces[0].xdp.chain[0].program: ${COUNTER} has no program "xdp_countr" (it has: xdp_counter, tc_counter)`]);
+  t.same(errorsOf(load(dir, ["c.yaml"])), [
+    `c.yaml:12:22: spec.interfaces[0].xdp.chain[0].program: ${COUNTER} has no program "xdp_countr" (it has: xdp_counter, tc_counter)`,
+  ]);
 });
 
 t.test("a program of the wrong type for its hook", async (t) => {
-  const text = configText(hookText("eth1", "xdp", [nfText("c", COUNTER, "tc_counter")]) + "      tcIngress:\n        chain:\n" + nfText("c", COUNTER, "xdp_counter"));
+  const text = configText(
+    hookText("eth1", "xdp", [nfText("c", COUNTER, "tc_counter")]) + "      tcIngress:\n        chain:\n" + nfText("c", COUNTER, "xdp_counter"),
+  );
   const dir = t.testdir({ "c.yaml": text });
   t.same(errorsOf(load(dir, ["c.yaml"])), [
     `c.yaml:12:22: spec.interfaces[0].xdp.chain[0].program: program tc_counter in ${COUNTER} is a TC (SCHED_CLS) program, but the xdp hook runs XDP programs (SEC("xdp"))`,
@@ -59,14 +72,17 @@ t.test("a program in a section libbpf does not know runs on any hook", async (t)
 });
 
 t.test("a map name the object lacks lists those it has", async (t) => {
-  const dir = t.testdir({ "c.yaml": configText(hookText("eth1", "xdp", [nfText("b", BLOCKLIST, "xdp_blocklist", "            maps:\n              blocklist_v9: {}\n")])) });
+  const dir = t.testdir({
+    "c.yaml": configText(hookText("eth1", "xdp", [nfText("b", BLOCKLIST, "xdp_blocklist", "            maps:\n              blocklist_v9: {}\n")])),
+  });
   t.same(errorsOf(load(dir, ["c.yaml"])), [
     `c.yaml:14:15: spec.interfaces[0].xdp.chain[0].maps.blocklist_v9: ${BLOCKLIST} has no map "blocklist_v9" (it has: nf_next, nf_stats, blocklist_v4, blocklist_v6)`,
   ]);
 });
 
 t.test("map entries that cannot be encoded point at the key or value", async (t) => {
-  const maps = '            maps:\n              blocklist_v4:\n                "10.0.0.1/8": 1\n                "10.1.0.0/16": -1\n              nf_stats: { 0: 1 }\n';
+  const maps =
+    '            maps:\n              blocklist_v4:\n                "10.0.0.1/8": 1\n                "10.1.0.0/16": -1\n              nf_stats: { 0: 1 }\n';
   const dir = t.testdir({ "c.yaml": configText(hookText("eth1", "xdp", [nfText("b", BLOCKLIST, "xdp_blocklist", maps)])) });
   t.same(errorsOf(load(dir, ["c.yaml"])), [
     'c.yaml:15:17: spec.interfaces[0].xdp.chain[0].maps.blocklist_v4["10.0.0.1/8"]: "10.0.0.1/8" has host bits set beyond the /8; the network is 10.0.0.0/8',
@@ -84,7 +100,13 @@ t.test("proceedOn needs an object with nf_proceed_mask", async (t) => {
 
 t.test("a chain-unaware object must be the last enabled NF", async (t) => {
   const notLast = configText(hookText("eth1", "xdp", [nfText("u", UNAWARE, "xdp_unaware"), nfText("c", COUNTER, "xdp_counter")]));
-  const lastEnabled = configText(hookText("eth1", "xdp", [nfText("c", COUNTER, "xdp_counter"), nfText("u", UNAWARE, "xdp_unaware"), nfText("off", COUNTER, "xdp_counter", "            enabled: false\n")]));
+  const lastEnabled = configText(
+    hookText("eth1", "xdp", [
+      nfText("c", COUNTER, "xdp_counter"),
+      nfText("u", UNAWARE, "xdp_unaware"),
+      nfText("off", COUNTER, "xdp_counter", "            enabled: false\n"),
+    ]),
+  );
   const dir = t.testdir({ "not-last.yaml": notLast, "last-enabled.yaml": lastEnabled });
   t.same(errorsOf(load(dir, ["not-last.yaml"])), [
     `not-last.yaml:10:13: spec.interfaces[0].xdp.chain[0]: NF "u" must be the last enabled NF of its chain: ${UNAWARE} has no nf_next map (it is not chain-aware), so it cannot pass packets on to "c"`,
@@ -111,7 +133,10 @@ t.test("an interface listed twice in one file", async (t) => {
 
 t.test("a hook claimed by two files names both", async (t) => {
   const first = configText(hookText("eth1", "xdp", [nfText("c", COUNTER, "xdp_counter")]), "first");
-  const second = configText(hookText("eth2", "xdp", [nfText("c", COUNTER, "xdp_counter")]) + hookText("eth1", "xdp", [nfText("d", COUNTER, "xdp_counter")]), "second");
+  const second = configText(
+    hookText("eth2", "xdp", [nfText("c", COUNTER, "xdp_counter")]) + hookText("eth1", "xdp", [nfText("d", COUNTER, "xdp_counter")]),
+    "second",
+  );
   const dir = t.testdir({ "a.yaml": first, "b.yaml": second });
   t.same(errorsOf(load(dir, ["a.yaml", "b.yaml"])), [
     'b.yaml:14:7: spec.interfaces[1].xdp: the xdp hook of interface "eth1" is already configured at a.yaml:8:7 (spec.interfaces[0].xdp); a hook can be configured in one place only',
@@ -146,7 +171,10 @@ t.test("a directory means its .yaml and .yml files, sorted by name", async (t) =
   });
   const desired = desiredOf(load(dir, ["conf"]));
   t.same(desired.files, ["conf/a.yaml", "conf/b.yml"]);
-  t.same(desired.hooks.map((h) => h.ifname), ["eth1", "eth2"]);
+  t.same(
+    desired.hooks.map((h) => h.ifname),
+    ["eth1", "eth2"],
+  );
   t.same(desiredOf(load(dir, ["conf/b.yml", "conf"])).files, ["conf/b.yml", "conf/a.yaml"], "a file named twice is read once");
   t.same(errorsOf(load(t.testdir({ empty: {} }), ["empty"])), ["empty: the directory has no .yaml or .yml files"]);
   t.same(errorsOf(load(dir, ["nope.yaml"])), ["nope.yaml: no such file or directory"]);
@@ -156,7 +184,9 @@ t.test("a directory means its .yaml and .yml files, sorted by name", async (t) =
 t.test("stdin is <stdin>, and its relative object paths start at cwd", async (t) => {
   const dir = t.testdir({ objs: { "counter.o": readFileSync(COUNTER) } });
   const text = configText(hookText("eth1", "xdp", [nfText("c", "objs/counter.o", "xdp_counter"), nfText("d", "objs/nope.o", "xdp_counter")]));
-  t.same(errorsOf(load(dir, ["-"], { stdin: () => text })), [`<stdin>:14:21: spec.interfaces[0].xdp.chain[1].object: object file ${join(dir, "objs/nope.o")} does not exist`]);
+  t.same(errorsOf(load(dir, ["-"], { stdin: () => text })), [
+    `<stdin>:14:21: spec.interfaces[0].xdp.chain[1].object: object file ${join(dir, "objs/nope.o")} does not exist`,
+  ]);
   const desired = desiredOf(load(dir, ["-"], { stdin: () => text.slice(0, text.indexOf("          - name: d")) }));
   t.same(desired.files, ["<stdin>"]);
   t.equal(desired.hooks[0]!.chain[0]!.object, join(dir, "objs/counter.o"));
@@ -178,7 +208,12 @@ t.test("a file failing the schema is not checked against objects", async (t) => 
 t.test("the desired state", async (t) => {
   const text = configText(
     "    - name: eth1\n      xdp:\n        mode: native\n        chain:\n" +
-      nfText("b", BLOCKLIST, "xdp_blocklist", '            version: "1.2.0"\n            proceedOn: [pass, tx]\n            maps:\n              blocklist_v4: { "10.0.0.0/8": 1 }\n') +
+      nfText(
+        "b",
+        BLOCKLIST,
+        "xdp_blocklist",
+        '            version: "1.2.0"\n            proceedOn: [pass, tx]\n            maps:\n              blocklist_v4: { "10.0.0.0/8": 1 }\n',
+      ) +
       nfText("c", COUNTER, "xdp_counter", "            enabled: false\n") +
       "      tcEgress:\n        chain:\n" +
       nfText("c", COUNTER, "tc_counter", "            proceedOn: [unspec, redirect]\n") +

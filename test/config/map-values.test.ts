@@ -34,25 +34,39 @@ function problems(result: EncodedMap): string[] {
 
 t.test("integers of each size, little-endian, sorted by key bytes", async (t) => {
   t.same(encoded(spec("m", MapType.HASH, 1, 8), [{ key: "255", value: 2n ** 64n - 1n }]), ["ff=ffffffffffffffff"]);
-  t.same(encoded(spec("m", MapType.HASH, 2, 4), [{ key: "443", value: 1 }, { key: "53", value: 7 }]), ["3500=07000000", "bb01=01000000"]);
+  t.same(
+    encoded(spec("m", MapType.HASH, 2, 4), [
+      { key: "443", value: 1 },
+      { key: "53", value: 7 },
+    ]),
+    ["3500=07000000", "bb01=01000000"],
+  );
   t.same(encoded(spec("m", MapType.LRU_HASH, 4, 2), [{ key: "0x01020304", value: 0xbeef }]), ["04030201=efbe"]);
   t.same(encoded(spec("m", MapType.PERCPU_HASH, 8, 1), [{ key: "0xFFFFFFFFFFFFFFFF", value: 255 }]), ["ffffffffffffffff=ff"]);
-  t.same(encoded(spec("m", MapType.ARRAY, 4, 8, 2), [{ key: "1", value: 3 }, { key: "0", value: 0 }]), ["00000000=0000000000000000", "01000000=0300000000000000"]);
+  t.same(
+    encoded(spec("m", MapType.ARRAY, 4, 8, 2), [
+      { key: "1", value: 3 },
+      { key: "0", value: 0 },
+    ]),
+    ["00000000=0000000000000000", "01000000=0300000000000000"],
+  );
 });
 
 t.test("hex and decimal keys, out-of-range keys and values", async (t) => {
   const ports = spec("ports", MapType.HASH, 2, 4);
   t.same(encoded(ports, [{ key: "0x35", value: 1 }]), encoded(ports, [{ key: "53", value: 1 }]));
   t.same(
-    problems(encodeMapEntries(ports, [
-      { key: "65536", value: 1 },
-      { key: "-1", value: 1 },
-      { key: "1.5", value: 1 },
-      { key: "0x35", value: 4294967296 },
-      { key: "80", value: -1 },
-      { key: "53", value: 1 },
-      { key: "0x35", value: 1 },
-    ])),
+    problems(
+      encodeMapEntries(ports, [
+        { key: "65536", value: 1 },
+        { key: "-1", value: 1 },
+        { key: "1.5", value: 1 },
+        { key: "0x35", value: 4294967296 },
+        { key: "80", value: -1 },
+        { key: "53", value: 1 },
+        { key: "0x35", value: 1 },
+      ]),
+    ),
     [
       "key0: key 65536 does not fit the 2-byte key of map ports (at most 65535)",
       "key1: key -1 is negative; map keys are unsigned integers",
@@ -71,8 +85,12 @@ t.test("maps nfctl cannot write", async (t) => {
   t.same(problems(encodeMapEntries(spec("nf_stats", MapType.PERCPU_ARRAY, 4, 16, 2), [])), [
     "map: the value of map nf_stats is 16 bytes; nfctl can only write integers of 1, 2, 4 or 8 bytes",
   ]);
-  t.same(problems(encodeMapEntries(spec("odd", MapType.HASH, 3, 4), [])), ["map: the key of map odd is 3 bytes; nfctl can only write integers of 1, 2, 4 or 8 bytes"]);
-  t.same(problems(encodeMapEntries(spec("nf_next", MapType.PROG_ARRAY, 4, 4, 1), [])), ["map: nfctl cannot set map nf_next of type PROG_ARRAY from the config"]);
+  t.same(problems(encodeMapEntries(spec("odd", MapType.HASH, 3, 4), [])), [
+    "map: the key of map odd is 3 bytes; nfctl can only write integers of 1, 2, 4 or 8 bytes",
+  ]);
+  t.same(problems(encodeMapEntries(spec("nf_next", MapType.PROG_ARRAY, 4, 4, 1), [])), [
+    "map: nfctl cannot set map nf_next of type PROG_ARRAY from the config",
+  ]);
   t.same(problems(encodeMapEntries(spec("ring", 27, 0, 0), [])), ["map: nfctl cannot set map ring of type 27 from the config"]);
   t.same(problems(encodeMapEntries(spec("lpm", MapType.LPM_TRIE, 12, 4), [])), [
     "map: map lpm is an LPM trie with 12-byte keys; nfctl can only write IPv4 (8-byte) and IPv6 (20-byte) prefix keys",
@@ -83,11 +101,14 @@ const V4 = spec("blocklist_v4", MapType.LPM_TRIE, 8, 4, 65536);
 const V6 = spec("blocklist_v6", MapType.LPM_TRIE, 20, 4, 65536);
 
 t.test("LPM trie keys: prefix length (host order) then address (network order)", async (t) => {
-  t.same(encoded(V4, [{ key: "10.0.0.0/8", value: 1 }, { key: "192.168.1.7", value: 2 }, { key: "0.0.0.0/0", value: 3 }]), [
-    "0000000000000000=03000000",
-    "080000000a000000=01000000",
-    "20000000c0a80107=02000000",
-  ]);
+  t.same(
+    encoded(V4, [
+      { key: "10.0.0.0/8", value: 1 },
+      { key: "192.168.1.7", value: 2 },
+      { key: "0.0.0.0/0", value: 3 },
+    ]),
+    ["0000000000000000=03000000", "080000000a000000=01000000", "20000000c0a80107=02000000"],
+  );
   t.same(encoded(V6, [{ key: "2001:db8::/32", value: 1 }]), ["2000000020010db8000000000000000000000000=01000000"]);
   t.same(encoded(V6, [{ key: "::1", value: 1 }]), ["8000000000000000000000000000000000000001=01000000"]);
   t.same(encoded(V6, [{ key: "::ffff:192.0.2.1/128", value: 1 }]), ["8000000000000000000000000000ffffc0000201=01000000"]);
@@ -96,15 +117,17 @@ t.test("LPM trie keys: prefix length (host order) then address (network order)",
 
 t.test("LPM trie mistakes", async (t) => {
   t.same(
-    problems(encodeMapEntries(V4, [
-      { key: "10.0.0.1/8", value: 1 },
-      { key: "2001:db8::/32", value: 1 },
-      { key: "10.0.0.0/33", value: 1 },
-      { key: "10.0.0.0/x", value: 1 },
-      { key: "example.com", value: 1 },
-      { key: "10.0.0.0/8", value: 1 },
-      { key: "10.0.0.0/08", value: 1 },
-    ])),
+    problems(
+      encodeMapEntries(V4, [
+        { key: "10.0.0.1/8", value: 1 },
+        { key: "2001:db8::/32", value: 1 },
+        { key: "10.0.0.0/33", value: 1 },
+        { key: "10.0.0.0/x", value: 1 },
+        { key: "example.com", value: 1 },
+        { key: "10.0.0.0/8", value: 1 },
+        { key: "10.0.0.0/08", value: 1 },
+      ]),
+    ),
     [
       'key0: "10.0.0.1/8" has host bits set beyond the /8; the network is 10.0.0.0/8',
       'key1: "2001:db8::/32" is an IPv6 prefix, but map blocklist_v4 holds IPv4 prefixes (8-byte keys)',
@@ -114,10 +137,18 @@ t.test("LPM trie mistakes", async (t) => {
       "key6: key 10.0.0.0/08 is the same entry as key 10.0.0.0/8",
     ],
   );
-  t.same(problems(encodeMapEntries(V6, [{ key: "2001:db8::1/32", value: 1 }, { key: "10.0.0.0/8", value: 1 }])), [
-    'key0: "2001:db8::1/32" has host bits set beyond the /32; the network is 2001:db8::/32',
-    'key1: "10.0.0.0/8" is an IPv4 prefix, but map blocklist_v6 holds IPv6 prefixes (20-byte keys)',
-  ]);
+  t.same(
+    problems(
+      encodeMapEntries(V6, [
+        { key: "2001:db8::1/32", value: 1 },
+        { key: "10.0.0.0/8", value: 1 },
+      ]),
+    ),
+    [
+      'key0: "2001:db8::1/32" has host bits set beyond the /32; the network is 2001:db8::/32',
+      'key1: "10.0.0.0/8" is an IPv4 prefix, but map blocklist_v6 holds IPv6 prefixes (20-byte keys)',
+    ],
+  );
 });
 
 t.test("decoding gives the canonical text; formatting sorts it naturally", async (t) => {
@@ -139,10 +170,7 @@ t.test("decoding gives the canonical text; formatting sorts it naturally", async
   t.same(decode(V6, "::/0"), { key: "::/0", value: "1" });
   const ports = spec("ports", MapType.HASH, 2, 8);
   t.same(decode(ports, "0x1bb", 7), { key: "443", value: "7" });
-  t.same(
-    formatMapEntries(ports, [entry(ports, "8080", 1), entry(ports, "53", 2), entry(ports, "443", 3)]),
-    ["53: 2", "443: 3", "8080: 1"],
-  );
+  t.same(formatMapEntries(ports, [entry(ports, "8080", 1), entry(ports, "53", 2), entry(ports, "443", 3)]), ["53: 2", "443: 3", "8080: 1"]);
   t.same(formatMapEntries(V4, [entry(V4, "192.168.0.0/16", 1), entry(V4, "10.0.0.0/8", 1), entry(V4, "9.0.0.0/8", 1)]), [
     "9.0.0.0/8: 1",
     "10.0.0.0/8: 1",

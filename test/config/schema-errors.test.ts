@@ -20,18 +20,29 @@ t.test("errors print as file:line:column: path: message", async (t) => {
     "edge.yaml:9:13: spec.interfaces[0]: oops",
   );
   t.equal(formatConfigError({ file: "edge.yaml", line: 0, column: 0, path: "", message: "the file is empty" }), "edge.yaml: the file is empty");
-  t.equal(formatPath(["spec", "interfaces", 0, "xdp", "chain", 1, "maps", "blocklist_v4", "10.0.0.0/8"]), 'spec.interfaces[0].xdp.chain[1].maps.blocklist_v4["10.0.0.0/8"]');
+  t.equal(
+    formatPath(["spec", "interfaces", 0, "xdp", "chain", 1, "maps", "blocklist_v4", "10.0.0.0/8"]),
+    'spec.interfaces[0].xdp.chain[1].maps.blocklist_v4["10.0.0.0/8"]',
+  );
 });
 
 t.test("what a message quotes from the config is shortened, and escaped", async (t) => {
   const at = (message: string) => formatConfigError({ file: "c.yaml", line: 3, column: 5, path: "", message });
-  t.equal(at(`unknown field "${"x".repeat(5000)}"`), `c.yaml:3:5: unknown field "${"x".repeat(99)}…(5,002 characters)…${"x".repeat(39)}"`, "a long word keeps its two ends and says its length");
+  t.equal(
+    at(`unknown field "${"x".repeat(5000)}"`),
+    `c.yaml:3:5: unknown field "${"x".repeat(99)}…(5,002 characters)…${"x".repeat(39)}"`,
+    "a long word keeps its two ends and says its length",
+  );
   const path = `/${"d".repeat(200)}/${"e".repeat(197)}`;
   t.equal(at(`${path} does not exist`), `c.yaml:3:5: ${path} does not exist`, "a word of 400 characters (a long path) stays whole");
   // 💥 is two UTF-16 units; a cut between them would print a broken character.
   t.equal(at(`x${"💥".repeat(300)}`), `c.yaml:3:5: x${"💥".repeat(49)}…(601 characters)…${"💥".repeat(20)}`, "a cut never splits a character");
   const spaced = at(`unknown field "${"ab ".repeat(5000)}"`);
-  t.equal(spaced, `c.yaml:3:5: unknown field "${"ab ".repeat(5000)}"`.slice(0, "c.yaml:3:5: ".length + 2000) + "…(13,016 more characters)", "a long message of short words is cut after 2,000 characters");
+  t.equal(
+    spaced,
+    `c.yaml:3:5: unknown field "${"ab ".repeat(5000)}"`.slice(0, "c.yaml:3:5: ".length + 2000) + "…(13,016 more characters)",
+    "a long message of short words is cut after 2,000 characters",
+  );
   t.equal(at('unknown field "a\nb\u202e"'), 'c.yaml:3:5: unknown field "a\\nb\\u202e"', "a newline or a bidi override is shown as an escape");
   const longKey = formatConfigError({ file: "c.yaml", line: 3, column: 5, path: `spec["${"k".repeat(500)}"]`, message: "oops" });
   t.equal(longKey, `c.yaml:3:5: spec["${"k".repeat(94)}…(509 characters)…${"k".repeat(37)}"]: oops`, "a field path is shortened too");
@@ -54,7 +65,9 @@ t.test("a document that is not a mapping", async (t) => {
 });
 
 t.test("an unknown field, with a suggestion, at its key", async (t) => {
-  const text = configText(`    - name: eth1\n      xdp:\n        chain:\n          - name: c\n            object: ${COUNTER}\n            progam: xdp_counter\n`);
+  const text = configText(
+    `    - name: eth1\n      xdp:\n        chain:\n          - name: c\n            object: ${COUNTER}\n            progam: xdp_counter\n`,
+  );
   t.same(errorsFor(t, text), [
     'c.yaml:10:13: spec.interfaces[0].xdp.chain[0]: "program" is required',
     'c.yaml:12:13: spec.interfaces[0].xdp.chain[0]: unknown field "progam" (did you mean "program"?)',
@@ -68,7 +81,9 @@ t.test("an unknown field with nothing close lists the fields", async (t) => {
 });
 
 t.test("a wrong type", async (t) => {
-  const text = configText(`    - name: eth1\n      xdp:\n        chain:\n          - name: c\n            object: ${COUNTER}\n            program: [xdp_counter]\n            enabled: "yes"\n            version: 1.10\n`);
+  const text = configText(
+    `    - name: eth1\n      xdp:\n        chain:\n          - name: c\n            object: ${COUNTER}\n            program: [xdp_counter]\n            enabled: "yes"\n            version: 1.10\n`,
+  );
   t.same(errorsFor(t, text), [
     "c.yaml:12:22: spec.interfaces[0].xdp.chain[0].program: must be a string",
     "c.yaml:13:22: spec.interfaces[0].xdp.chain[0].enabled: must be true or false",
@@ -81,7 +96,9 @@ t.test("a hook with nothing under it points at its key", async (t) => {
 });
 
 t.test("a bad enum value lists the allowed ones", async (t) => {
-  const text = configText(`    - name: eth1\n      xdp:\n        mode: nativ\n        chain:\n          - name: c\n            object: ${COUNTER}\n            program: xdp_counter\n            proceedOn: [pass, ok]\n      tcEgress:\n        chain:\n          - name: c\n            object: ${COUNTER}\n            program: tc_counter\n            proceedOn: [pass]\n`);
+  const text = configText(
+    `    - name: eth1\n      xdp:\n        mode: nativ\n        chain:\n          - name: c\n            object: ${COUNTER}\n            program: xdp_counter\n            proceedOn: [pass, ok]\n      tcEgress:\n        chain:\n          - name: c\n            object: ${COUNTER}\n            program: tc_counter\n            proceedOn: [pass]\n`,
+  );
   t.same(errorsFor(t, text), [
     'c.yaml:9:15: spec.interfaces[0].xdp.mode: must be one of: native, generic, auto (did you mean "native"?)',
     "c.yaml:14:31: spec.interfaces[0].xdp.chain[0].proceedOn[1]: must be one of: aborted, drop, pass, tx, redirect",
@@ -121,12 +138,13 @@ t.test("map names, map values and repeated verdicts", async (t) => {
   t.same(errorsFor(t, text), [
     'c.yaml:13:37: spec.interfaces[0].xdp.chain[0].proceedOn[2]: "pass" is listed twice',
     'c.yaml:15:15: spec.interfaces[0].xdp.chain[0].maps: "bad-name" must be a C identifier: the name of a map in the object',
-    "c.yaml:16:28: spec.interfaces[0].xdp.chain[0].maps.ports[\"53\"]: must be an integer",
-    "c.yaml:16:37: spec.interfaces[0].xdp.chain[0].maps.ports[\"80\"]: must be an integer",
+    'c.yaml:16:28: spec.interfaces[0].xdp.chain[0].maps.ports["53"]: must be an integer',
+    'c.yaml:16:37: spec.interfaces[0].xdp.chain[0].maps.ports["80"]: must be an integer',
   ]);
 });
 
 t.test("every document of a multi-document file is checked", async (t) => {
-  const text = "apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nmetadata: { name: a }\nspec: { interfaces: [] }\n---\napiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nmetadata: { name: b }\nspec: { interfaces: [{ name: eth1 }] }\n---\n";
+  const text =
+    "apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nmetadata: { name: a }\nspec: { interfaces: [] }\n---\napiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nmetadata: { name: b }\nspec: { interfaces: [{ name: eth1 }] }\n---\n";
   t.same(errorsFor(t, text), ["c.yaml:9:22: spec.interfaces[0]: needs at least one of: xdp, tcIngress, tcEgress"]);
 });

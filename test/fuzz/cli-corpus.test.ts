@@ -38,7 +38,14 @@ t.test("-f inputs that are not plain files, through nfctl plan and apply", async
   symlinkSync(good, join(broken, "a.yaml"));
   symlinkSync(join(broken, "nowhere.yaml"), join(broken, "b.yaml"));
   // Skipping b.yaml would apply a.yaml alone, stopping whatever b.yaml configured.
-  await cli.refuses(t, "a directory with a broken link", [broken], [broken], "", /^nfctl: .*with-broken-link\/b\.yaml: cannot read: no such file or directory$/);
+  await cli.refuses(
+    t,
+    "a directory with a broken link",
+    [broken],
+    [broken],
+    "",
+    /^nfctl: .*with-broken-link\/b\.yaml: cannot read: no such file or directory$/,
+  );
 
   const piped = join(dir, "with-fifo");
   mkdirSync(piped);
@@ -58,7 +65,11 @@ t.test("-f inputs that are not plain files, through nfctl plan and apply", async
     if (writer.exitCode === null) setTimeout(() => writer.kill(), 2000).unref();
     await exited;
     t.same(stderrViolations(r, "", [fifo]), [], `a fifo with a writer: ${command} refuses cleanly`);
-    t.match(r.stderr, /^nfctl: .*config\.fifo:1:1: "metadata" is required\n(.*\n)*nfctl: .*config\.fifo:2:7: kind: must be "NetworkFunctions"\n/, `a fifo with a writer: ${command} reads what was written`);
+    t.match(
+      r.stderr,
+      /^nfctl: .*config\.fifo:1:1: "metadata" is required\n(.*\n)*nfctl: .*config\.fifo:2:7: kind: must be "NetworkFunctions"\n/,
+      `a fifo with a writer: ${command} reads what was written`,
+    );
   }
   t.same(await cli.kernelChanges(), [], "the kernel is unchanged");
 });

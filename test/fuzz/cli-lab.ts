@@ -34,13 +34,21 @@ export interface CliLab {
   programChecksSkipped(): number;
 }
 
+/** What kernelChanges() reads of `tc -j qdisc show` (all strings, each may be missing). */
+interface Qdisc {
+  dev?: string;
+  kind?: string;
+  handle?: string;
+  parent?: string;
+}
+
 /** Sets the lab up and registers its removal with `t` (and at exit, should tap end the test early). */
 export function setUpCliLab(t: TapTest | typeof import("tap").default): CliLab {
   requireKernel();
 
   const before = listIds("prog");
   const lab = createLab();
-  t.teardown(lab.cleanup);
+  t.teardown(() => lab.cleanup());
   const ws = createWorkspace();
   t.teardown(ws.remove);
   // tap's timeout ends the process with SIGALRM, and teardowns do not run then.
@@ -79,10 +87,12 @@ export function setUpCliLab(t: TapTest | typeof import("tap").default): CliLab {
         return `${p}=map ${withHandle(openPinned("map", pin), mapInfo).id}`;
       });
     // Only what is attached: carrier and operational state change on their own.
-    const links = (JSON.parse(ipIn(lab.nsB, "-j", "-d", "link", "show")) as Array<{ ifname: string; xdp?: unknown }>).map((l) => ({ ifname: l.ifname, xdp: l.xdp ?? null }));
-    const qdiscs = (JSON.parse(execFileSync("nsenter", [`--net=/run/netns/${lab.nsB}`, "tc", "-j", "qdisc", "show"], { encoding: "utf8" }) || "[]") as Array<Record<string, unknown>>).map(
-      (q) => `${String(q.dev)} ${String(q.kind)} ${String(q.handle)} ${String(q.parent ?? "root")}`,
-    );
+    const links = (JSON.parse(ipIn(lab.nsB, "-j", "-d", "link", "show")) as Array<{ ifname: string; xdp?: unknown }>).map((l) => ({
+      ifname: l.ifname,
+      xdp: l.xdp ?? null,
+    }));
+    const qdiscJson = execFileSync("nsenter", [`--net=/run/netns/${lab.nsB}`, "tc", "-j", "qdisc", "show"], { encoding: "utf8" }) || "[]";
+    const qdiscs = (JSON.parse(qdiscJson) as Qdisc[]).map((q) => `${String(q.dev)} ${String(q.kind)} ${String(q.handle)} ${String(q.parent ?? "root")}`);
     return JSON.stringify({ pins: pinTree(lab.root), objects, links, qdiscs });
   };
 

@@ -90,7 +90,9 @@ t.test(`a sample of ${SAMPLE} refused mutations through nfctl plan and apply`, a
     }
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  t.comment(`${picked.length} cases, ${picked.length * 2} nfctl runs in ${seconds} s; slowest: ${slowest.map((x) => `case ${x.n} ${Math.round(x.ms)} ms`).join(", ")}`);
+  t.comment(
+    `${picked.length} cases, ${picked.length * 2} nfctl runs in ${seconds} s; slowest: ${slowest.map((x) => `case ${x.n} ${Math.round(x.ms)} ms`).join(", ")}`,
+  );
   t.equal(failures, 0, `every sampled case refused cleanly, the kernel unchanged (seed ${seed})`);
 });
 

@@ -12,6 +12,7 @@
 import t from "tap";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { inspect } from "node:util";
 import { loadConfig, formatConfigError, type LoadConfigResult } from "../../src/reconcile/config/index.js";
 import { MUTATION_KINDS, type MutationKind } from "./mutate.js";
 import {
@@ -40,7 +41,9 @@ const SHOWN_FAILURES = 20;
 
 const { seed, cases } = fuzzSettings();
 const only = process.env.NFCTL_FUZZ_ONLY !== undefined ? Number(process.env.NFCTL_FUZZ_ONLY) : undefined;
-t.comment(`fuzz seed ${seed} (set NFCTL_FUZZ_SEED to change), ${cases} cases (NFCTL_FUZZ_CASES)${only !== undefined ? `, case ${only} only (NFCTL_FUZZ_ONLY)` : ""}`);
+t.comment(
+  `fuzz seed ${seed} (set NFCTL_FUZZ_SEED to change), ${cases} cases (NFCTL_FUZZ_CASES)${only !== undefined ? `, case ${only} only (NFCTL_FUZZ_ONLY)` : ""}`,
+);
 
 const ws: Workspace = createWorkspace();
 t.teardown(ws.remove);
@@ -55,7 +58,9 @@ t.teardown(() => process.off("warning", onWarning));
 /** Runs loadConfig, also catching what it writes to stdout or stderr directly. */
 function load(args: string[], options: { stdin?: string; cwd?: string }): { result?: LoadConfigResult; thrown?: unknown; ms: number; written: string } {
   let written = "";
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- put back in `finally`, never called on its own
   const out = process.stdout.write;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- likewise
   const err = process.stderr.write;
   const capture = ((chunk: string | Uint8Array) => {
     written += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
@@ -91,7 +96,7 @@ async function check(args: string[], names: string[], input: string, options: { 
   const { result, thrown, ms, written } = load(args, options);
   await settle();
   const violations: string[] = [];
-  if (thrown !== undefined) violations.push(`loadConfig threw: ${thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown)}`);
+  if (thrown !== undefined) violations.push(`loadConfig threw: ${thrown instanceof Error ? (thrown.stack ?? thrown.message) : inspect(thrown)}`);
   const bound = options.heavy ? HEAVY_TIME_BOUND_MS : TIME_BOUND_MS;
   if (ms > bound) violations.push(`took ${Math.round(ms)} ms (bound ${bound} ms)`);
   if (written !== "") violations.push(`wrote to stdout/stderr itself: ${JSON.stringify(written.slice(0, 300))}`);
@@ -149,7 +154,11 @@ t.test(`${cases} mutated configs through loadConfig`, async (t) => {
   }
 
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  t.comment(`${numbers.length} cases in ${seconds} s; modes: ${Object.entries(perMode).map(([m, k]) => `${m} ${k}`).join(", ")}`);
+  t.comment(
+    `${numbers.length} cases in ${seconds} s; modes: ${Object.entries(perMode)
+      .map(([m, k]) => `${m} ${k}`)
+      .join(", ")}`,
+  );
   t.comment("kind: cases (rejected / accepted / heavy, slowest ms)");
   for (const [kind, s] of perKind) if (s.cases > 0) t.comment(`  ${kind}: ${s.cases} (${s.rejected} / ${s.accepted} / ${s.heavy}, ${Math.round(s.maxMs)} ms)`);
   t.comment(`${errorLines} error lines, the longest ${longestLine} characters`);
@@ -210,7 +219,12 @@ t.test("-f inputs that are not plain files", async (t) => {
         name: `a directory holding a ${what} named *.yaml`,
         args: [d],
         names: [d, join(d, "a.yaml"), join(d, "b.yaml")],
-        expect: what === "fifo" ? /b\.yaml: not a regular file \(a pipe, a socket or a device\)/ : what === "broken link" ? /b\.yaml: cannot read: no such file or directory$/ : /b\.yaml: cannot read: too many symbolic links encountered$/,
+        expect:
+          what === "fifo"
+            ? /b\.yaml: not a regular file \(a pipe, a socket or a device\)/
+            : what === "broken link"
+              ? /b\.yaml: cannot read: no such file or directory$/
+              : /b\.yaml: cannot read: too many symbolic links encountered$/,
         setup: () => {
           mkdirSync(d);
           symlinkSync(good, join(d, "a.yaml"));
@@ -240,16 +254,28 @@ t.test("many errors in one file cost time in proportion", async (t) => {
     // ajv copied all errors so far after each failing $ref: 17 s before the schema was inlined.
     { name: "64,000 chain entries that are not mappings", text: `${head}        chain: [${Array<string>(64_000).fill("1").join(", ")}]\n`, errors: 64_001 },
     // errors.push(...list) overflowed the stack with 100,000 errors (a RangeError out of loadConfig).
-    { name: "120,000 interfaces that are not mappings", text: `${head.replace(/ {4}- name: veth-b\n {6}xdp:\n$/, "").replace("interfaces:\n", `interfaces: [${Array<string>(120_000).fill("1").join(", ")}]\n`)}`, errors: 120_000 },
+    {
+      name: "120,000 interfaces that are not mappings",
+      text: `${head.replace(/ {4}- name: veth-b\n {6}xdp:\n$/, "").replace("interfaces:\n", `interfaces: [${Array<string>(120_000).fill("1").join(", ")}]\n`)}`,
+      errors: 120_000,
+    },
     // Each error looked its field up by a scan of the mapping: 17 s before the index.
-    { name: "20,000 unknown fields", text: `${head}        chain:\n${nf}${Array.from({ length: 20_000 }, (_, i) => `            junk${i}: 1\n`).join("")}`, errors: 20_000 },
+    {
+      name: "20,000 unknown fields",
+      text: `${head}        chain:\n${nf}${Array.from({ length: 20_000 }, (_, i) => `            junk${i}: 1\n`).join("")}`,
+      errors: 20_000,
+    },
   ];
   for (const c of cases) {
     const path = join(dir, "scale.yaml");
     writeFileSync(path, c.text);
     const started = performance.now();
     const checked = await check([path], [path], c.text, { heavy: false });
-    t.same(checked.violations.filter((v) => !v.startsWith("took ")), [], `${c.name}: every promise kept`);
+    t.same(
+      checked.violations.filter((v) => !v.startsWith("took ")),
+      [],
+      `${c.name}: every promise kept`,
+    );
     t.equal(checked.result?.ok === false ? checked.result.errors.length : 0, c.errors, `${c.name}: one error each`);
     t.ok(checked.ms < 10_000, `${c.name}: ${Math.round(performance.now() - started)} ms (bound 10 s)`);
   }

@@ -171,7 +171,9 @@ export interface Mutation {
  * checks (types, object paths, unicode) half again as often as the rest.
  * Heavy kinds are as frequent as the rest; their heavy variants are rare.
  */
-const KIND_WEIGHTS: ReadonlyArray<readonly [MutationKind, number]> = MUTATION_KINDS.map((k) => [k, k === "wrong-type" || k === "object-path" || k === "odd-unicode" ? 1.5 : 1] as const);
+const KIND_WEIGHTS: ReadonlyArray<readonly [MutationKind, number]> = MUTATION_KINDS.map(
+  (k) => [k, k === "wrong-type" || k === "object-path" || k === "odd-unicode" ? 1.5 : 1] as const,
+);
 
 /**
  * Mutates one seed: one mutation of a kind drawn at random, and sometimes a
@@ -421,7 +423,23 @@ const MUTATORS: Record<MutationKind, Mutator> = {
         () => name.toLowerCase(),
         () => `${name}_`,
         () => `x-${name}`,
-        () => rng.pick(["progam", "objekt", "proceed_on", "tcingress", "tc_egress", "chains", "interface", "apiversion", "Kind", "meta", "specs", "mapz", "enable", "verison"]),
+        () =>
+          rng.pick([
+            "progam",
+            "objekt",
+            "proceed_on",
+            "tcingress",
+            "tc_egress",
+            "chains",
+            "interface",
+            "apiversion",
+            "Kind",
+            "meta",
+            "specs",
+            "mapz",
+            "enable",
+            "verison",
+          ]),
       ])();
       pair.key = new Scalar(typo);
       return { detail: `field "${name}" renamed "${typo}"` };
@@ -565,7 +583,7 @@ function structural(
   if (fragment !== undefined) replaceAt(site, new Scalar(PLACEHOLDER));
   let out = doc.toString({ lineWidth: 0 });
   if (fragment !== undefined) out = spliceFragment(out, fragment);
-  return { detail, bytes: utf8(out), heavy };
+  return { detail, bytes: utf8(out), heavy: heavy === true };
 }
 
 /** Writes `fragment` for the placeholder; a multi-line fragment is indented under its line. */
@@ -647,7 +665,11 @@ function hugeValue(rng: Rng, text: string): Edit {
   const make = rng.pick(fragments);
   return structural(rng, text, (_doc, site) => {
     const fragment = make();
-    return { detail: `${describeSite(site)} = ${fragment.length > 60 ? `${fragment.slice(0, 40)}... (${fragment.length} characters)` : fragment}`, fragment, heavy: size !== "small" };
+    return {
+      detail: `${describeSite(site)} = ${fragment.length > 60 ? `${fragment.slice(0, 40)}... (${fragment.length} characters)` : fragment}`,
+      fragment,
+      heavy: size !== "small",
+    };
   });
 }
 
@@ -680,7 +702,10 @@ function deepNesting(rng: Rng, text: string): Edit {
       break;
     }
     case "flow mixed":
-      fragment = Array.from({ length: depth }, (_, i) => (i % 2 ? "{k: " : "[")).join("") + "0" + Array.from({ length: depth }, (_, i) => ((depth - 1 - i) % 2 ? "}" : "]")).join("");
+      fragment =
+        Array.from({ length: depth }, (_, i) => (i % 2 ? "{k: " : "[")).join("") +
+        "0" +
+        Array.from({ length: depth }, (_, i) => ((depth - 1 - i) % 2 ? "}" : "]")).join("");
       break;
   }
   return structural(rng, text, (_doc, site) => ({ detail: `${describeSite(site)} = ${style} nested ${depth} deep`, fragment, heavy: depth > 500 }));
@@ -747,7 +772,8 @@ function doubleQuoted(text: string): string {
   for (const ch of text) {
     const code = ch.codePointAt(0)!;
     if (ch === '"' || ch === "\\") out += `\\${ch}`;
-    else if (code < 0x20 || code === 0x7f || code === 0x85 || code === 0x2028 || code === 0x2029 || (code >= 0xd800 && code <= 0xdfff)) out += `\\u${code.toString(16).padStart(4, "0")}`;
+    else if (code < 0x20 || code === 0x7f || code === 0x85 || code === 0x2028 || code === 0x2029 || (code >= 0xd800 && code <= 0xdfff))
+      out += `\\u${code.toString(16).padStart(4, "0")}`;
     else out += ch;
   }
   return `"${out}"`;
@@ -834,8 +860,18 @@ function oddUnicode(rng: Rng, text: string): Edit {
       const i = rng.pick(meaningfulLines(all));
       const line = utf8(all[i]!);
       const at = rng.int(line.length + 1);
-      const before = utf8(all.slice(0, i).map((l) => `${l}\n`).join(""));
-      const after = utf8(all.slice(i + 1).map((l) => `\n${l}`).join(""));
+      const before = utf8(
+        all
+          .slice(0, i)
+          .map((l) => `${l}\n`)
+          .join(""),
+      );
+      const after = utf8(
+        all
+          .slice(i + 1)
+          .map((l) => `\n${l}`)
+          .join(""),
+      );
       return { detail: `${raw[1]} in line ${i + 1}`, bytes: Buffer.concat([before, line.subarray(0, at), raw[0], line.subarray(at), after]) };
     }
   }
@@ -907,7 +943,10 @@ function objectPath(rng: Rng, text: string, ctx: MutationContext): Edit {
 /** "Billion laughs": `levels` anchors, each a list of `width` aliases of the one before. */
 function laughs(levels: number, width: number): string {
   let out = `lol0: &lol0 "lol"\n`;
-  for (let i = 1; i < levels; i++) out += `lol${i}: &lol${i} [${Array<string>(width).fill(`*lol${i - 1}`).join(", ")}]\n`;
+  for (let i = 1; i < levels; i++)
+    out += `lol${i}: &lol${i} [${Array<string>(width)
+      .fill(`*lol${i - 1}`)
+      .join(", ")}]\n`;
   return out;
 }
 

@@ -54,7 +54,8 @@ export interface Workspace {
   specials: Specials;
   /** The special files' directory, "@SPECIAL@" in corpus files. */
   specialDir: string;
-  remove(): void;
+  /** Safe to pass as a callback (t.teardown, process.once). */
+  remove: () => void;
 }
 
 export function createWorkspace(): Workspace {
@@ -267,7 +268,9 @@ function expandTokens(text: string, ws: Workspace): string {
 
 export function loadCorpus(ws: Workspace): CorpusCase[] {
   const expectations = JSON.parse(readFileSync(join(CORPUS, "expectations.json"), "utf8")) as Record<string, Expectation>;
-  const files = readdirSync(CORPUS).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = readdirSync(CORPUS)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
   const missing = files.filter((f) => !(f in expectations));
   if (missing.length > 0) throw new Error(`test/fuzz-corpus: no expectation in expectations.json for ${missing.join(", ")}`);
   const stale = Object.keys(expectations).filter((f) => !files.includes(f));
@@ -278,7 +281,8 @@ export function loadCorpus(ws: Workspace): CorpusCase[] {
   mkdirSync(copies, { recursive: true });
   return files.map((name) => {
     const expectation = expectations[name]!;
-    const { first, loads } = typeof expectation === "string" ? { first: expectation, loads: false } : { first: expectation.first, loads: expectation.loads === true };
+    const { first, loads } =
+      typeof expectation === "string" ? { first: expectation, loads: false } : { first: expectation.first, loads: expectation.loads === true };
     const raw = readFileSync(join(CORPUS, name));
     const text = raw.toString("latin1");
     let path = join(CORPUS, name);
@@ -312,7 +316,14 @@ export function saveFound(seed: number, c: FuzzCase, violations: string[]): stri
   mkdirSync(FOUND, { recursive: true });
   const stem = `s${seed}-c${c.n}-${caseKind(c)}`;
   c.mutations.forEach((m, i) => writeFileSync(join(FOUND, `${stem}${c.mode === "directory" ? `-${basename(c.names[i]!, ".yaml")}` : ""}.yaml`), m.bytes));
-  const note = { seed, case: c.n, mode: c.mode, mutations: c.mutations.map((m) => m.detail), violations, rerun: `NFCTL_FUZZ_SEED=${seed} NFCTL_FUZZ_ONLY=${c.n} npx tap dist/test/fuzz/config.test.js` };
+  const note = {
+    seed,
+    case: c.n,
+    mode: c.mode,
+    mutations: c.mutations.map((m) => m.detail),
+    violations,
+    rerun: `NFCTL_FUZZ_SEED=${seed} NFCTL_FUZZ_ONLY=${c.n} npx tap dist/test/fuzz/config.test.js`,
+  };
   writeFileSync(join(FOUND, `${stem}.json`), `${JSON.stringify(note, null, 2)}\n`);
   return join(FOUND, `${stem}.yaml`);
 }

@@ -556,8 +556,8 @@ static int cmd_sink(int argc, char **argv)
 	fflush(stderr);
 
 	while (!stop_requested) {
-		if (receive_batch(fd, &batch, MSG_WAITFORONE) < 0 && errno != EINTR &&
-		    errno != EAGAIN && errno != EWOULDBLOCK)
+		if (receive_batch(fd, &batch, MSG_WAITFORONE) < 0 && errno != EINTR && errno != EAGAIN &&
+		    errno != EWOULDBLOCK)
 			die("recvmmsg: %s", strerror(errno));
 	}
 	/* Drain what is queued. */

@@ -25,6 +25,8 @@ export function nfctl(lab: Lab, args: string[], options: { stdin?: string; ns?: 
   const r = spawnSync(limited[0]!, limited.slice(1), {
     encoding: "utf8",
     input: options.stdin ?? "",
+    // The status of 1,500 hooks is megabytes of JSON.
+    maxBuffer: 256 * 1024 * 1024,
     env: { ...process.env, NO_COLOR: "1", ...options.env },
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };

@@ -86,9 +86,7 @@ export function encodeMapEntries(spec: MapSpec, entries: readonly ConfigMapEntry
  */
 export function decodeMapEntry(spec: MapSpec, key: Buffer, value: Buffer): { key: string; value: string } {
   const family = spec.type === MapType.LPM_TRIE ? lpmFamily(key.length) : undefined;
-  const keyText = family
-    ? formatIpPrefix({ family, length: key.readUInt32LE(0), address: key.subarray(4) })
-    : littleEndian(key).toString();
+  const keyText = family ? formatIpPrefix({ family, length: key.readUInt32LE(0), address: key.subarray(4) }) : littleEndian(key).toString();
   return { key: keyText, value: littleEndian(value).toString() };
 }
 
@@ -121,9 +119,7 @@ const NATURAL_ORDER = new Intl.Collator("en", { numeric: true });
 export function mapsDigest(maps: ReadonlyArray<{ name: string; entries: readonly MapEntry[] }>): string {
   // Map names are C identifiers and the rest is hex, so "=" and JSON's
   // quoting keep every part apart; plain sort() orders by code unit.
-  const canonical = maps
-    .map((map) => JSON.stringify([map.name, map.entries.map((e) => `${e.key.toString("hex")}=${e.value.toString("hex")}`).sort()]))
-    .sort();
+  const canonical = maps.map((map) => JSON.stringify([map.name, map.entries.map((e) => `${e.key.toString("hex")}=${e.value.toString("hex")}`).sort()])).sort();
   return createHash("sha256").update(canonical.join("\n")).digest("hex");
 }
 

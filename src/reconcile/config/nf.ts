@@ -67,12 +67,19 @@ export function resolveNf(ctx: NfContext, path: PathSegment[], config: XdpNf | T
     const mapPath = [...path, "maps", name];
     const spec = summary.maps.find((m) => m.name === name && !m.internal);
     if (!spec) {
-      const names = summary.maps.filter((m) => !m.internal).map((m) => m.name).join(", ") || "none";
+      const names =
+        summary.maps
+          .filter((m) => !m.internal)
+          .map((m) => m.name)
+          .join(", ") || "none";
       errors.push(ctx.doc.error(mapPath, `${object} has no map "${name}" (it has: ${names})`, "key"));
       continue;
     }
     const written = ctx.doc.entries(mapPath);
-    const encoded = encodeMapEntries(spec, written.map((e) => ({ key: e.key, value: e.value as number | bigint })));
+    const encoded = encodeMapEntries(
+      spec,
+      written.map((e) => ({ key: e.key, value: e.value as number | bigint })),
+    );
     if (!encoded.ok) {
       for (const problem of encoded.problems) {
         if (problem.part === "map") {

@@ -50,13 +50,14 @@ function describe(doc: SourceDocument, error: ErrorObject): ConfigError {
       return at(path, `"${error.params.missingProperty}" is required`);
     case "additionalProperties": {
       const field = String(error.params.additionalProperty);
-      const fields = Object.keys(schema.properties ?? {});
+      const fields = Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {});
       const guess = closestName(field, fields);
       const hint = guess ? ` (did you mean "${guess}"?)` : `; the fields here are: ${fields.join(", ")}`;
       return at([...path, field], `unknown field "${field}"${hint}`, "key");
     }
     case "type": {
-      const expected = TYPE_NOUNS[error.params.type] ?? String(error.params.type);
+      const type = String(error.params.type);
+      const expected = TYPE_NOUNS[type] ?? type;
       const written = doc.text(path);
       const quote = error.params.type === "string" && written !== undefined ? `; put it in quotes: "${written}"` : "";
       return at(path, `must be ${expected}${quote}`);
@@ -70,20 +71,25 @@ function describe(doc: SourceDocument, error: ErrorObject): ConfigError {
       return at(path, `must be ${JSON.stringify(error.params.allowedValue)}`);
     case "pattern": {
       const rule = (schema.patternErrorMessage as string | undefined) ?? error.message ?? "is not valid";
-      return error.propertyName === undefined
-        ? at(path, rule)
-        : at([...path, error.propertyName], `"${error.propertyName}" ${rule}`, "key");
+      return error.propertyName === undefined ? at(path, rule) : at([...path, error.propertyName], `"${error.propertyName}" ${rule}`, "key");
     }
     case "minLength":
     case "minItems":
-      return at(path, error.params.limit === 1 ? "must not be empty" : `must have at least ${error.params.limit} ${error.keyword === "minLength" ? "characters" : "entries"}`);
+      return at(
+        path,
+        error.params.limit === 1 ? "must not be empty" : `must have at least ${error.params.limit} ${error.keyword === "minLength" ? "characters" : "entries"}`,
+      );
     case "maxItems":
       // Chains are the only lists with a maximum: the kernel's tail-call limit.
       return at(path, `has ${(error.data as unknown[]).length} NFs; at most ${error.params.limit} can be chained`);
     case "uniqueItems": {
       // ajv's two ways of checking (deep equality, or a table of scalars) name the pair in opposite orders.
       const later = Math.max(error.params.i as number, error.params.j as number);
-      return { ...doc.locate([...path, later]), path: formatPath([...path, later]), message: `${JSON.stringify((error.data as unknown[])[later])} is listed twice` };
+      return {
+        ...doc.locate([...path, later]),
+        path: formatPath([...path, later]),
+        message: `${JSON.stringify((error.data as unknown[])[later])} is listed twice`,
+      };
     }
     case "anyOf": {
       // The schema's only anyOf lists alternatives of required fields (the hooks).

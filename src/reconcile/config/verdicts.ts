@@ -28,7 +28,8 @@ export function defaultProceedOn(hook: Hook): string[] {
  *     proceedMask("tc-egress", ["unspec", "redirect"]) // 0b100000001 = 257
  */
 export function proceedMask(hook: Hook, verdicts: readonly string[]): number {
-  const bits: Record<string, number> = hook === "xdp" ? XDP_ACTIONS : Object.fromEntries(Object.entries(TC_ACTIONS).map(([name, action]) => [name, action + 1]));
+  const bits: Record<string, number> =
+    hook === "xdp" ? XDP_ACTIONS : Object.fromEntries(Object.entries(TC_ACTIONS).map(([name, action]) => [name, action + 1]));
   let mask = 0;
   for (const verdict of verdicts) {
     const bit = bits[verdict];

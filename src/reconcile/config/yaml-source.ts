@@ -61,7 +61,10 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     documents = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, logLevel: "error", uniqueKeys: false, resolveKnownTags: false });
   } catch (err) {
     // The parser (unlike the composer after it) lets a stack overflow escape.
-    return { ok: false, errors: [{ file, line: 0, column: 0, path: "", message: `invalid YAML: ${yamlProblem(err instanceof Error ? err.message : String(err))}` }] };
+    return {
+      ok: false,
+      errors: [{ file, line: 0, column: 0, path: "", message: `invalid YAML: ${yamlProblem(err instanceof Error ? err.message : String(err))}` }],
+    };
   }
   const errors = documents.flatMap((doc) => [
     // A stack overflow is reported where each enclosing collection gave up: once is enough.
@@ -79,7 +82,10 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     return { ok: true, documents: configs.map((doc) => sourceDocument(file, doc, lines)) };
   } catch (err) {
     // toJS() refuses alias bombs ("Excessive alias count ...") and the like.
-    return { ok: false, errors: [{ file, line: 0, column: 0, path: "", message: `invalid YAML: ${yamlProblem(err instanceof Error ? err.message : String(err))}` }] };
+    return {
+      ok: false,
+      errors: [{ file, line: 0, column: 0, path: "", message: `invalid YAML: ${yamlProblem(err instanceof Error ? err.message : String(err))}` }],
+    };
   }
 }
 
@@ -131,7 +137,8 @@ function keyProblems(file: string, doc: Document.Parsed, lines: LineCounter): Co
       if (isCollection(isAlias(node) ? anchors.get(node.source) : node)) {
         badPairs.add(visit.step);
         // After a syntax error, what looks like such a key is mostly its echo.
-        if (doc.errors.length === 0) errors.push({ file, ...at(node), path: formatPath(pathOf(visit.parent)), message: "a key must be a name or a number, not a list or a mapping" });
+        if (doc.errors.length === 0)
+          errors.push({ file, ...at(node), path: formatPath(pathOf(visit.parent)), message: "a key must be a name or a number, not a list or a mapping" });
       } else if (isScalar(node) && !Number.isNaN(node.value)) {
         const seen = keysSeen.get(visit.parent) ?? new Set<unknown>();
         keysSeen.set(visit.parent, seen);
