@@ -91,9 +91,7 @@ function main(): void {
     ]);
     const paths = hookPaths(root, chainAddr);
     withHandle(openPinned("map", paths.dataMap("blocklist", "blocklist_v4")), (blocklistMap) =>
-      withHandle(openPinned("map", paths.dataMap("portfilter", "ports")), (portsMap) =>
-        fill((name) => (name === "ports" ? portsMap : blocklistMap)),
-      ),
+      withHandle(openPinned("map", paths.dataMap("portfilter", "ports")), (portsMap) => fill((name) => (name === "ports" ? portsMap : blocklistMap))),
     );
 
     const fused = BpfObject.open(`${BUILD}/bench/fused.o`);
@@ -109,8 +107,12 @@ function main(): void {
 
     const hops: Record<string, ProgramHandle> = {};
     for (const length of [1, 2, 4, 8, 16]) {
-      const gen = buildGeneration(root, { netns: 0, ifname: `hop${length}`, hook: "xdp" }, 1,
-        Array.from({ length }, (_, i) => nf(`hop${i}`, "bench/hop.o", "xdp_hop")));
+      const gen = buildGeneration(
+        root,
+        { netns: 0, ifname: `hop${length}`, hook: "xdp" },
+        1,
+        Array.from({ length }, (_, i) => nf(`hop${i}`, "bench/hop.o", "xdp_hop")),
+      );
       hops[`hop x${length}`] = firstProgram(gen);
     }
 

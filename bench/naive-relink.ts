@@ -32,9 +32,9 @@
  */
 import { performance } from "node:perf_hooks";
 import { rmSync } from "node:fs";
-import { createLab, inNetns, ADDR, type Lab } from "../test/helpers/lab.js";
-import { blocklist, counter, BUILD, PROCEED_ON_PASS } from "../test/helpers/nfs.js";
-import { startTraffic, type RunningTraffic, type TrafficReport } from "../test/harness/traffic-harness.js";
+import { createLab, inNetns, ADDR, type Lab } from "../scripts/test-lab.js";
+import { blocklist, counter, BUILD, PROCEED_ON_PASS } from "../scripts/nfs.js";
+import { startTraffic, type RunningTraffic, type TrafficReport } from "../scripts/traffic-harness.js";
 import { setChain, type ChainNf, type ChainTarget } from "../src/reconcile/set-chain.js";
 import { buildGeneration, currentNetns, ensureRoot, hookPaths, syncDataMap, findIfIndex, type HookAddress } from "../src/state/index.js";
 import {
@@ -163,7 +163,7 @@ class NaiveChain {
     while (id !== undefined && out.length <= Object.keys(this.progId).length) {
       const name: string = byId.get(id) ?? `prog ${id}`;
       out.push(name);
-      id = this.nextPin[name] ? withHandle(openPinned("map", this.nextPin[name]!), (next) => programInSlot(next, 0, name)) : undefined;
+      id = this.nextPin[name] ? withHandle(openPinned("map", this.nextPin[name]), (next) => programInSlot(next, 0, name)) : undefined;
     }
     return out.filter((name) => name !== "root");
   }
@@ -211,11 +211,18 @@ async function naivePhase(lab: Lab, track: (t: RunningTraffic | undefined) => vo
   const paths = hookPaths(root, addr);
   // One program instance per NF, each with its own nf_next, wired in the first order.
   const names = rootProgram ? ["root", ...ORDERS[0]] : [...ORDERS[0]];
-  const gen = buildGeneration(root, addr, 1, names.map((name) => NFS[name]!));
+  const gen = buildGeneration(
+    root,
+    addr,
+    1,
+    names.map((name) => NFS[name]!),
+  );
   let link: LinkHandle | undefined;
   try {
     syncDataMap(root, addr, "bl", "blocklist_v4", NFS.bl!.maps!.blocklist_v4!);
-    link = inNetns(lab.nsB, () => withHandle(openPinned("prog", gen.nfs[0]!.progPin), (prog) => createXdpLink(prog, findIfIndex(TARGET.ifname)!, "auto", "naive chain")));
+    link = inNetns(lab.nsB, () =>
+      withHandle(openPinned("prog", gen.nfs[0]!.progPin), (prog) => createXdpLink(prog, findIfIndex(TARGET.ifname)!, "auto", "naive chain")),
+    );
     pinObject(link, paths.link);
     const chain = new NaiveChain(
       paths.link,
@@ -245,7 +252,14 @@ async function naivePhase(lab: Lab, track: (t: RunningTraffic | undefined) => vo
 }
 
 async function nfctlPhase(lab: Lab, track: (t: RunningTraffic | undefined) => void): Promise<Phase> {
-  const apply = (order: readonly string[]) => inNetns(lab.nsB, () => setChain(TARGET, order.map((name) => NFS[name]!), { root: lab.root }));
+  const apply = (order: readonly string[]) =>
+    inNetns(lab.nsB, () =>
+      setChain(
+        TARGET,
+        order.map((name) => NFS[name]!),
+        { root: lab.root },
+      ),
+    );
   apply(ORDERS[0]);
   let generations = 0;
   try {
@@ -303,7 +317,8 @@ async function main(): Promise<void> {
     }
     for (const [name, p] of rows) {
       const r = p.report;
-      if (r.duplicates || r.reordered || r.socketDrops) console.log(`  note (${name}): duplicates ${r.duplicates}, reordered ${r.reordered}, socket drops ${r.socketDrops}`);
+      if (r.duplicates || r.reordered || r.socketDrops)
+        console.log(`  note (${name}): duplicates ${r.duplicates}, reordered ${r.reordered}, socket drops ${r.socketDrops}`);
     }
   } finally {
     traffic?.kill();

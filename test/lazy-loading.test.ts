@@ -34,5 +34,8 @@ t.test("nfctl --help, --version and plan --help map neither", async (t) => {
 });
 
 t.test("the first call that needs libbpf loads it", async (t) => {
-  t.same(mapped(["--input-type=module", "-e", 'const { describeErrno } = await import("./src/native/index.js"); describeErrno(4001);']), { koffi: true, libbpf: true });
+  t.same(mapped(["--input-type=module", "-e", 'const { describeErrno } = await import("./src/native/index.js"); describeErrno(4001);']), {
+    koffi: true,
+    libbpf: true,
+  });
 });

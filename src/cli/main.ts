@@ -41,7 +41,8 @@ const milliseconds = (value: string): number => {
   return Number(value);
 };
 const output = () => new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text");
-const files = (cmd: Command) => cmd.requiredOption("-f, --file <path>", "config file, directory of *.yaml/*.yml, or - for stdin (repeatable; all merge)", collect);
+const files = (cmd: Command) =>
+  cmd.requiredOption("-f, --file <path>", "config file, directory of *.yaml/*.yml, or - for stdin (repeatable; all merge)", collect);
 
 type CommandFn<T> = (opts: T, context: Context) => Promise<number>;
 

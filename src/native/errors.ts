@@ -16,7 +16,22 @@ import { strerror } from "./libc.js";
  * not know them, libbpf_strerror does.
  */
 const LIBBPF_ERRNO_START = 4000;
-const LIBBPF_ERRNO_NAMES = ["LIBELF", "FORMAT", "KVERSION", "ENDIAN", "INTERNAL", "RELOC", "LOAD", "VERIFY", "PROG2BIG", "KVER", "PROGTYPE", "WRNGPID", "INVSEQ", "NLPARSE"];
+const LIBBPF_ERRNO_NAMES = [
+  "LIBELF",
+  "FORMAT",
+  "KVERSION",
+  "ENDIAN",
+  "INTERNAL",
+  "RELOC",
+  "LOAD",
+  "VERIFY",
+  "PROG2BIG",
+  "KVER",
+  "PROGTYPE",
+  "WRNGPID",
+  "INVSEQ",
+  "NLPARSE",
+];
 const libbpfStrerrorFn = lazyFunc(libbpf, "int libbpf_strerror(int err, _Out_ uint8_t *buf, size_t size)");
 
 const errnoNames = new Map<number, string>([

@@ -9,9 +9,7 @@ import { NativeError } from "./errors.js";
 const ifNametoindexFn = lazyFunc(libc, "unsigned int if_nametoindex(const char *ifname)");
 const flockFn = lazyFunc(libc, "int flock(int fd, int operation)");
 const strerrorFn = lazyFunc(libc, "const char *strerror(int errnum)");
-const mountFn = lazyFunc(libc, 
-  "int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)",
-);
+const mountFn = lazyFunc(libc, "int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)");
 const statfsFn = lazyFunc(libc, "int statfs(const char *path, _Out_ uint8_t *buf)");
 const setnsFn = lazyFunc(libc, "int setns(int fd, int nstype)");
 

@@ -36,7 +36,10 @@ let libbpfHandle: LibraryHandle | undefined;
 /** dlopen's reason, without koffi's preamble, on one line. */
 function reason(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/^Failed to load shared library:\s*/, "").replace(/\s+/g, " ").trim();
+  return text
+    .replace(/^Failed to load shared library:\s*/, "")
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 /** koffi, loaded on first call. */
@@ -76,7 +79,9 @@ export function libbpf(): LibraryHandle {
   const lib = load("libbpf.so.1", LIBBPF_HINT);
   const version = versionOf(lib);
   if (version.major < LIBBPF_MINIMUM.major || (version.major === LIBBPF_MINIMUM.major && version.minor < LIBBPF_MINIMUM.minor)) {
-    throw new LibraryError(`libbpf.so.1 is version ${version.major}.${version.minor}, older than the ${LIBBPF_MINIMUM.major}.${LIBBPF_MINIMUM.minor} nfctl needs; ${LIBBPF_HINT}`);
+    throw new LibraryError(
+      `libbpf.so.1 is version ${version.major}.${version.minor}, older than the ${LIBBPF_MINIMUM.major}.${LIBBPF_MINIMUM.minor} nfctl needs; ${LIBBPF_HINT}`,
+    );
   }
   for (const name of LIBBPF_OPAQUE_TYPES) koffi().opaque(name);
   routeLibbpfPrint(lib);

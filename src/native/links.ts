@@ -20,7 +20,8 @@ const xdpAttach = lazyFunc(libbpf, "int bpf_xdp_attach(int ifindex, int prog_fd,
 const xdpDetach = lazyFunc(libbpf, "int bpf_xdp_detach(int ifindex, uint32_t flags, const void *opts)");
 const progDetach2 = lazyFunc(libbpf, "int bpf_prog_detach2(int prog_fd, int target_fd, int type)");
 const progAttach = lazyFunc(libbpf, "int bpf_prog_attach(int prog_fd, int attachable_fd, int type, unsigned int flags)");
-const progQuery = lazyFunc(libbpf, 
+const progQuery = lazyFunc(
+  libbpf,
   "int bpf_prog_query(int target_fd, int type, uint32_t query_flags, void *attach_flags, _Out_ uint32_t *ids, _Inout_ uint32_t *count)",
 );
 const tcHookCreate = lazyFunc(libbpf, "int bpf_tc_hook_create(const void *hook)");
@@ -82,7 +83,11 @@ export function xdpAttachedPrograms(ifindex: number): XdpAttached[] {
   opts.writeBigUInt64LE(32n, 0);
   checkRet(xdpQuery(ifindex, 0, opts) as number, "bpf_xdp_query", `ifindex ${ifindex}`);
   const out: XdpAttached[] = [];
-  for (const [offset, mode] of [[12, "native"], [16, "offload"], [20, "generic"]] as const) {
+  for (const [offset, mode] of [
+    [12, "native"],
+    [16, "offload"],
+    [20, "generic"],
+  ] as const) {
     const id = opts.readUInt32LE(offset);
     if (id !== 0) out.push({ id, mode });
   }

@@ -12,7 +12,8 @@ const lookupElem = lazyFunc(libbpf, "int bpf_map_lookup_elem(int fd, const void 
 const updateElem = lazyFunc(libbpf, "int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)");
 const deleteElem = lazyFunc(libbpf, "int bpf_map_delete_elem(int fd, const void *key)");
 const getNextKey = lazyFunc(libbpf, "int bpf_map_get_next_key(int fd, const void *key, _Out_ uint8_t *next)");
-const mapCreate = lazyFunc(libbpf, 
+const mapCreate = lazyFunc(
+  libbpf,
   "int bpf_map_create(int type, const char *name, uint32_t key_size, uint32_t value_size, uint32_t max_entries, const void *opts)",
 );
 const numPossibleCpus = lazyFunc(libbpf, "int libbpf_num_possible_cpus(void)");
@@ -107,4 +108,3 @@ export function programInSlot(map: MapHandle, index: number, what: string): numb
 export function clearProgramSlot(map: MapHandle, index: number, what: string): void {
   remove(map, u32(index), `${what}[${index}]`);
 }
-

@@ -85,7 +85,8 @@ const VERIFIER_LOG_SIZE = 4 * 1024 * 1024;
 type Pointer = unknown;
 
 export class BpfObject {
-  private ptr: Pointer | null;
+  /** null once closed. */
+  private ptr: Pointer;
   private logBuffers = new Map<string, Buffer>();
   private selected: string | undefined;
   private readonly countClosed = countOpen();

@@ -4,15 +4,7 @@
  * and the contents of the live data maps the config sets.
  */
 import { existsSync } from "node:fs";
-import {
-  currentNetns,
-  observe,
-  observeHook,
-  openRecords,
-  readDataMap,
-  hookPaths,
-  type ObservedState,
-} from "../state/index.js";
+import { currentNetns, observe, observeHook, openRecords, readDataMap, hookPaths, type ObservedState } from "../state/index.js";
 import type { DesiredState } from "./desired.js";
 import type { ObservedMapContents } from "./planner.js";
 import { hookId, type HookId } from "./plan.js";

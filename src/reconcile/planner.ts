@@ -6,7 +6,17 @@
  *     const plan = planChanges(desired, observed, mapContents);
  *     if (isEmptyPlan(plan)) console.log("No changes.");
  */
-import { compareHooks, MapType, type Hook, type MapEntry, type MapSpec, type ObservedHook, type ObservedState, type NfRecord, type XdpMode } from "../state/index.js";
+import {
+  compareHooks,
+  MapType,
+  type Hook,
+  type MapEntry,
+  type MapSpec,
+  type ObservedHook,
+  type ObservedState,
+  type NfRecord,
+  type XdpMode,
+} from "../state/index.js";
 import type { DesiredHook, DesiredMap, DesiredNf, DesiredState } from "./desired.js";
 import { formatMapEntries } from "./config/map-values.js";
 import {
@@ -47,7 +57,8 @@ function updateChanges(nf: DesiredNf, record: NfRecord): NfChange[] {
   const changes: NfChange[] = [];
   if (record.digest !== nf.digest) changes.push({ field: "digest", from: record.digest, to: nf.digest, objectFrom: record.object, objectTo: nf.object });
   if (record.program !== nf.program) changes.push({ field: "program", from: record.program, to: nf.program });
-  if (record.version !== nf.version) changes.push({ field: "version", ...(record.version !== undefined && { from: record.version }), ...(nf.version !== undefined && { to: nf.version }) });
+  if (record.version !== nf.version)
+    changes.push({ field: "version", ...(record.version !== undefined && { from: record.version }), ...(nf.version !== undefined && { to: nf.version }) });
   if (record.proceedMask !== nf.proceedMask) {
     changes.push({
       field: "proceedOn",
@@ -178,7 +189,12 @@ function planHook(
     const maps = changedMaps(nf, liveMaps[nf.name] ?? {});
     if (maps.length > 0) {
       actions.push({ kind: "reconfigure", nf: nf.name, reason: { code: "maps-differ" }, maps: maps.map((m) => m.change) });
-      inPlace.push(plannedNf(nf, maps.map((m) => m.map)));
+      inPlace.push(
+        plannedNf(
+          nf,
+          maps.map((m) => m.map),
+        ),
+      );
     }
   }
   const common = (names: string[], other: string[]) => names.filter((n) => other.includes(n));

@@ -8,7 +8,19 @@
  * @example
  *     setChain({ ifname: "eth1", hook: "xdp" }, [{ name: "c", object: "/bpf/counter.o", program: "xdp_counter" }], { root });
  */
-import { ensureRoot, currentNetns, findIfIndex, inspectObject, observeHook, openRecords, type Attachment, type Hook, type MapEntry, type ObjectSummary, type XdpMode } from "../state/index.js";
+import {
+  ensureRoot,
+  currentNetns,
+  findIfIndex,
+  inspectObject,
+  observeHook,
+  openRecords,
+  type Attachment,
+  type Hook,
+  type MapEntry,
+  type ObjectSummary,
+  type XdpMode,
+} from "../state/index.js";
 import { duplicateNames, proceedOnAllowed, programProblem, unawareNotLast } from "./chain-rules.js";
 import { ApplyError, executePlan } from "./execute.js";
 import type { HookOutcome } from "./changes/hook-change.js";
@@ -151,7 +163,14 @@ export function setChain(target: ChainTarget, nfs: ChainNf[], options: SetChainO
     actions: [],
     warnings: [],
   };
-  const plan: Plan = { formatVersion: PLAN_FORMAT_VERSION, netns, ...(options.source && { source: options.source }), hooks: [hook], blockers: [], summary: summarize([hook]) };
+  const plan: Plan = {
+    formatVersion: PLAN_FORMAT_VERSION,
+    netns,
+    ...(options.source && { source: options.source }),
+    hooks: [hook],
+    blockers: [],
+    summary: summarize([hook]),
+  };
   if (commit === "none") return { ifname: target.ifname, hook: target.hook, commit: "none", removedStale: [] };
   try {
     return executePlan(plan, { root, ...(options.onStep && { onStep: options.onStep }) }).hooks[0]!;

@@ -3,17 +3,7 @@
  * chain the kernel really runs, where it came from, its counters and drift.
  */
 import { existsSync } from "node:fs";
-import {
-  currentNetns,
-  hookPaths,
-  observe,
-  readDataMap,
-  type Drift,
-  type ForeignProgram,
-  type Hook,
-  type HookAddress,
-  type XdpMode,
-} from "../state/index.js";
+import { currentNetns, hookPaths, observe, readDataMap, type Drift, type ForeignProgram, type Hook, type HookAddress, type XdpMode } from "../state/index.js";
 
 export const STATUS_FORMAT_VERSION = 1;
 

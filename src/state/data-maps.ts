@@ -4,18 +4,7 @@
  * reads return all of them.
  */
 import { hookPaths, type HookAddress } from "./layout.js";
-import {
-  openPinned,
-  withHandle,
-  mapInfo,
-  lookup,
-  update,
-  remove,
-  keys,
-  possibleCpus,
-  MapType,
-  type MapInfo,
-} from "../native/index.js";
+import { openPinned, withHandle, mapInfo, lookup, update, remove, keys, possibleCpus, MapType, type MapInfo } from "../native/index.js";
 
 export interface MapEntry {
   key: Buffer;
@@ -56,9 +45,7 @@ export function readDataMap(root: string, addr: HookAddress, nf: string, map: st
     const entries = keys(dataMap, info.keySize, path).flatMap((key) => {
       const raw = lookup(dataMap, key, size, path);
       if (!raw) return [];
-      const values = Array.from({ length: cpus }, (_, cpu) =>
-        cpus > 1 ? raw.subarray(cpu * slotSize(info), cpu * slotSize(info) + info.valueSize) : raw,
-      );
+      const values = Array.from({ length: cpus }, (_, cpu) => (cpus > 1 ? raw.subarray(cpu * slotSize(info), cpu * slotSize(info) + info.valueSize) : raw));
       return [{ key, values }];
     });
     return { info, entries };
@@ -75,7 +62,9 @@ export function syncDataMap(root: string, addr: HookAddress, nf: string, map: st
     const info = mapInfo(dataMap);
     for (const { key, value } of entries) {
       if (key.length !== info.keySize || value.length !== info.valueSize) {
-        throw new Error(`map ${map} of NF "${nf}": entry of ${key.length}+${value.length} bytes does not fit key ${info.keySize} + value ${info.valueSize} bytes`);
+        throw new Error(
+          `map ${map} of NF "${nf}": entry of ${key.length}+${value.length} bytes does not fit key ${info.keySize} + value ${info.valueSize} bytes`,
+        );
       }
       update(dataMap, key, expand(info, value), `${path}`);
     }

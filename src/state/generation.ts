@@ -133,7 +133,13 @@ function isInstanceMap(map: MapSpec): boolean {
 /** Whether libbpf can reuse the map pinned at `pin` for `spec` (its own checks). */
 function reusable(pin: string, spec: MapSpec): boolean {
   const info = withHandle(openPinned("map", pin), mapInfo);
-  return info.type === spec.type && info.keySize === spec.keySize && info.valueSize === spec.valueSize && info.maxEntries === spec.maxEntries && info.flags === spec.flags;
+  return (
+    info.type === spec.type &&
+    info.keySize === spec.keySize &&
+    info.valueSize === spec.valueSize &&
+    info.maxEntries === spec.maxEntries &&
+    info.flags === spec.flags
+  );
 }
 
 /** Moves a pin within bpffs (rename(2) works there), creating the target's directory. */
@@ -147,10 +153,18 @@ function movePin(from: string, to: string): void {
  * its maps); its object, and every descriptor with it, is closed before
  * this returns.
  */
-function loadNf(root: string, addr: HookAddress, generation: number, position: number, nf: NfInstance, changes: DataMapChanges, log: LibbpfLogSink | undefined): { built: BuiltNf; nextPin?: string } {
+function loadNf(
+  root: string,
+  addr: HookAddress,
+  generation: number,
+  position: number,
+  nf: NfInstance,
+  changes: DataMapChanges,
+  log: LibbpfLogSink | undefined,
+): { built: BuiltNf; nextPin?: string } {
   const paths = hookPaths(root, addr);
   const nfPaths = paths.generation(generation).nf(position, nf.name);
-  const obj = BpfObject.open(nf.object, { log });
+  const obj = BpfObject.open(nf.object, log ? { log } : {});
   try {
     obj.selectProgram(nf.program);
     let spec = obj.programs().find((p) => p.name === nf.program)!;

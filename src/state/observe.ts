@@ -172,9 +172,7 @@ function recordDrift(gen: ObservedGeneration, ifindex: number | undefined): Drif
  */
 function foreignPrograms(addr: HookAddress, ifindex: number, ours: ReadonlySet<number>): ForeignProgram[] {
   const ids =
-    addr.hook === "xdp"
-      ? xdpAttachedPrograms(ifindex).map((p) => p.id)
-      : tcxAttachedPrograms(ifindex, addr.hook === "tc-ingress" ? "ingress" : "egress");
+    addr.hook === "xdp" ? xdpAttachedPrograms(ifindex).map((p) => p.id) : tcxAttachedPrograms(ifindex, addr.hook === "tc-ingress" ? "ingress" : "egress");
   return ids.filter((id) => !ours.has(id)).map((id) => ({ id, name: programName(id) }));
 }
 
@@ -244,7 +242,12 @@ export function observeHook(root: string, addr: HookAddress, records?: RecordSto
     hook.drift.push({ kind: "link-missing", ifname: addr.ifname, hook: addr.hook });
   }
   if (hook.attachedProgId !== undefined && !live) {
-    hook.drift.push({ kind: "unknown-program-attached", attachment: hook.attachment!, progId: hook.attachedProgId, progName: programName(hook.attachedProgId) });
+    hook.drift.push({
+      kind: "unknown-program-attached",
+      attachment: hook.attachment!,
+      progId: hook.attachedProgId,
+      progName: programName(hook.attachedProgId),
+    });
   }
   if (live) hook.drift.push(...wiringDrift(live), ...recordDrift(live, ifindex));
   if (ifindex !== undefined) {

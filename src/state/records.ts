@@ -9,20 +9,7 @@
 import { existsSync } from "node:fs";
 import type { Hook } from "./layout.js";
 import { recordsPath } from "./layout.js";
-import {
-  createMap,
-  pinObject,
-  openPinned,
-  lookup,
-  update,
-  remove,
-  keys,
-  mapInfo,
-  MapType,
-  MapFlags,
-  type MapHandle,
-  type XdpMode,
-} from "../native/index.js";
+import { createMap, pinObject, openPinned, lookup, update, remove, keys, mapInfo, MapType, MapFlags, type MapHandle, type XdpMode } from "../native/index.js";
 
 export const RECORD_FORMAT_VERSION = 1;
 export const RECORD_KEY_SIZE = 256;
@@ -79,7 +66,9 @@ export function decodeRecordKey(buf: Buffer): string {
 export function encodeRecord(record: GenerationRecord): Buffer {
   const json = Buffer.from(JSON.stringify(record), "utf8");
   if (json.length > RECORD_VALUE_SIZE - 4) {
-    throw new Error(`record of generation ${record.generation} on ${record.ifname}/${record.hook} is ${json.length} bytes, over the ${RECORD_VALUE_SIZE - 4} a record holds`);
+    throw new Error(
+      `record of generation ${record.generation} on ${record.ifname}/${record.hook} is ${json.length} bytes, over the ${RECORD_VALUE_SIZE - 4} a record holds`,
+    );
   }
   const out = Buffer.alloc(RECORD_VALUE_SIZE);
   out.writeUInt32LE(json.length, 0);

@@ -5,10 +5,10 @@
 import t from "tap";
 import { writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createLab, ADDR, type Lab } from "../helpers/lab.js";
+import { createLab, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { requireKernel, newPrograms, pinTree, type TapTest } from "../helpers/kernel.js";
 import { nfctl, writeConfig } from "../helpers/cli.js";
-import { BUILD } from "../helpers/nfs.js";
+import { BUILD } from "../../scripts/nfs.js";
 import { listIds } from "../../src/native/index.js";
 
 requireKernel();
@@ -17,7 +17,12 @@ const before = listIds("prog");
 const lab: Lab = createLab();
 t.teardown(lab.cleanup);
 const dir = t.testdir();
-const good = writeConfig(dir, "good.yaml", { xdp: [{ name: "c1", nf: "counter" }, { name: "bl", nf: "blocklist", maps: `blocklist_v4:\n  ${ADDR.blocked}/32: 1` }] });
+const good = writeConfig(dir, "good.yaml", {
+  xdp: [
+    { name: "c1", nf: "counter" },
+    { name: "bl", nf: "blocklist", maps: `blocklist_v4:\n  ${ADDR.blocked}/32: 1` },
+  ],
+});
 const applied = nfctl(lab, ["apply", "-f", good]);
 if (applied.code !== 0) throw new Error(`setup apply failed: ${applied.stderr}`);
 
@@ -48,7 +53,12 @@ t.test("malformed YAML", async (t) => {
 });
 
 t.test("an unknown field", async (t) => {
-  rejects(t, "unknown-field", goodText.replace("program: xdp_counter", "progam: xdp_counter"), /malformed|unknown-field\.yaml:\d+:\d+: .*unknown field "progam" \(did you mean "program"\?\)/);
+  rejects(
+    t,
+    "unknown-field",
+    goodText.replace("program: xdp_counter", "progam: xdp_counter"),
+    /malformed|unknown-field\.yaml:\d+:\d+: .*unknown field "progam" \(did you mean "program"\?\)/,
+  );
 });
 
 t.test("a wrong type", async (t) => {
@@ -64,7 +74,12 @@ t.test("a missing object file", async (t) => {
 });
 
 t.test("a program name the object lacks", async (t) => {
-  rejects(t, "missing-program", goodText.replace("program: xdp_counter", "program: xdp_nope"), /missing-program\.yaml:\d+:\d+: .*xdp_nope.*xdp_counter, tc_counter/);
+  rejects(
+    t,
+    "missing-program",
+    goodText.replace("program: xdp_counter", "program: xdp_nope"),
+    /missing-program\.yaml:\d+:\d+: .*xdp_nope.*xdp_counter, tc_counter/,
+  );
 });
 
 t.test("a map name the object lacks", async (t) => {
@@ -72,7 +87,12 @@ t.test("a map name the object lacks", async (t) => {
 });
 
 t.test("an unknown interface", async (t) => {
-  rejects(t, "unknown-interface", goodText.replace("name: veth-b", "name: nosuch0"), /unknown-interface\.yaml:\d+:\d+: .*interface "nosuch0" does not exist in this network namespace/);
+  rejects(
+    t,
+    "unknown-interface",
+    goodText.replace("name: veth-b", "name: nosuch0"),
+    /unknown-interface\.yaml:\d+:\d+: .*interface "nosuch0" does not exist in this network namespace/,
+  );
 });
 
 t.test("a hook claimed by two files names both", async (t) => {

@@ -3,7 +3,7 @@
  * --lock-timeout, then fails naming the holder's pid.
  */
 import t from "tap";
-import { createLab, ADDR } from "../helpers/lab.js";
+import { createLab, ADDR } from "../../scripts/test-lab.js";
 import { requireKernel } from "../helpers/kernel.js";
 import { nfctl, startNfctl, untilPaused, writeConfig } from "../helpers/cli.js";
 
@@ -14,7 +14,12 @@ t.test("a second apply waits for the first, or gives up naming its pid", async (
   t.teardown(lab.cleanup);
   const dir = t.testdir();
   const first = writeConfig(dir, "first.yaml", { xdp: [{ name: "c1", nf: "counter" }] });
-  const second = writeConfig(dir, "second.yaml", { xdp: [{ name: "bl", nf: "blocklist", maps: `blocklist_v4:\n  ${ADDR.blocked}/32: 1` }, { name: "c1", nf: "counter" }] });
+  const second = writeConfig(dir, "second.yaml", {
+    xdp: [
+      { name: "bl", nf: "blocklist", maps: `blocklist_v4:\n  ${ADDR.blocked}/32: 1` },
+      { name: "c1", nf: "counter" },
+    ],
+  });
 
   const holder = startNfctl(t, lab, ["apply", "-f", first], { NFCTL_TEST_PAUSE_AT: "1" });
   await untilPaused(holder);

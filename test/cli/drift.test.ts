@@ -5,11 +5,11 @@
  */
 import t from "tap";
 import { rmSync } from "node:fs";
-import { createLab, inNetns, ADDR, type Lab } from "../helpers/lab.js";
+import { createLab, inNetns, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, type TapTest } from "../helpers/kernel.js";
 import { nfctl, writeConfig } from "../helpers/cli.js";
-import { BUILD } from "../helpers/nfs.js";
+import { BUILD } from "../../scripts/nfs.js";
 import { currentNetns, hookPaths, observe } from "../../src/state/index.js";
 import {
   BpfObject,
@@ -25,7 +25,13 @@ import {
 
 requireKernel();
 
-const CONFIG = { xdp: [{ name: "c1", nf: "counter" as const }, { name: "bl", nf: "blocklist" as const, maps: `blocklist_v4:\n  ${ADDR.blocked}/32: 1` }, { name: "c2", nf: "counter" as const }] };
+const CONFIG = {
+  xdp: [
+    { name: "c1", nf: "counter" as const },
+    { name: "bl", nf: "blocklist" as const, maps: `blocklist_v4:\n  ${ADDR.blocked}/32: 1` },
+    { name: "c2", nf: "counter" as const },
+  ],
+};
 
 function applied(t: TapTest): { lab: Lab; file: string } {
   const lab = createLab();
@@ -74,7 +80,9 @@ t.test("an nf_next rewritten by hand to skip the blocklist", async (t) => {
   const { lab, file } = applied(t);
   const { hook, paths: p } = paths(lab);
   const gen = p.generation(hook.live!.number);
-  withHandle(openPinned("map", gen.nf(0, "c1").next), (next) => withHandle(openPinned("prog", gen.nf(2, "c2").prog), (c2) => setProgramSlot(next, 0, c2, "test")));
+  withHandle(openPinned("map", gen.nf(0, "c1").next), (next) =>
+    withHandle(openPinned("prog", gen.nf(2, "c2").prog), (c2) => setProgramSlot(next, 0, c2, "test")),
+  );
   t.same(await udpExchange(lab, [ADDR.blocked], 10), { [ADDR.blocked]: 10 }, "the blocklist is bypassed");
   await repairs(t, lab, file, /! repair +nf_next of NF "c1" holds program \d+, expected program \d+ \(NF "bl"\)/);
 });
@@ -91,11 +99,25 @@ t.test("a foreign XDP program on a managed interface is removed only with --forc
   const foreign = inNetns(lab.nsB, () => xdpAttachedPrograms(ifNameToIndex("veth-b")))[0]!;
 
   const plan = nfctl(lab, ["plan", "-f", file]);
-  t.match(plan.stdout, new RegExp(`Warning: program ${foreign.id} \\(xdp_unaware\\) on veth-b xdp was not attached by nfctl and occupies the hook; nfctl leaves it alone, so apply will fail unless run with --force`));
+  t.match(
+    plan.stdout,
+    new RegExp(
+      `Warning: program ${foreign.id} \\(xdp_unaware\\) on veth-b xdp was not attached by nfctl and occupies the hook; nfctl leaves it alone, so apply will fail unless run with --force`,
+    ),
+  );
   const refused = nfctl(lab, ["apply", "-f", file]);
   t.equal(refused.code, 1);
-  t.match(refused.stderr, new RegExp(`^nfctl: program ${foreign.id} \\(xdp_unaware\\) occupies the XDP hook of veth-b; nfctl does not remove programs it did not attach unless --force is given\\n`));
-  t.same(inNetns(lab.nsB, () => xdpAttachedPrograms(ifNameToIndex("veth-b"))), [foreign], "the foreign program is still there");
+  t.match(
+    refused.stderr,
+    new RegExp(
+      `^nfctl: program ${foreign.id} \\(xdp_unaware\\) occupies the XDP hook of veth-b; nfctl does not remove programs it did not attach unless --force is given\\n`,
+    ),
+  );
+  t.same(
+    inNetns(lab.nsB, () => xdpAttachedPrograms(ifNameToIndex("veth-b"))),
+    [foreign],
+    "the foreign program is still there",
+  );
 
   const forcedPlan = nfctl(lab, ["plan", "-f", file, "--force"]);
   t.match(forcedPlan.stdout, new RegExp(`! repair +program ${foreign.id} \\(xdp_unaware\\) was not attached by nfctl; --force removes it`));

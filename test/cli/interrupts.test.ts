@@ -5,7 +5,7 @@
  * way the exit code is 128 + the signal's number.
  */
 import t from "tap";
-import { createLab, ADDR } from "../helpers/lab.js";
+import { createLab, ADDR } from "../../scripts/test-lab.js";
 import { requireKernel } from "../helpers/kernel.js";
 import { nfctl, startNfctl, untilPaused, writeConfig, type NfSpec } from "../helpers/cli.js";
 

@@ -5,7 +5,7 @@
  */
 import t from "tap";
 import { rmSync } from "node:fs";
-import { createLab, inNetns, ADDR } from "../helpers/lab.js";
+import { createLab, inNetns, ADDR } from "../../scripts/test-lab.js";
 import { requireKernel } from "../helpers/kernel.js";
 import { jsonOutput, nfctl, writeConfig, type NfSpec } from "../helpers/cli.js";
 import type { ApplyResult, Plan, StatusReport } from "../../src/reconcile/index.js";
@@ -33,16 +33,25 @@ t.test("plan, apply, status and destroy: one envelope each, no prose", async (t)
   t.equal(planned.code, 0, planned.stderr);
   const plan = jsonOutput<Plan>(planned.stdout, "Plan", "plan");
   t.equal(plan.formatVersion, 2);
-  t.same(plan.hooks.map((h) => [h.id, h.commit]), [["veth-b/xdp", "create"], ["veth-b/tc-egress", "create"]]);
+  t.same(
+    plan.hooks.map((h) => [h.id, h.commit]),
+    [
+      ["veth-b/xdp", "create"],
+      ["veth-b/tc-egress", "create"],
+    ],
+  );
   t.same(prose(JSON.parse(planned.stdout)), []);
 
   const applied = nfctl(lab, ["apply", "-f", file, "-o", "json"]);
   t.equal(applied.code, 0, applied.stderr);
   t.equal(jsonOutput<boolean>(applied.stdout, "ApplyResult", "applied"), true);
-  t.same(jsonOutput<ApplyResult>(applied.stdout, "ApplyResult", "result").hooks.map((h) => [h.ifname, h.hook, h.commit, h.generation]), [
-    ["veth-b", "xdp", "create", 1],
-    ["veth-b", "tc-egress", "create", 1],
-  ]);
+  t.same(
+    jsonOutput<ApplyResult>(applied.stdout, "ApplyResult", "result").hooks.map((h) => [h.ifname, h.hook, h.commit, h.generation]),
+    [
+      ["veth-b", "xdp", "create", 1],
+      ["veth-b", "tc-egress", "create", 1],
+    ],
+  );
   t.same(prose(JSON.parse(applied.stdout)), []);
 
   const converged = nfctl(lab, ["apply", "-f", file, "-o", "json"]);
@@ -60,7 +69,11 @@ t.test("plan, apply, status and destroy: one envelope each, no prose", async (t)
   const repair = jsonOutput<Plan>(nfctl(lab, ["plan", "-f", file, "-o", "json"]).stdout, "Plan", "plan");
   t.same(
     repair.hooks.find((h) => h.hook === "tc-egress")!.actions.map((a) => a.reason),
-    [{ code: "not-running" }, { code: "drift", drift: { kind: "link-missing", ifname: "veth-b", hook: "tc-egress" } }, { code: "stale-generation", generation: 1 }],
+    [
+      { code: "not-running" },
+      { code: "drift", drift: { kind: "link-missing", ifname: "veth-b", hook: "tc-egress" } },
+      { code: "stale-generation", generation: 1 },
+    ],
   );
 
   const destroyed = nfctl(lab, ["destroy", "-o", "json"]);

@@ -3,7 +3,7 @@
  * namespace, on the real kernel, with traffic where behaviour changes.
  */
 import t from "tap";
-import { createLab, ADDR, type Lab } from "../helpers/lab.js";
+import { createLab, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, eventually, newPrograms } from "../helpers/kernel.js";
 import { jsonOutput, nfctl, statusJson, writeConfig, type NfSpec } from "../helpers/cli.js";
@@ -50,7 +50,10 @@ t.test("apply, re-apply, reorder, map change, disable, remove an interface, dest
   t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 50), { [ADDR.allowed]: 50, [ADDR.blocked]: 0 }, "the blocklist filters");
   let status = statusOf(lab);
   const xdp = () => status.hooks.find((h) => h.hook === "xdp")!;
-  t.same(xdp().nfs.map((n) => n.name), ["c1", "blocklist", "c2"]);
+  t.same(
+    xdp().nfs.map((n) => n.name),
+    ["c1", "blocklist", "c2"],
+  );
   t.equal(xdp().generation, 1);
   t.equal(xdp().source?.path, first, "status says where the chain came from");
   t.ok(xdp().nfs[0]!.counters!.seen.packets >= 100, "status shows counters");
@@ -70,11 +73,17 @@ t.test("apply, re-apply, reorder, map change, disable, remove an interface, dest
   // reorder
   const reordered = writeConfig(dir, "reordered.yaml", { xdp: [c2, bl, c1], tcEgress: [{ name: "out", nf: "counter" }] });
   const p2 = planOf(lab, reordered);
-  t.same(p2.hooks.flatMap((h) => h.actions.map((a) => a.kind)), ["reorder"]);
+  t.same(
+    p2.hooks.flatMap((h) => h.actions.map((a) => a.kind)),
+    ["reorder"],
+  );
   t.match(nfctl(lab, ["plan", "-f", reordered]).stdout, /↕ reorder.*\n\s+before: c1 -> blocklist -> c2\n\s+after: +c2 -> blocklist -> c1/);
   t.equal(nfctl(lab, ["apply", "-f", reordered]).code, 0);
   status = statusOf(lab);
-  t.same(xdp().nfs.map((n) => n.name), ["c2", "blocklist", "c1"]);
+  t.same(
+    xdp().nfs.map((n) => n.name),
+    ["c2", "blocklist", "c1"],
+  );
   t.equal(xdp().generation, 2, "a reorder is a new generation");
 
   // map change: reconfigure in place, no new generation
@@ -84,7 +93,10 @@ t.test("apply, re-apply, reorder, map change, disable, remove an interface, dest
   });
   const p3 = nfctl(lab, ["plan", "-f", remapped]);
   t.match(p3.stdout, /~ reconfigure blocklist/);
-  t.match(p3.stdout, /--- blocklist_v4 \(kernel\)\n\s+\+\+\+ blocklist_v4 \(config\)\n\s+@@ -1,1 \+1,1 @@\n\s+-198\.18\.0\.3\/32: 1\n\s+\+198\.18\.0\.1\/32: 1/);
+  t.match(
+    p3.stdout,
+    /--- blocklist_v4 \(kernel\)\n\s+\+\+\+ blocklist_v4 \(config\)\n\s+@@ -1,1 \+1,1 @@\n\s+-198\.18\.0\.3\/32: 1\n\s+\+198\.18\.0\.1\/32: 1/,
+  );
   t.match(p3.stdout, /Plan: 0 to start, 0 to update, 0 to reorder, 1 to reconfigure, 0 to stop\./);
   const idsBefore = progIds(lab);
   const a3 = nfctl(lab, ["apply", "-f", remapped]);
@@ -101,7 +113,12 @@ t.test("apply, re-apply, reorder, map change, disable, remove an interface, dest
   });
   t.match(nfctl(lab, ["plan", "-f", disabled]).stdout, /- stop +blocklist +disabled in the config/);
   t.equal(nfctl(lab, ["apply", "-f", disabled]).code, 0);
-  t.same(statusOf(lab).hooks.find((h) => h.hook === "xdp")!.nfs.map((n) => n.name), ["c2", "c1"]);
+  t.same(
+    statusOf(lab)
+      .hooks.find((h) => h.hook === "xdp")!
+      .nfs.map((n) => n.name),
+    ["c2", "c1"],
+  );
   t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 30), { [ADDR.allowed]: 30, [ADDR.blocked]: 30 }, "nothing is filtered");
 
   // remove the interface from the config (the TC hook goes; a config with only another interface's hooks)
@@ -117,7 +134,10 @@ t.test("apply, re-apply, reorder, map change, disable, remove an interface, dest
   );
   t.same(p5.hooks[1]!.actions[0]!.reason, { code: "interface-not-in-config" });
   t.equal(nfctl(lab, ["apply", "-f", other]).code, 0);
-  t.same(statusOf(lab).hooks.map((h) => `${h.ifname}/${h.hook}`), ["lo/xdp"]);
+  t.same(
+    statusOf(lab).hooks.map((h) => `${h.ifname}/${h.hook}`),
+    ["lo/xdp"],
+  );
 
   // destroy
   const d = nfctl(lab, ["destroy"]);
@@ -137,7 +157,10 @@ t.test("destroy --interface removes that interface's hooks only", async (t) => {
   t.equal(nfctl(lab, ["apply", "-f", dir]).code, 0, "a directory of configs merges");
   const r = nfctl(lab, ["destroy", "--interface", "lo"]);
   t.equal(r.code, 0);
-  t.same(statusOf(lab).hooks.map((h) => `${h.ifname}/${h.hook}`), ["veth-b/xdp"]);
+  t.same(
+    statusOf(lab).hooks.map((h) => `${h.ifname}/${h.hook}`),
+    ["veth-b/xdp"],
+  );
   t.match(nfctl(lab, ["destroy", "--interface", "nosuch"]).stdout, /No changes/);
 });
 

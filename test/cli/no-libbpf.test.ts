@@ -10,7 +10,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-if (process.getuid?.() !== 0) throw new Error("test/cli/no-libbpf.test.ts must run as root (it hides libbpf.so.1 with a bind mount in a private mount namespace)");
+if (process.getuid?.() !== 0)
+  throw new Error("test/cli/no-libbpf.test.ts must run as root (it hides libbpf.so.1 with a bind mount in a private mount namespace)");
 
 const NFCTL = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const REPO = fileURLToPath(new URL("../../..", import.meta.url));

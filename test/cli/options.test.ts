@@ -5,7 +5,7 @@
 import t from "tap";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createLab } from "../helpers/lab.js";
+import { createLab } from "../../scripts/test-lab.js";
 import { requireKernel, pinTree } from "../helpers/kernel.js";
 import { nfctl, writeConfig } from "../helpers/cli.js";
 
@@ -21,7 +21,11 @@ t.test("apply --dry-run prints the plan and changes nothing", async (t) => {
   t.equal(r.code, 0);
   t.match(r.stdout, /Plan: 1 to start/);
   t.notMatch(r.stdout, /Apply complete/);
-  t.same(pinTree(lab.root).filter((p) => p !== "records"), [], "nothing pinned");
+  t.same(
+    pinTree(lab.root).filter((p) => p !== "records"),
+    [],
+    "nothing pinned",
+  );
 });
 
 t.test("NFCTL_BPFFS names the root when --bpffs is absent", async (t) => {
@@ -33,7 +37,10 @@ t.test("NFCTL_BPFFS names the root when --bpffs is absent", async (t) => {
     env: { ...process.env, NFCTL_BPFFS: lab.root, NO_COLOR: "1" },
   });
   t.equal(r.status, 0, r.stderr);
-  t.ok(pinTree(lab.root).some((p) => p.endsWith("veth-b/xdp/link")), "the chain is pinned under NFCTL_BPFFS");
+  t.ok(
+    pinTree(lab.root).some((p) => p.endsWith("veth-b/xdp/link")),
+    "the chain is pinned under NFCTL_BPFFS",
+  );
 });
 
 t.test("every command's --help shows an example", async (t) => {

@@ -6,6 +6,9 @@ import { renderPlan, summaryLine } from "../../src/cli/views/plan-text.js";
 import { colorsFor } from "../../src/cli/colors.js";
 import type { Plan } from "../../src/reconcile/index.js";
 
+/** The start of an ANSI colour escape (ESC [). */
+const ANSI_ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[`);
+
 const plain = colorsFor({ isTTY: false } as NodeJS.WriteStream, {});
 
 const plan: Plan = {
@@ -85,12 +88,19 @@ Warning: program 9 (x) on eth1 xdp was not attached by nfctl; it is left alone (
 });
 
 t.test("the summary counts repairs only when there are some", async (t) => {
-  t.equal(summaryLine({ ...plan, summary: { ...plan.summary, repair: 2 } }), "Plan: 1 to start, 1 to update, 1 to reorder, 1 to reconfigure, 1 to stop, 2 to repair.");
+  t.equal(
+    summaryLine({ ...plan, summary: { ...plan.summary, repair: 2 } }),
+    "Plan: 1 to start, 1 to update, 1 to reorder, 1 to reconfigure, 1 to stop, 2 to repair.",
+  );
 });
 
 t.test("colour only on a terminal, and never with NO_COLOR", async (t) => {
   const tty = { isTTY: true } as NodeJS.WriteStream;
-  t.match(renderPlan(plan, colorsFor(tty, {})), /\x1b\[/, "a terminal gets colour");
-  t.notMatch(renderPlan(plan, colorsFor(tty, { NO_COLOR: "1" })), /\x1b\[/, "NO_COLOR wins");
-  t.notMatch(renderPlan(plan, colorsFor({ isTTY: false } as NodeJS.WriteStream, { CI: "true", FORCE_COLOR: "1" })), /\x1b\[/, "a pipe gets none, whatever CI says");
+  t.match(renderPlan(plan, colorsFor(tty, {})), ANSI_ESCAPE, "a terminal gets colour");
+  t.notMatch(renderPlan(plan, colorsFor(tty, { NO_COLOR: "1" })), ANSI_ESCAPE, "NO_COLOR wins");
+  t.notMatch(
+    renderPlan(plan, colorsFor({ isTTY: false } as NodeJS.WriteStream, { CI: "true", FORCE_COLOR: "1" })),
+    ANSI_ESCAPE,
+    "a pipe gets none, whatever CI says",
+  );
 });

@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { linkInfo, listIds, mapInfo, openPinned, programInfo, withHandle } from "../../src/native/index.js";
-import { createLab, ipIn, ADDR, type Lab } from "../helpers/lab.js";
+import { createLab, ipIn, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { requireKernel, eventually, newPrograms, pinTree, type TapTest } from "../helpers/kernel.js";
 import { pinKind } from "../helpers/residue.js";
 import { nfctl, writeConfig, type CliResult } from "../helpers/cli.js";

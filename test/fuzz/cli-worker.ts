@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { nfctl, type CliResult } from "../helpers/cli.js";
-import type { Lab } from "../helpers/lab.js";
+import type { Lab } from "../../scripts/test-lab.js";
 
 export interface CliRequest {
   id: number;

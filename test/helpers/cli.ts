@@ -7,8 +7,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { StatusReport } from "../../src/reconcile/index.js";
-import type { Lab } from "./lab.js";
-import { BUILD } from "./nfs.js";
+import type { Lab } from "../../scripts/test-lab.js";
+import { BUILD } from "../../scripts/nfs.js";
 
 const NFCTL = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
@@ -121,7 +121,8 @@ export function writeConfig(dir: string, file: string, hooks: Omit<InterfaceSpec
  */
 export function jsonOutput<T>(stdout: string, kind: string, field: string): T {
   const out = JSON.parse(stdout) as { formatVersion?: unknown; kind?: unknown } & Record<string, unknown>;
-  if (out.formatVersion !== 1 || out.kind !== kind) throw new Error(`expected a formatVersion 1 ${kind} envelope, got ${JSON.stringify({ formatVersion: out.formatVersion, kind: out.kind })}`);
+  if (out.formatVersion !== 1 || out.kind !== kind)
+    throw new Error(`expected a formatVersion 1 ${kind} envelope, got ${JSON.stringify({ formatVersion: out.formatVersion, kind: out.kind })}`);
   return out[field] as T;
 }
 

@@ -6,14 +6,24 @@ import t from "tap";
 import { existsSync, readdirSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createLab, inNetns, ADDR, type Lab } from "../helpers/lab.js";
+import { createLab, inNetns, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, eventually, newPrograms, packets, pinTree, type TapTest } from "../helpers/kernel.js";
-import { counter, blocklist, portfilter, BUILD } from "../helpers/nfs.js";
+import { counter, blocklist, portfilter, BUILD } from "../../scripts/nfs.js";
 import type { HookOutcome } from "../../src/reconcile/index.js";
 import { setChain, type ChainNf, type ChainTarget } from "../../src/reconcile/set-chain.js";
 import { observe, currentNetns, hookPaths, openRecords, buildGeneration, commitToHook, type HookAddress, type ObservedHook } from "../../src/state/index.js";
-import { listIds, xdpAttachedPrograms, tcxAttachedPrograms, withHandle, openPinned, mapInfo, ifNameToIndex, openHandleCount, type MapInfo } from "../../src/native/index.js";
+import {
+  listIds,
+  xdpAttachedPrograms,
+  tcxAttachedPrograms,
+  withHandle,
+  openPinned,
+  mapInfo,
+  ifNameToIndex,
+  openHandleCount,
+  type MapInfo,
+} from "../../src/native/index.js";
 
 requireKernel();
 
@@ -128,17 +138,35 @@ t.test("reorder, insert, remove and replace are each one generation and one link
     const hook = observed(lab, lab.nsB, XDP);
     t.equal(hook.link!.id, start.link!.id, `${step}: the same link, updated in place`);
     t.equal(hook.link!.progId, hook.live!.nfs[0]!.progId, `${step}: the link runs the new first NF`);
-    t.same(hook.live!.nfs.map((n) => n.name), names, `${step}: chain order`);
+    t.same(
+      hook.live!.nfs.map((n) => n.name),
+      names,
+      `${step}: chain order`,
+    );
     t.same(hook.stale, [], `${step}: no other generation remains`);
     t.same(hook.drift, [], `${step}: no drift`);
-    t.same(pinTree(hookPaths(lab.root, addr).dir).filter((p) => p.startsWith("gen-")).map((p) => p.split("/")[0]).filter((v, i, a) => a.indexOf(v) === i), [`gen-${generation}`], `${step}: only the live generation is pinned`);
+    t.same(
+      pinTree(hookPaths(lab.root, addr).dir)
+        .filter((p) => p.startsWith("gen-"))
+        .map((p) => p.split("/")[0])
+        .filter((v, i, a) => a.indexOf(v) === i),
+      [`gen-${generation}`],
+      `${step}: only the live generation is pinned`,
+    );
     await onlyLivePrograms(t, before, [hook]);
     if (step === "reorder") {
       t.equal(statsMapId(), savedMapId, "the reordered NF keeps its counter map");
       t.ok(counts().c1 >= savedCounts.c1 && counts().c2 >= savedCounts.c2, "counters survive the reorder");
     }
   }
-  t.same(pinTree(hookPaths(lab.root, addr).maps).map((p) => p.split("/")[0]).filter((v, i, a) => a.indexOf(v) === i).sort(), ["c1", "c2", "pf"], "the removed NF's data maps are unpinned");
+  t.same(
+    pinTree(hookPaths(lab.root, addr).maps)
+      .map((p) => p.split("/")[0])
+      .filter((v, i, a) => a.indexOf(v) === i)
+      .sort(),
+    ["c1", "c2", "pf"],
+    "the removed NF's data maps are unpinned",
+  );
   t.ok(packets(lab.root, addr, "c2") >= savedCounts.c2, "the replaced NF kept its counters (compatible maps are reused)");
 
   const arrived = await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 50);
@@ -153,10 +181,14 @@ t.test("the chain keeps working after the process that built it exits, and a fre
   const lab = labFor(t);
   const nfs = [counter("c1", "xdp"), blocklist("bl", "xdp", [ADDR.blocked]), counter("c2", "xdp")].map((nf) => ({
     ...nf,
-    maps: Object.fromEntries(Object.entries(nf.maps ?? {}).map(([m, es]) => [m, es.map((e) => ({ key: e.key.toString("hex"), value: e.value.toString("hex") }))])),
+    maps: Object.fromEntries(
+      Object.entries(nf.maps ?? {}).map(([m, es]) => [m, es.map((e) => ({ key: e.key.toString("hex"), value: e.value.toString("hex") }))]),
+    ),
   }));
   const child = fileURLToPath(new URL("../helpers/set-chain-child.js", import.meta.url));
-  const out = execFileSync("nsenter", [`--net=/run/netns/${lab.nsB}`, process.execPath, child, JSON.stringify({ root: lab.root, target: XDP, nfs })], { encoding: "utf8" });
+  const out = execFileSync("nsenter", [`--net=/run/netns/${lab.nsB}`, process.execPath, child, JSON.stringify({ root: lab.root, target: XDP, nfs })], {
+    encoding: "utf8",
+  });
   const built = JSON.parse(out) as { result: HookOutcome; progIds: number[] };
   t.equal(built.result.commit, "create");
 
@@ -166,9 +198,17 @@ t.test("the chain keeps working after the process that built it exits, and a fre
   t.equal(packets(lab.root, addr, "c1") - packets(lab.root, addr, "c2"), 100n, "both counters ran");
 
   const hook = observed(lab, lab.nsB, XDP);
-  t.same(hook.live!.nfs.map((n) => n.progId), built.progIds, "this process observes the programs the child loaded");
+  t.same(
+    hook.live!.nfs.map((n) => n.progId),
+    built.progIds,
+    "this process observes the programs the child loaded",
+  );
   t.same(hook.drift, [], "no drift");
-  t.same(hook.live!.record!.nfs.map((n) => n.name), ["c1", "bl", "c2"], "the record is readable");
+  t.same(
+    hook.live!.record!.nfs.map((n) => n.name),
+    ["c1", "bl", "c2"],
+    "the record is readable",
+  );
 });
 
 t.test("emptying a hook detaches it and removes every pin of it", async (t) => {
@@ -181,11 +221,19 @@ t.test("emptying a hook detaches it and removes every pin of it", async (t) => {
 
   const result = apply(lab, lab.nsB, XDP, []);
   t.equal(result.commit, "detach");
-  t.same(inNetns(lab.nsB, () => xdpAttachedPrograms(ifindex)), [], "no XDP program on the interface");
+  t.same(
+    inNetns(lab.nsB, () => xdpAttachedPrograms(ifindex)),
+    [],
+    "no XDP program on the interface",
+  );
   t.notOk(existsSync(hookPaths(lab.root, addr).dir), "the hook's directory is gone");
   t.notOk(existsSync(`${lab.root}/${addr.netns}`), "the namespace's directory is gone (it managed nothing else)");
   const records = openRecords(lab.root);
-  t.same(records.keys().filter((k) => k.startsWith(`${addr.netns}/`)), [], "its records are gone");
+  t.same(
+    records.keys().filter((k) => k.startsWith(`${addr.netns}/`)),
+    [],
+    "its records are gone",
+  );
   records.close();
   t.same(inNetns(lab.nsB, () => observe(lab.root, currentNetns())).hooks, [], "nothing is observed in that namespace");
   await onlyLivePrograms(t, before, [observed(lab, lab.nsA, TC_EGRESS)]);
@@ -227,7 +275,11 @@ t.test("stale generations of an interrupted run are removed by the next swap", a
   inNetns(lab.nsB, () => buildGeneration(lab.root, addr, 2, [counter("c1", "xdp"), counter("c2", "xdp")]));
   const hook = observed(lab, lab.nsB, XDP);
   t.equal(hook.live!.number, 1, "the live generation is the one the link runs");
-  t.same(hook.stale.map((g) => g.number), [2], "the uncommitted one is stale");
+  t.same(
+    hook.stale.map((g) => g.number),
+    [2],
+    "the uncommitted one is stale",
+  );
 
   const result = apply(lab, lab.nsB, XDP, [counter("c1", "xdp")]);
   t.same(result.removedStale, [2]);
@@ -262,7 +314,10 @@ t.test("TC falls back to clsact + cls_bpf, replaced in place", async (t) => {
 
   t.equal(apply(lab, lab.nsA, target, []).commit, "detach");
   t.same(inNetns(lab.nsA, () => observe(lab.root, currentNetns())).hooks, []);
-  t.notOk(/bpf/.test(execFileSync("nsenter", [`--net=/run/netns/${lab.nsA}`, "tc", "filter", "show", "dev", "veth-a", "egress"], { encoding: "utf8" })), "the filter is gone");
+  t.notOk(
+    /bpf/.test(execFileSync("nsenter", [`--net=/run/netns/${lab.nsA}`, "tc", "filter", "show", "dev", "veth-a", "egress"], { encoding: "utf8" })),
+    "the filter is gone",
+  );
 });
 
 t.test("portfilter drops by destination port and ratelimit holds a port to its rate", async (t) => {
@@ -327,10 +382,22 @@ t.test("a built generation holds no descriptor: its pins keep the programs and t
     return gen;
   });
   const paths = hookPaths(lab.root, addr).generation(2);
-  t.same(built.nfs.map((nf) => nf.progPin), nfs.map((nf, i) => paths.nf(i, nf.name).prog), "it names its programs by pin");
+  t.same(
+    built.nfs.map((nf) => nf.progPin),
+    nfs.map((nf, i) => paths.nf(i, nf.name).prog),
+    "it names its programs by pin",
+  );
   const gen = observed(lab, lab.nsB, XDP).stale.find((g) => g.number === 2)!;
-  t.same(gen.nfs.map((nf) => nf.progId), built.nfs.map((nf) => nf.progId), "and by ID");
-  t.same(gen.nfs.map((nf) => nf.nextProgId), [gen.nfs[1]!.progId, gen.nfs[2]!.progId, gen.nfs[3]!.progId, undefined], "each nf_next holds the next NF, the last is empty");
+  t.same(
+    gen.nfs.map((nf) => nf.progId),
+    built.nfs.map((nf) => nf.progId),
+    "and by ID",
+  );
+  t.same(
+    gen.nfs.map((nf) => nf.nextProgId),
+    [gen.nfs[1]!.progId, gen.nfs[2]!.progId, gen.nfs[3]!.progId, undefined],
+    "each nf_next holds the next NF, the last is empty",
+  );
 });
 
 t.test("an interrupted upgrade that set a map aside: the next apply pins the live chain's map back", async (t) => {
@@ -341,7 +408,11 @@ t.test("an interrupted upgrade that set a map aside: the next apply pins the liv
   inNetns(lab.nsB, () => buildGeneration(lab.root, addr, 2, [counter("c", "xdp", "test/counter_wide.o")]));
   const hook = observed(lab, lab.nsB, XDP);
   t.equal(hook.live!.number, 1, "generation 1 still runs");
-  t.same(hook.setAside.map((m) => [m.generation, m.nf, m.map]), [[2, "c", "nf_stats"]], "observe reports the map set aside");
+  t.same(
+    hook.setAside.map((m) => [m.generation, m.nf, m.map]),
+    [[2, "c", "nf_stats"]],
+    "observe reports the map set aside",
+  );
   t.not(mapOf().id, old.id, "the pin holds the unfinished generation's map");
 
   t.same(apply(lab, lab.nsB, XDP, [counter("c", "xdp")]).removedStale, [2]);
@@ -362,8 +433,15 @@ t.test("an upgrade killed between commit and finalize: the next apply removes th
   });
   const hook = observed(lab, lab.nsB, XDP);
   t.equal(hook.live!.number, 2, "generation 2 runs");
-  t.same(hook.stale.map((g) => g.number), [1]);
-  t.same(hook.setAside.map((m) => [m.generation, m.nf, m.map]), [[2, "c", "nf_stats"]], "observe reports the old map, set aside");
+  t.same(
+    hook.stale.map((g) => g.number),
+    [1],
+  );
+  t.same(
+    hook.setAside.map((m) => [m.generation, m.nf, m.map]),
+    [[2, "c", "nf_stats"]],
+    "observe reports the old map, set aside",
+  );
   const fresh = mapOf();
   t.not(fresh.id, old.id);
 

@@ -8,11 +8,11 @@
 import t from "tap";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createLab, ADDR, type Lab } from "../helpers/lab.js";
+import { createLab, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { requireKernel, type TapTest } from "../helpers/kernel.js";
 import { nfctl, statusJson, writeConfigFor, type InterfaceSpec, type NfSpec } from "../helpers/cli.js";
 import { baseline, settledResidue } from "../helpers/residue.js";
-import { startTraffic, describeReport } from "../harness/traffic-harness.js";
+import { startTraffic, describeReport } from "../../scripts/traffic-harness.js";
 
 requireKernel();
 

@@ -7,7 +7,7 @@
 import t from "tap";
 import { openSync, closeSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createLab, ipIn, type Lab } from "../helpers/lab.js";
+import { createLab, ipIn, type Lab } from "../../scripts/test-lab.js";
 import { requireKernel } from "../helpers/kernel.js";
 import { nfctl, statusJson, writeConfig, writeConfigFor, type InterfaceSpec, type NfSpec } from "../helpers/cli.js";
 import { loadDesired, planOnce, reconcileOnce, isEmptyPlan } from "../../src/reconcile/index.js";

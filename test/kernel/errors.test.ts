@@ -3,10 +3,10 @@
  * say what went wrong.
  */
 import t from "tap";
-import { createLab, inNetns, ADDR, type Lab } from "../helpers/lab.js";
+import { createLab, inNetns, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, eventually, newPrograms, pinTree, type TapTest } from "../helpers/kernel.js";
-import { counter, blocklist, BUILD } from "../helpers/nfs.js";
+import { counter, blocklist, BUILD } from "../../scripts/nfs.js";
 import { setChain, type ChainNf, type ChainTarget } from "../../src/reconcile/set-chain.js";
 import { observe, currentNetns } from "../../src/state/index.js";
 import { listIds, NativeError } from "../../src/native/index.js";
@@ -70,7 +70,10 @@ t.test("a program name the object does not have", async (t) => {
 t.test("a missing object file", async (t) => {
   await withLiveChain(t, (lab) => {
     const err = attempt(lab, [{ name: "gone", object: `${BUILD}/nope.o`, program: "xdp_counter" }]);
-    t.match(err, { name: "ChainError", message: `NF "gone": cannot open object ${BUILD}/nope.o: bpf_object__open_file(${BUILD}/nope.o): No such file or directory (ENOENT)` });
+    t.match(err, {
+      name: "ChainError",
+      message: `NF "gone": cannot open object ${BUILD}/nope.o: bpf_object__open_file(${BUILD}/nope.o): No such file or directory (ENOENT)`,
+    });
   });
 });
 
@@ -85,7 +88,9 @@ t.test("a missing interface", async (t) => {
 t.test("a TC program on the XDP hook", async (t) => {
   await withLiveChain(t, (lab) => {
     const err = attempt(lab, [counter("c1", "tc")]);
-    t.match(err, { message: `NF "c1": program tc_counter in ${BUILD}/counter.o (section "tc") cannot run on the xdp hook; it needs an XDP program (SEC("xdp"))` });
+    t.match(err, {
+      message: `NF "c1": program tc_counter in ${BUILD}/counter.o (section "tc") cannot run on the xdp hook; it needs an XDP program (SEC("xdp"))`,
+    });
   });
 });
 
@@ -111,7 +116,9 @@ t.test("a map the kernel refuses a value for: undone before the commit", async (
     t.type(err, NativeError);
     t.match(err, { message: /^bpf_map_update_elem\(.*\/maps\/bl2\/blocklist_v4\): Invalid argument \(EINVAL\)$/ });
     const wrongSize: ChainNf = { ...blocklist("bl2", "xdp", []), maps: { blocklist_v4: [{ key: Buffer.alloc(8), value: Buffer.alloc(8) }] } };
-    t.match(attempt(lab, [counter("c1", "xdp"), wrongSize]), { message: 'map blocklist_v4 of NF "bl2": entry of 8+8 bytes does not fit key 8 + value 4 bytes' });
+    t.match(attempt(lab, [counter("c1", "xdp"), wrongSize]), {
+      message: 'map blocklist_v4 of NF "bl2": entry of 8+8 bytes does not fit key 8 + value 4 bytes',
+    });
   });
 });
 
@@ -119,7 +126,8 @@ t.test("NFs the kernel refuses to chain (XDP frags mismatch) are named", async (
   await withLiveChain(t, (lab) => {
     const frags: ChainNf = { name: "frags", object: `${BUILD}/test/frags.o`, program: "xdp_frags" };
     t.match(attempt(lab, [counter("c1", "xdp"), frags]), {
-      message: /^NF "c1" cannot pass packets on to NF "frags": the kernel refused to chain them \(bpf_map_update_elem\(nf_next of NF "c1"\[0\]\): Invalid argument \(EINVAL\)\)\. Chained NFs need the same program type, expected attach type and XDP frags setting$/,
+      message:
+        /^NF "c1" cannot pass packets on to NF "frags": the kernel refused to chain them \(bpf_map_update_elem\(nf_next of NF "c1"\[0\]\): Invalid argument \(EINVAL\)\)\. Chained NFs need the same program type, expected attach type and XDP frags setting$/,
     });
   });
 });

@@ -5,10 +5,21 @@
  */
 import t from "tap";
 import { execFileSync } from "node:child_process";
-import { createLab, inNetns, ipIn, ADDR, type Lab } from "../helpers/lab.js";
-import { BUILD } from "../helpers/nfs.js";
+import { createLab, inNetns, ipIn, ADDR, type Lab } from "../../scripts/test-lab.js";
+import { BUILD } from "../../scripts/nfs.js";
 import { currentNetns, hookPaths } from "../../src/state/index.js";
-import { BpfObject, createXdpLink, detachLink, ifNameToIndex, openPinned, withHandle, xdpAttachProgram, xdpAttachedPrograms, type LinkHandle, type ProgramHandle } from "../../src/native/index.js";
+import {
+  BpfObject,
+  createXdpLink,
+  detachLink,
+  ifNameToIndex,
+  openPinned,
+  withHandle,
+  xdpAttachProgram,
+  xdpAttachedPrograms,
+  type LinkHandle,
+  type ProgramHandle,
+} from "../../src/native/index.js";
 import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, pinTree, type TapTest } from "../helpers/kernel.js";
 import { nfctl, startNfctl, statusJson, untilPaused, writeConfigFor, type InterfaceSpec, type NfSpec } from "../helpers/cli.js";
@@ -74,7 +85,12 @@ t.test("a verifier rejection in the third NF of the second hook changes nothing"
 
 t.test("a map value the kernel refuses: in a swap, and in place after another hook was written", async (t) => {
   const lab = labWithX0(t);
-  const tiny = (entries: number[]): NfSpec => ({ name: "tiny", object: "test/tinymap.o", program: "xdp_tiny", maps: `tiny:\n${entries.map((k) => `  ${k}: 1`).join("\n")}` });
+  const tiny = (entries: number[]): NfSpec => ({
+    name: "tiny",
+    object: "test/tinymap.o",
+    program: "xdp_tiny",
+    maps: `tiny:\n${entries.map((k) => `  ${k}: 1`).join("\n")}`,
+  });
   const { before, snapshot } = await applyBase(t, lab, [
     { ifname: "veth-b", xdp: [c1, bl] },
     { ifname: "x0", xdp: [tiny([1, 2])] },
@@ -135,7 +151,11 @@ t.test("an interface deleted in the middle of an apply: the hooks already switch
   t.ok(run.stderr().endsWith(UNDONE), run.stderr());
   const after = status(lab).hooks.find((h) => h.ifname === "veth-b")!;
   t.equal(after.generation, 1, "veth-b runs its previous generation again");
-  t.same(after.nfs.map((n) => n.progId), xdpBefore.nfs.map((n) => n.progId), "the very same programs");
+  t.same(
+    after.nfs.map((n) => n.progId),
+    xdpBefore.nfs.map((n) => n.progId),
+    "the very same programs",
+  );
   t.same(after.drift, []);
   await stillServing(t, lab);
   const converge = nfctl(lab, ["apply", "-f", writeConfigFor(t.testdir(), "no-x0.yaml", [{ ifname: "veth-b", xdp: [c1, bl] }])]);
@@ -163,7 +183,10 @@ t.test("a bpffs root that is not writable: a clear error and nothing changed", a
  * tool), removed by --force, then x0 deleted after veth-b was switched: the
  * undo must put the foreign program back, or say it could not.
  */
-async function forcedThenFailed(t: TapTest, attachForeign: (lab: Lab, prog: ProgramHandle) => void): Promise<{ lab: Lab; foreignId: number; run: ReturnType<typeof startNfctl> }> {
+async function forcedThenFailed(
+  t: TapTest,
+  attachForeign: (lab: Lab, prog: ProgramHandle) => void,
+): Promise<{ lab: Lab; foreignId: number; run: ReturnType<typeof startNfctl> }> {
   const lab = labWithX0(t);
   await applyBase(t, lab, [
     { ifname: "veth-b", xdp: [c1, bl] },
@@ -214,5 +237,9 @@ t.test("--force then a failure: a foreign bpf_link cannot be attached again, and
     ),
   );
   t.notMatch(run.stderr(), /every hook runs what it ran before/, "the outcome does not claim a full undo");
-  t.same(inNetns(lab.nsB, () => xdpAttachedPrograms(ifNameToIndex("veth-b"))), [], "nothing runs on veth-b, as the error says");
+  t.same(
+    inNetns(lab.nsB, () => xdpAttachedPrograms(ifNameToIndex("veth-b"))),
+    [],
+    "nothing runs on veth-b, as the error says",
+  );
 });

@@ -4,12 +4,12 @@
  * "lost" and "bypassed" in other tests are the NFs' doing.
  */
 import t from "tap";
-import { createLab, inNetns, ADDR, type Lab } from "../helpers/lab.js";
+import { createLab, inNetns, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { requireKernel, packets, type TapTest } from "../helpers/kernel.js";
-import { blocklist } from "../helpers/nfs.js";
+import { blocklist } from "../../scripts/nfs.js";
 import { setChain, type ChainTarget } from "../../src/reconcile/set-chain.js";
 import { currentNetns } from "../../src/state/index.js";
-import { startTraffic, describeReport, type TrafficReport } from "../harness/traffic-harness.js";
+import { startTraffic, describeReport, type TrafficReport } from "../../scripts/traffic-harness.js";
 
 requireKernel();
 

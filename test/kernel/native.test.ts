@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireKernel } from "../helpers/kernel.js";
-import { BUILD } from "../helpers/nfs.js";
+import { BUILD } from "../../scripts/nfs.js";
 import { createLogger, libbpfLogSink } from "../../src/cli/logger.js";
 import {
   BpfObject,
@@ -44,7 +44,10 @@ t.test("libbpf's messages are routed into the pino logger", async (t) => {
     entries.some((e) => e.component === "libbpf" && e.level === 30 && e.msg === "libbpf: elf: failed to open /nonexistent/x.o: No such file or directory"),
     "libbpf's warning arrives as a pino info entry (nfctl's own error reports the failure)",
   );
-  t.ok(entries.some((e) => e.component === "libbpf" && e.level === 10 && /loading object/.test(e.msg)), "its debug messages arrive at trace level");
+  t.ok(
+    entries.some((e) => e.component === "libbpf" && e.level === 10 && /loading object/.test(e.msg)),
+    "its debug messages arrive at trace level",
+  );
 });
 
 t.test("errors name the call, the object and the errno text", async (t) => {
@@ -56,7 +59,12 @@ t.test("errors name the call, the object and the errno text", async (t) => {
     err = e;
   }
   t.type(err, NativeError);
-  t.match(err, { call: "bpf_obj_get", object: "/sys/fs/bpf/nfctl-no-such-pin", errno: 2, message: "bpf_obj_get(/sys/fs/bpf/nfctl-no-such-pin): No such file or directory (ENOENT)" });
+  t.match(err, {
+    call: "bpf_obj_get",
+    object: "/sys/fs/bpf/nfctl-no-such-pin",
+    errno: 2,
+    message: "bpf_obj_get(/sys/fs/bpf/nfctl-no-such-pin): No such file or directory (ENOENT)",
+  });
 });
 
 t.test("a pin opens only as its own kind; handles count until closed, borrowed ones until their object is", async (t) => {

@@ -4,9 +4,9 @@
  */
 import t from "tap";
 import { rmSync } from "node:fs";
-import { createLab, inNetns, ipIn, ADDR, type Lab } from "../helpers/lab.js";
+import { createLab, inNetns, ipIn, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { requireKernel, type TapTest } from "../helpers/kernel.js";
-import { counter, blocklist, BUILD } from "../helpers/nfs.js";
+import { counter, blocklist, BUILD } from "../../scripts/nfs.js";
 import { setChain, type ChainTarget } from "../../src/reconcile/set-chain.js";
 import { describeDrift } from "../../src/cli/views/words.js";
 import { observe, currentNetns, hookPaths, type ObservedHook, type DriftKind } from "../../src/state/index.js";
@@ -88,7 +88,10 @@ t.test("a link whose pin was removed is a missing link", async (t) => {
   const after = hookOf(lab, lab.nsB);
   t.same(kinds(after), ["link-missing"]);
   t.equal(after.live, undefined, "no generation is live");
-  t.same(after.stale.map((g) => g.number), [hook.live!.number]);
+  t.same(
+    after.stale.map((g) => g.number),
+    [hook.live!.number],
+  );
 });
 
 t.test("nfctl's own program on a link that lost its pin is never foreign", async (t) => {
@@ -145,7 +148,10 @@ t.test("a foreign XDP program on a managed interface is reported", async (t) => 
   t.teardown(() => link.close());
   const after = hookOf(lab, lab.nsB);
   t.same(kinds(after), ["link-missing", "foreign-program"]);
-  t.same(after.foreign.map((p) => p.name), ["xdp_unaware"]);
+  t.same(
+    after.foreign.map((p) => p.name),
+    ["xdp_unaware"],
+  );
   t.match(describeDrift(after.drift[1]!), /^program \d+ \(xdp_unaware\) on veth-b xdp was not attached by nfctl$/);
 });
 
@@ -157,7 +163,10 @@ t.test("a foreign TCX program beside nfctl's chain is reported", async (t) => {
   t.teardown(() => link.close());
   const hook = hookOf(lab, lab.nsA);
   t.same(kinds(hook), ["foreign-program"]);
-  t.same(hook.foreign.map((p) => p.name), ["tc_unaware"]);
+  t.same(
+    hook.foreign.map((p) => p.name),
+    ["tc_unaware"],
+  );
   t.ok(hook.live, "nfctl's own chain is still live");
 });
 

@@ -6,12 +6,12 @@
  */
 import t from "tap";
 import { performance } from "node:perf_hooks";
-import { createLab, inNetns, ADDR, type Lab } from "../helpers/lab.js";
+import { createLab, inNetns, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { requireKernel, packets, type TapTest } from "../helpers/kernel.js";
-import { counter, blocklist, PROCEED_ON_PASS, type HookKind } from "../helpers/nfs.js";
+import { counter, blocklist, PROCEED_ON_PASS, type HookKind } from "../../scripts/nfs.js";
 import { setChain, type ChainNf, type ChainTarget } from "../../src/reconcile/set-chain.js";
 import { currentNetns, observe, type HookAddress } from "../../src/state/index.js";
-import { startTraffic, describeReport } from "../harness/traffic-harness.js";
+import { startTraffic, describeReport } from "../../scripts/traffic-harness.js";
 
 requireKernel();
 
@@ -109,11 +109,19 @@ async function underTraffic(t: TapTest, kind: HookKind, target: ChainTarget): Pr
   const report = await traffic.stop();
 
   const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
-  t.comment(`${target.ifname} ${target.hook}: ${CHANGES} changes (${Object.entries(done).map(([k, n]) => `${n} ${k}`).join(", ")}) in ${changesMs.toFixed(0)} ms`);
+  t.comment(
+    `${target.ifname} ${target.hook}: ${CHANGES} changes (${Object.entries(done)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(", ")}) in ${changesMs.toFixed(0)} ms`,
+  );
   t.comment(`time per change: mean ${mean.toFixed(1)} ms, median ${median(ms).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms`);
   t.comment(describeReport(report));
 
-  t.same(generations, Array.from({ length: CHANGES }, (_, i) => i + 2), `all ${CHANGES} changes happened, each a new generation (2..${CHANGES + 1})`);
+  t.same(
+    generations,
+    Array.from({ length: CHANGES }, (_, i) => i + 2),
+    `all ${CHANGES} changes happened, each a new generation (2..${CHANGES + 1})`,
+  );
   t.same([...commits], ["updated"], "each committed by one bpf_link_update of the same link");
   t.same([...positions].sort(), [0, 1, 2, 3], "the blocklist ran in every position of the chain, first to last");
   t.ok(report.pps >= MIN_PPS, `traffic ran at ${MIN_PPS} pps or more (${Math.round(report.pps)})`);
@@ -122,11 +130,19 @@ async function underTraffic(t: TapTest, kind: HookKind, target: ChainTarget): Pr
   t.equal(report.lost, 0, "no allowed packet was lost");
   t.equal(report.reordered, 0, "nothing reordered");
   t.equal(report.duplicates, 0, "nothing duplicated");
-  t.equal(packets(lab.root, addr, "bl", 1), BigInt(report.sent.blocked), "the blocklist (its counters kept across all generations) dropped every blocked packet");
+  t.equal(
+    packets(lab.root, addr, "bl", 1),
+    BigInt(report.sent.blocked),
+    "the blocklist (its counters kept across all generations) dropped every blocked packet",
+  );
 
   const hook = inNetns(lab.nsB, () => observe(lab.root, currentNetns())).hooks.find((h) => h.address.hook === target.hook)!;
   t.equal(hook.live?.number, CHANGES + 1, "the live generation is the last one");
-  t.same(hook.live?.nfs.map((n) => n.name), state.order, "running the chain of the last change");
+  t.same(
+    hook.live?.nfs.map((n) => n.name),
+    state.order,
+    "running the chain of the last change",
+  );
   t.same(hook.stale, [], "no other generation left");
   t.same(hook.drift, [], "no drift");
 }

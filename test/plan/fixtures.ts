@@ -57,7 +57,15 @@ export function liveHook(
     attachedProgId: 100,
     live: {
       number: generation,
-      nfs: chain.map((n, i) => ({ position: i, name: n.name, progId: 100 + i, progName: n.program, tag: "ab".repeat(8), hasNext: true, ...(i + 1 < chain.length && { nextProgId: 101 + i }) })),
+      nfs: chain.map((n, i) => ({
+        position: i,
+        name: n.name,
+        progId: 100 + i,
+        progName: n.program,
+        tag: "ab".repeat(8),
+        hasNext: true,
+        ...(i + 1 < chain.length && { nextProgId: 101 + i }),
+      })),
       record: {
         formatVersion: 1,
         netns: NETNS,

@@ -20,7 +20,13 @@ const [a, b, c] = [nf("a"), nf("b"), nf("c")];
 
 t.test("nothing configured, nothing managed: an empty plan", async (t) => {
   const p = plan([], []);
-  t.same(p, { formatVersion: PLAN_FORMAT_VERSION, netns: NETNS, hooks: [], blockers: [], summary: { start: 0, update: 0, reorder: 0, reconfigure: 0, stop: 0, repair: 0 } });
+  t.same(p, {
+    formatVersion: PLAN_FORMAT_VERSION,
+    netns: NETNS,
+    hooks: [],
+    blockers: [],
+    summary: { start: 0, update: 0, reorder: 0, reconfigure: 0, stop: 0, repair: 0 },
+  });
   t.ok(isEmptyPlan(p));
 });
 
@@ -30,10 +36,13 @@ t.test("a new hook starts every NF, in one swap", async (t) => {
   t.equal(p.hooks[0]!.commit, "create");
   t.equal(p.hooks[0]!.nextGeneration, 1);
   t.same(p.hooks[0]!.precondition, { ifindex: 7, stale: [] }, "nothing of nfctl's ran there");
-  t.same(p.hooks[0]!.chain.map((n) => [n.name, n.object, n.digest, n.program, n.proceedMask]), [
-    ["a", "/objs/a.o", a.digest, "xdp_a", 4],
-    ["b", "/objs/b.o", b.digest, "xdp_b", 4],
-  ]);
+  t.same(
+    p.hooks[0]!.chain.map((n) => [n.name, n.object, n.digest, n.program, n.proceedMask]),
+    [
+      ["a", "/objs/a.o", a.digest, "xdp_a", 4],
+      ["b", "/objs/b.o", b.digest, "xdp_b", 4],
+    ],
+  );
   t.equal(p.hooks[0]!.mode, "auto");
   t.same(p.hooks[0]!.after, ["a", "b"]);
   t.same(p.hooks[0]!.before, []);
@@ -92,7 +101,11 @@ t.test("map contents only: reconfigure in place, with before and after", async (
   t.same(kinds(p), ["reconfigure b"]);
   t.equal(p.hooks[0]!.commit, "in-place");
   t.equal(p.hooks[0]!.generation, 4);
-  t.same(p.hooks[0]!.chain.map((n) => [n.name, n.maps]), [["b", [{ name: "ports", entries: [port(22), port(8080)].map((e) => ({ key: e.key.toString("hex"), value: e.value.toString("hex") })) }]]], "only the map that differs is written");
+  t.same(
+    p.hooks[0]!.chain.map((n) => [n.name, n.maps]),
+    [["b", [{ name: "ports", entries: [port(22), port(8080)].map((e) => ({ key: e.key.toString("hex"), value: e.value.toString("hex") })) }]]],
+    "only the map that differs is written",
+  );
   t.same(p.hooks[0]!.actions[0]!.maps, [{ map: "ports", before: ["22: 1", "23: 1"], after: ["22: 1", "8080: 1"] }]);
 });
 
@@ -124,20 +137,26 @@ t.test("a started NF shows the map contents it will get", async (t) => {
 
 t.test("disabled and removed NFs stop, with the reason", async (t) => {
   const p = plan([desiredHook("eth1", "xdp", [a, nf("b", { enabled: false })])], [liveHook("eth1", "xdp", [a, b, c])]);
-  t.same(p.hooks[0]!.actions.map((x) => [x.kind, x.nf, describeReason(x.reason)]), [
-    ["stop", "b", "disabled in the config"],
-    ["stop", "c", "removed from the config"],
-  ]);
+  t.same(
+    p.hooks[0]!.actions.map((x) => [x.kind, x.nf, describeReason(x.reason)]),
+    [
+      ["stop", "b", "disabled in the config"],
+      ["stop", "c", "removed from the config"],
+    ],
+  );
   t.same(p.hooks[0]!.after, ["a"]);
 });
 
 t.test("a hook or interface gone from the config is detached", async (t) => {
   const p = plan([desiredHook("eth1", "xdp", [a])], [liveHook("eth1", "xdp", [a]), liveHook("eth1", "tc-egress", [b]), liveHook("eth2", "xdp", [c])]);
-  t.same(p.hooks.map((h) => [h.ifname, h.hook, h.commit]), [
-    ["eth1", "xdp", "none"],
-    ["eth1", "tc-egress", "detach"],
-    ["eth2", "xdp", "detach"],
-  ]);
+  t.same(
+    p.hooks.map((h) => [h.ifname, h.hook, h.commit]),
+    [
+      ["eth1", "xdp", "none"],
+      ["eth1", "tc-egress", "detach"],
+      ["eth2", "xdp", "detach"],
+    ],
+  );
   t.same(p.hooks[1]!.actions[0]!.reason, { code: "hook-not-in-config" });
   t.same(p.hooks[2]!.actions[0]!.reason, { code: "interface-not-in-config" });
   t.same(p.summary.stop, 2);
@@ -152,16 +171,22 @@ t.test("a hook whose NFs are all disabled is detached", async (t) => {
 t.test("drift is repaired by a swap; foreign programs are only warned about", async (t) => {
   const drift = [{ kind: "wiring" as const, nf: "a", expected: 101, expectedNf: "b" }];
   const p = plan([desiredHook("eth1", "xdp", [a, b])], [liveHook("eth1", "xdp", [a, b], { drift, stale: [7] })]);
-  t.same(p.hooks[0]!.actions.map((x) => [x.kind, describeReason(x.reason)]), [
-    ["repair", 'nf_next of NF "a" holds an empty slot, expected program 101 (NF "b")'],
-    ["repair", "generation 7 was left behind by an interrupted run"],
-  ]);
+  t.same(
+    p.hooks[0]!.actions.map((x) => [x.kind, describeReason(x.reason)]),
+    [
+      ["repair", 'nf_next of NF "a" holds an empty slot, expected program 101 (NF "b")'],
+      ["repair", "generation 7 was left behind by an interrupted run"],
+    ],
+  );
   t.same(p.hooks[0]!.actions[0]!.reason, { code: "drift", drift: drift[0] });
   t.equal(p.hooks[0]!.commit, "update");
   t.same(p.hooks[0]!.precondition.stale, [7], "apply removes exactly the leftover it was planned against");
 
   const foreign = [{ id: 55, name: "other" }];
-  const f = plan([desiredHook("eth1", "xdp", [a])], [liveHook("eth1", "xdp", [a], { foreign, drift: [{ kind: "foreign-program", program: foreign[0]!, ifname: "eth1", hook: "xdp" }] })]);
+  const f = plan(
+    [desiredHook("eth1", "xdp", [a])],
+    [liveHook("eth1", "xdp", [a], { foreign, drift: [{ kind: "foreign-program", program: foreign[0]!, ifname: "eth1", hook: "xdp" }] })],
+  );
   t.equal(f.hooks[0]!.commit, "none");
   t.same(f.hooks[0]!.warnings.map(describeWarning), ["program 55 (other) on eth1 xdp was not attached by nfctl; it is left alone (--force removes it)"]);
   t.same(f.blockers, [], "a foreign program beside a live link does not block");
@@ -171,16 +196,21 @@ t.test("a foreign program where nfctl must attach: the warning says apply will f
   const foreign = [{ id: 55, name: "other" }];
   const hook = { ...untouchedHook("eth1", "xdp"), foreign };
   const p = plan([desiredHook("eth1", "xdp", [a])], [hook]);
-  t.same(p.hooks[0]!.warnings.map(describeWarning), ["program 55 (other) on eth1 xdp was not attached by nfctl and occupies the hook; nfctl leaves it alone, so apply will fail unless run with --force"]);
+  t.same(p.hooks[0]!.warnings.map(describeWarning), [
+    "program 55 (other) on eth1 xdp was not attached by nfctl and occupies the hook; nfctl leaves it alone, so apply will fail unless run with --force",
+  ]);
   t.same(p.blockers, [{ code: "foreign-program-occupies-hook", programs: foreign, ifname: "eth1", hook: "xdp" }], "and apply refuses it, as the warning says");
   t.same(p.hooks[0]!.removeForeign, []);
   const forced = planChanges({ files: [], hooks: [desiredHook("eth1", "xdp", [a])] }, { root: "/r", netns: NETNS, hooks: [hook] }, new Map(), { force: true });
   t.same(forced.blockers, []);
   t.same(forced.hooks[0]!.removeForeign, foreign, "apply removes exactly the planned program");
-  t.same(forced.hooks[0]!.actions.map((x) => [x.kind, describeReason(x.reason)]), [
-    ["start", "in the config, not running"],
-    ["repair", "program 55 (other) was not attached by nfctl; --force removes it"],
-  ]);
+  t.same(
+    forced.hooks[0]!.actions.map((x) => [x.kind, describeReason(x.reason)]),
+    [
+      ["start", "in the config, not running"],
+      ["repair", "program 55 (other) was not attached by nfctl; --force removes it"],
+    ],
+  );
   t.same(forced.hooks[0]!.warnings, []);
 });
 
@@ -211,9 +241,20 @@ t.test("combinations: reorder + insert + update + reconfigure + stop on one hook
     [liveHook("eth1", "xdp", [a, nf("b", { maps: [portsMap(22)] }), c]), untouchedHook("eth2", "tc-ingress")],
     contents,
   );
-  t.same(kinds(p), ["stop c", "update b", "reconfigure b", "start d", "reorder", "start t"], "stops first, then the chain in its new order, then hook-wide actions");
+  t.same(
+    kinds(p),
+    ["stop c", "update b", "reconfigure b", "start d", "reorder", "start t"],
+    "stops first, then the chain in its new order, then hook-wide actions",
+  );
   t.same(p.summary, { start: 2, update: 1, reorder: 1, reconfigure: 1, stop: 1, repair: 0 });
-  t.same(p.hooks.map((h) => `${h.ifname}/${h.hook}`), ["eth1/xdp", "eth2/tc-ingress"], "hooks in a stable order whatever the config order");
+  t.same(
+    p.hooks.map((h) => `${h.ifname}/${h.hook}`),
+    ["eth1/xdp", "eth2/tc-ingress"],
+    "hooks in a stable order whatever the config order",
+  );
   t.same(JSON.parse(JSON.stringify(p)), p, "a plan is plain JSON");
-  t.same(p.hooks.map((h) => h.id), ["eth1/xdp", "eth2/tc-ingress"]);
+  t.same(
+    p.hooks.map((h) => h.id),
+    ["eth1/xdp", "eth2/tc-ingress"],
+  );
 });

@@ -106,7 +106,11 @@ export function renderPlan(plan: Plan, c: Colors): string {
 
 export function renderApplyResult(result: ApplyResult, c: Colors): string {
   if (result.hooks.length === 0) return "Nothing to apply.\n";
-  const switched: Partial<Record<CommitKind, string>> = { create: "attached", update: "switched with one link update", reattach: "attached again (mode change)" };
+  const switched: Partial<Record<CommitKind, string>> = {
+    create: "attached",
+    update: "switched with one link update",
+    reattach: "attached again (mode change)",
+  };
   const lines = result.hooks.map((h) => {
     const where = `${h.ifname} ${h.hook}`;
     switch (h.commit) {

@@ -25,7 +25,13 @@ export function prepareInPlace(plan: HookPlan, ctx: ChangeContext): HookChange {
           ctx.step(`${describeHook(addr)}: wrote map ${map.name} of ${nf.name} in place`);
         }
       }
-      if (before) records.put(key, { ...before, nfs: before.nfs.map((r) => ({ ...r, mapsDigest: digests.get(r.name) ?? r.mapsDigest })) });
+      if (before) {
+        const nfs = before.nfs.map((r) => {
+          const mapsDigest = digests.get(r.name) ?? r.mapsDigest;
+          return mapsDigest === undefined ? r : { ...r, mapsDigest };
+        });
+        records.put(key, { ...before, nfs });
+      }
     },
     revert() {
       restoreMaps(root, addr, snapshots);

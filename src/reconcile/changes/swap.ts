@@ -35,7 +35,15 @@ import { restoreMaps, writeMap, type MapSnapshot } from "./maps.js";
 import { pruneDataMaps, removeGenerationAndRecord, removeStale } from "./generations.js";
 import { StalePlanError } from "./precondition.js";
 
-function record(addr: HookAddress, plan: HookPlan, ifindex: number, number: number, built: BuiltGeneration, attachment: Attachment, source: ChangeContext["source"]): GenerationRecord {
+function record(
+  addr: HookAddress,
+  plan: HookPlan,
+  ifindex: number,
+  number: number,
+  built: BuiltGeneration,
+  attachment: Attachment,
+  source: ChangeContext["source"],
+): GenerationRecord {
   return {
     formatVersion: RECORD_FORMAT_VERSION,
     netns: addr.netns,
@@ -71,7 +79,9 @@ function checkDigests(chain: readonly PlannedNf[]): void {
       seen.set(nf.object, digest);
     }
     if (digest !== nf.digest) {
-      throw new StalePlanError(`object ${nf.object} of NF "${nf.name}" changed since the plan was made (sha256 ${digest}, the plan has ${nf.digest}); plan again`);
+      throw new StalePlanError(
+        `object ${nf.object} of NF "${nf.name}" changed since the plan was made (sha256 ${digest}, the plan has ${nf.digest}); plan again`,
+      );
     }
   }
 }
@@ -155,7 +165,12 @@ export function prepareSwap(plan: HookPlan, ctx: ChangeContext): HookChange {
       if (reattach || !livePin) {
         if (committed) detachFromHook(root, addr, attached, ifindex);
         if (livePin && oldDetached && wasRunning) {
-          commitToHook(root, addr, { ifindex, program: { pin: livePin }, mode: records.get(recordKey(addr, plan.generation!))?.mode ?? "auto", attachment: plan.attachment });
+          commitToHook(root, addr, {
+            ifindex,
+            program: { pin: livePin },
+            mode: records.get(recordKey(addr, plan.generation!))?.mode ?? "auto",
+            attachment: plan.attachment,
+          });
         }
       } else if (committed) {
         commitToHook(root, addr, { ifindex, program: { pin: livePin }, mode: liveMode, attachment: attached, expected: { pin: built.nfs[0]!.progPin } });

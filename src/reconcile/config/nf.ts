@@ -59,7 +59,9 @@ export function resolveNf(ctx: NfContext, path: PathSegment[], config: XdpNf | T
   }
 
   if (!proceedOnAllowed(summary.hasProceedMask, config.proceedOn !== undefined)) {
-    errors.push(ctx.doc.error([...path, "proceedOn"], `${object} has no nf_proceed_mask constant, so nfctl cannot choose the verdicts it proceeds on; remove proceedOn`));
+    errors.push(
+      ctx.doc.error([...path, "proceedOn"], `${object} has no nf_proceed_mask constant, so nfctl cannot choose the verdicts it proceeds on; remove proceedOn`),
+    );
   }
 
   const maps: DesiredMap[] = [];

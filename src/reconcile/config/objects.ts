@@ -49,7 +49,7 @@ function inspect(path: string, log: LibbpfLogSink | undefined): InspectedObject 
   if (path.includes("\0")) return { ok: false, message: `${path} is not a file name: it holds a NUL character` };
   try {
     if (!statSync(path).isFile()) return { ok: false, message: `${path} is not a file; "object" names a BPF object file (ELF)` };
-    return { ok: true, summary: inspectObject(path, { log }) };
+    return { ok: true, summary: inspectObject(path, log ? { log } : {}) };
   } catch (err) {
     // No object can be inspected without libbpf: one error for the run, not one per NF.
     if (err instanceof LibraryError) throw err;

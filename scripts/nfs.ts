@@ -2,8 +2,8 @@
  * NF specs for tests, built from the bundled objects in bpf/build.
  */
 import { resolve } from "node:path";
-import type { ChainNf } from "../../src/reconcile/set-chain.js";
-import type { MapEntry } from "../../src/state/index.js";
+import type { ChainNf } from "../src/reconcile/set-chain.js";
+import type { MapEntry } from "../src/state/index.js";
 
 export const BUILD = resolve("bpf/build");
 

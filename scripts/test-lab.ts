@@ -4,16 +4,16 @@
  * at teardown (also when the test fails).
  */
 import { closeSync, openSync, mkdirSync, rmSync } from "node:fs";
-import { enterNetns } from "../../src/native/index.js";
-import { ensureRoot } from "../../src/state/index.js";
-import { createLabNetwork, inNamespace, type LabNetwork } from "../../scripts/lab-network.js";
+import { enterNetns } from "../src/native/index.js";
+import { ensureRoot } from "../src/state/index.js";
+import { createLabNetwork, inNamespace, type LabNetwork } from "./lab-network.js";
 
-export { ADDR } from "../../scripts/lab-network.js";
+export { ADDR } from "./lab-network.js";
 
 export interface Lab extends LabNetwork {
   /** This lab's own bpffs root. */
   root: string;
-  cleanup(): void;
+  cleanup: () => void;
 }
 
 /** Runs `ip` inside a namespace. */

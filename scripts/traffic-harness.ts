@@ -20,10 +20,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { ADDR, type LabNetwork } from "../../scripts/lab-network.js";
+import { ADDR, type LabNetwork } from "./lab-network.js";
 
 /** The C tool; this module runs from dist/test/harness/. */
-export const NFTRAFFIC = fileURLToPath(new URL("../../../test/harness/build/nftraffic", import.meta.url));
+export const NFTRAFFIC = fileURLToPath(new URL("../../test/harness/build/nftraffic", import.meta.url));
 
 export const DEFAULT_RATE = 100_000;
 export const DEFAULT_PORT = 9000;
@@ -69,7 +69,7 @@ export interface RunningTraffic {
   /** Stops the sender, lets the sink drain briefly, stops the sink and reports. */
   stop(): Promise<TrafficReport>;
   /** Kills whatever of the two processes still runs, at once. For teardown; safe to call any time, also twice. */
-  kill(): void;
+  kill: () => void;
 }
 
 interface SenderJson {
@@ -199,12 +199,18 @@ export async function startTraffic(net: LabNetwork, options: TrafficOptions = {}
     await sink.ready("sink");
     sender = new ToolProcess(`nftraffic send in ${net.nsA}`, net.nsA, [
       "send",
-      "--to", ADDR.server,
-      "--port", String(port),
-      "--allowed-from", ADDR.allowed,
-      "--blocked-from", ADDR.blocked,
-      "--rate", String(rate),
-      "--run-id", runId,
+      "--to",
+      ADDR.server,
+      "--port",
+      String(port),
+      "--allowed-from",
+      ADDR.allowed,
+      "--blocked-from",
+      ADDR.blocked,
+      "--rate",
+      String(rate),
+      "--run-id",
+      runId,
     ]);
     await sender.ready("send");
   } catch (err) {
