@@ -57,7 +57,7 @@ t.test("no NFs: over 100k pps across the veth pair, nothing lost, nothing filter
 t.test("an XDP blocklist on veth-b: every blocked packet dropped, every allowed one arrives", async (t) => {
   const lab = labFor(t);
   const result = inNetns(lab.nsB, () => setChain(XDP, [blocklist("blocklist", "xdp", [ADDR.blocked])], { root: lab.root }));
-  t.equal(result.commit, "created", "the blocklist is attached");
+  t.equal(result.commit, "create", "the blocklist is attached");
   const r = await run(t, lab, RUN_MS);
   harnessClean(t, r);
   t.equal(r.bypassed, 0, "no blocked packet arrived");

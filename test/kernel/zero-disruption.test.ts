@@ -79,7 +79,7 @@ async function underTraffic(t: TapTest, kind: HookKind, target: ChainTarget): Pr
 
   let state: ChainState = { order: ["c1", "bl", "c2"], c2v2: false, c1Wide: false, inserts: 0 };
   const first = apply(nfsOf(kind, state));
-  t.equal(first.commit, "created", "the chain is attached");
+  t.equal(first.commit, "create", "the chain is attached");
   t.equal(first.generation, 1, "as generation 1");
 
   const traffic = await startTraffic(lab, { rate: RATE });
@@ -122,7 +122,7 @@ async function underTraffic(t: TapTest, kind: HookKind, target: ChainTarget): Pr
     Array.from({ length: CHANGES }, (_, i) => i + 2),
     `all ${CHANGES} changes happened, each a new generation (2..${CHANGES + 1})`,
   );
-  t.same([...commits], ["updated"], "each committed by one bpf_link_update of the same link");
+  t.same([...commits], ["update"], "each committed by one bpf_link_update of the same link");
   t.same([...positions].sort(), [0, 1, 2, 3], "the blocklist ran in every position of the chain, first to last");
   t.ok(report.pps >= MIN_PPS, `traffic ran at ${MIN_PPS} pps or more (${Math.round(report.pps)})`);
   t.ok(report.durationMs >= changesMs, `and throughout the changes (${report.durationMs.toFixed(0)} ms of traffic, ${changesMs.toFixed(0)} ms of changes)`);

@@ -18,7 +18,7 @@ import type { CommitKind, HookPlan } from "../plan.js";
 export interface HookOutcome {
   ifname: string;
   hook: HookPlan["hook"];
-  /** What apply did: the plan's commit kind, or "created" where a TC hook fell back to clsact. */
+  /** What apply did: the commit kind of the plan. */
   commit: CommitKind;
   /** The generation live afterwards (create, update, reattach, cleanup), or the one written in place. */
   generation?: number;
