@@ -64,3 +64,6 @@ export interface DesiredState {
   /** Where the config came from, recorded with each generation. */
   source?: { path?: string; revision?: string };
 }
+
+/** Nothing at all: what destroy converges on. */
+export const EMPTY_DESIRED: DesiredState = { files: [], hooks: [] };

@@ -1,8 +1,8 @@
 /**
  * The executor: carries out exactly the plan it is given, all or nothing.
  * It never plans again: it checks each hook's precondition (the kernel
- * still runs what the plan was made against) and asserts the chain rules,
- * then:
+ * still runs what the plan was made against) and each object's sha256,
+ * and asserts the chain rules, all before the first change; then:
  *
  * 1. prepares every hook: new generations are built and pinned beside the
  *    live ones, map contents written (their old contents kept);
@@ -18,9 +18,9 @@
  */
 import { currentNetns, openRecords } from "../state/index.js";
 import { duplicateNames, unawareNotLast } from "./chain-rules.js";
-import type { CommitKind, HookPlan, Plan } from "./plan.js";
+import { buildsGeneration, type CommitKind, type HookPlan, type Plan } from "./plan.js";
 import { describeHook, type ChangeContext, type HookChange, type HookOutcome } from "./changes/hook-change.js";
-import { checkPrecondition } from "./changes/precondition.js";
+import { checkDigests, checkPrecondition } from "./changes/precondition.js";
 import { prepareSwap } from "./changes/swap.js";
 import { prepareInPlace } from "./changes/in-place.js";
 import { prepareDetach } from "./changes/detach.js";
@@ -66,7 +66,7 @@ const PREPARE: Record<Exclude<CommitKind, "none">, (plan: HookPlan, ctx: ChangeC
 
 /** The chain rules hold for every chain the planner makes; a plan that breaks one was edited. */
 function assertChainRules(hook: HookPlan): void {
-  if (hook.commit !== "create" && hook.commit !== "update" && hook.commit !== "reattach") return;
+  if (!buildsGeneration(hook.commit)) return;
   const bad = [
     ...duplicateNames(hook.chain.map((nf) => nf.name)).map(({ index }) => `NF name "${hook.chain[index]!.name}" appears twice`),
     ...unawareNotLast(hook.chain).map((i) => `NF "${hook.chain[i]!.name}" is chain-unaware but not last`),
@@ -111,6 +111,14 @@ export function executePlan(plan: Plan, options: ExecuteOptions): ApplyResult {
   if (netns !== plan.netns) throw new PlanRefusedError(`the plan was made for network namespace ${plan.netns}; nfctl runs in network namespace ${netns}`);
   const todo = plan.hooks.filter((h) => h.commit !== "none");
   for (const hook of todo) assertChainRules(hook);
+  // The checks read the records but must not create them: a refused plan changes nothing in bpffs.
+  const existing = openRecords(options.root, { create: false });
+  try {
+    for (const hook of todo) checkPrecondition(options.root, { netns: plan.netns, ifname: hook.ifname, hook: hook.hook }, hook, existing);
+  } finally {
+    existing?.close();
+  }
+  checkDigests(todo.flatMap((hook) => (buildsGeneration(hook.commit) ? hook.chain : [])));
   const records = openRecords(options.root);
   try {
     const ctx: ChangeContext = {
@@ -121,7 +129,6 @@ export function executePlan(plan: Plan, options: ExecuteOptions): ApplyResult {
       ...(options.log && { log: options.log }),
       ...(plan.source && { source: plan.source }),
     };
-    for (const hook of todo) checkPrecondition(options.root, { netns: plan.netns, ifname: hook.ifname, hook: hook.hook }, hook, records);
     const prepared: HookChange[] = [];
     const committed: HookChange[] = [];
     try {

@@ -5,15 +5,14 @@
 export * from "./plan.js";
 export * from "./desired.js";
 export { planChanges, planDestroy, type ObservedMapContents, type PlanOptions } from "./planner.js";
-export { gather, nothingObserved, type Observation } from "./gather.js";
 export { executePlan, ApplyError, PlanRefusedError, type ApplyResult, type ExecuteOptions } from "./execute.js";
 export type { HookOutcome } from "./changes/hook-change.js";
 export { StalePlanError } from "./changes/precondition.js";
-export { reconcileOnce, planOnce, checkInterfaces, type ReconcileRequest, type ReconcileOptions, type ReconcileOutcome } from "./reconcile.js";
+export { reconcileOnce, planOnce, type ReconcileRequest, type ReconcileOptions, type ReconcileOutcome } from "./reconcile.js";
 export { stepHook } from "./test-hooks.js";
 export { setChain, ChainError, type ChainNf, type ChainTarget, type SetChainOptions } from "./set-chain.js";
 export { status, STATS_MAP, type StatusReport, type HookStatus, type NfStatus, type Counter } from "./status.js";
-export { ConfigErrors, EMPTY_DESIRED, loadDesired } from "./load-desired.js";
+export { ConfigErrors, loadDesired } from "./load-desired.js";
 export { formatConfigError, type ConfigError } from "./config/index.js";
 // The state layer's entry points the commands need.
 export { resolveRoot, NativeError, LibraryError, type Drift, type DriftKind, type ForeignProgram, type LibbpfLogSink } from "../state/index.js";

@@ -14,8 +14,6 @@ export class ConfigErrors extends Error {
   }
 }
 
-export const EMPTY_DESIRED: DesiredState = { files: [], hooks: [] };
-
 /**
  * Loads and checks the config named by `-f` arguments; throws ConfigErrors.
  * libbpf's messages, while the objects are inspected, go to `options.log`.

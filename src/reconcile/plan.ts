@@ -90,6 +90,21 @@ export type Blocker = { code: "foreign-program-occupies-hook"; programs: Foreign
  */
 export type CommitKind = "create" | "update" | "reattach" | "in-place" | "detach" | "cleanup" | "none";
 
+/** Whether a commit of this kind loads a new generation (create, update, reattach). */
+export function buildsGeneration(kind: CommitKind): kind is "create" | "update" | "reattach" {
+  return kind === "create" || kind === "update" || kind === "reattach";
+}
+
+/** Whether a commit of this kind attaches a new XDP link, which another program on the hook prevents. */
+export function needsNewLink(kind: CommitKind): boolean {
+  return kind === "create" || kind === "reattach";
+}
+
+/** Map entries as the hex a plan holds. */
+export function plannedEntries(entries: ReadonlyArray<{ key: Buffer; value: Buffer }>): PlannedEntry[] {
+  return entries.map((e) => ({ key: e.key.toString("hex"), value: e.value.toString("hex") }));
+}
+
 /** A map entry as hex bytes: the exact key and value the kernel will hold. */
 export interface PlannedEntry {
   key: string;

@@ -17,10 +17,13 @@ import {
   type NfRecord,
   type XdpMode,
 } from "../state/index.js";
-import type { DesiredHook, DesiredMap, DesiredNf, DesiredState } from "./desired.js";
+import { EMPTY_DESIRED, type DesiredHook, type DesiredMap, type DesiredNf, type DesiredState } from "./desired.js";
 import { formatMapEntries } from "./config/map-values.js";
 import {
+  buildsGeneration,
   hookId,
+  needsNewLink,
+  plannedEntries,
   PLAN_FORMAT_VERSION,
   summarize,
   type Action,
@@ -94,7 +97,7 @@ function changedMaps(nf: DesiredNf, observed: Readonly<Record<string, MapEntry[]
 }
 
 function plannedMap(map: DesiredMap): PlannedMap {
-  return { name: map.name, entries: map.entries.map((e) => ({ key: e.key.toString("hex"), value: e.value.toString("hex") })) };
+  return { name: map.name, entries: plannedEntries(map.entries) };
 }
 
 function plannedNf(nf: DesiredNf, maps: DesiredMap[]): PlannedNf {
@@ -151,8 +154,6 @@ export function nextGenerationNumber(observed: ObservedHook | undefined): number
   const numbers = [...(observed?.live ? [observed.live.number] : []), ...(observed?.stale ?? []).map((g) => g.number)];
   return numbers.length === 0 ? 1 : Math.max(...numbers) + 1;
 }
-
-const BUILDS: ReadonlySet<CommitKind> = new Set(["create", "update", "reattach"]);
 
 function planHook(
   ifname: string,
@@ -218,10 +219,10 @@ function planHook(
 
   const commit = commitKind(hook, wanted.length, observed, mode, actions);
   // A new XDP link cannot be created while another program holds the hook.
-  const blocksApply = hook === "xdp" && (commit === "create" || commit === "reattach") && foreign.length > 0;
+  const blocksApply = hook === "xdp" && needsNewLink(commit) && foreign.length > 0;
   const warnings: Warning[] = options.force ? [] : foreign.map((program) => ({ code: "foreign-program", program, ifname, hook, blocksApply }));
   const blockers: Blocker[] = blocksApply && !options.force ? [{ code: "foreign-program-occupies-hook", programs: foreign, ifname, hook }] : [];
-  const builds = BUILDS.has(commit);
+  const builds = buildsGeneration(commit);
   const plan: HookPlan = {
     id,
     ifname,
@@ -235,7 +236,7 @@ function planHook(
     commit,
     precondition: precondition(observed),
     chain: builds ? wanted.map((nf) => plannedNf(nf, nf.maps)) : commit === "in-place" ? inPlace : [],
-    removeForeign: options.force && commit !== "none" ? foreign : [],
+    removeForeign: options.force ? foreign : [],
     actions,
     warnings,
   };
@@ -269,7 +270,7 @@ export function planChanges(desired: DesiredState, observed: ObservedState, cont
 
 /** The plan that empties every managed hook, or those of one interface. */
 export function planDestroy(observed: ObservedState, ifname?: string): Plan {
-  const plan = planChanges({ files: [], hooks: [] }, observed);
+  const plan = planChanges(EMPTY_DESIRED, observed);
   const reason: Reason = { code: "destroy", ...(ifname !== undefined && { interface: ifname }) };
   const hooks = plan.hooks
     .filter((h) => ifname === undefined || h.ifname === ifname)

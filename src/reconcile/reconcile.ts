@@ -15,7 +15,7 @@
 import { ensureRoot, lockRoot, NativeError, type LibbpfLogSink, type ObservedState } from "../state/index.js";
 import { interfaceMissing } from "./chain-rules.js";
 import type { ConfigError } from "./config/index.js";
-import type { DesiredState } from "./desired.js";
+import { EMPTY_DESIRED, type DesiredState } from "./desired.js";
 import { executePlan, type ApplyResult } from "./execute.js";
 import { gather, nothingObserved, type Observation } from "./gather.js";
 import { ConfigErrors } from "./load-desired.js";
@@ -48,7 +48,7 @@ export interface ReconcileOutcome {
 }
 
 /** Every interface the config puts NFs on must exist in this network namespace. */
-export function checkInterfaces(desired: DesiredState, observed: ObservedState): void {
+function checkInterfaces(desired: DesiredState, observed: ObservedState): void {
   const byId = new Map(observed.hooks.map((h) => [hookId(h.address.ifname, h.address.hook), h]));
   const missing = new Map<string, ConfigError>();
   for (const d of desired.hooks) {
@@ -70,7 +70,7 @@ export async function reconcileOnce(request: ReconcileRequest, options: Reconcil
       checkInterfaces(request.desired, observed);
       plan = planChanges(request.desired, observed, contents, { ...(options.force && { force: true }) });
     } else {
-      plan = planDestroy(gather(root, { files: [], hooks: [] }).observed, request.destroy.interface);
+      plan = planDestroy(gather(root, EMPTY_DESIRED).observed, request.destroy.interface);
     }
     if (options.dryRun || isEmptyPlan(plan)) return { plan };
     options.onPlan?.(plan);

@@ -23,9 +23,9 @@ import {
 } from "../state/index.js";
 import { duplicateNames, proceedOnAllowed, programProblem, unawareNotLast } from "./chain-rules.js";
 import { ApplyError, executePlan } from "./execute.js";
-import type { HookOutcome } from "./changes/hook-change.js";
+import { describeHook, type HookOutcome } from "./changes/hook-change.js";
 import { buildCommitKind, nextGenerationNumber, precondition } from "./planner.js";
-import { hookId, summarize, PLAN_FORMAT_VERSION, type HookPlan, type Plan, type PlannedNf } from "./plan.js";
+import { buildsGeneration, hookId, needsNewLink, plannedEntries, summarize, PLAN_FORMAT_VERSION, type HookPlan, type Plan, type PlannedNf } from "./plan.js";
 
 export interface ChainNf {
   /** The NF's name in the chain; names its data maps. */
@@ -65,14 +65,10 @@ export class ChainError extends Error {
   override readonly name = "ChainError";
 }
 
-function where(target: ChainTarget): string {
-  return `${target.ifname} ${target.hook}`;
-}
-
 /** The chain rules, as ChainError before any change. */
 function check(target: ChainTarget, nfs: ChainNf[]): ObjectSummary[] {
   const twice = duplicateNames(nfs.map((nf) => nf.name))[0];
-  if (twice) throw new ChainError(`NF name "${nfs[twice.index]!.name}" appears twice in the chain of ${where(target)}`);
+  if (twice) throw new ChainError(`NF name "${nfs[twice.index]!.name}" appears twice in the chain of ${describeHook(target)}`);
   const summaries = nfs.map((nf) => {
     let summary: ObjectSummary;
     try {
@@ -97,7 +93,7 @@ function check(target: ChainTarget, nfs: ChainNf[]): ObjectSummary[] {
   if (unaware !== undefined) {
     const nf = nfs[unaware]!;
     throw new ChainError(
-      `NF "${nf.name}" (${nf.object}) is chain-unaware (it has no nf_next map), so it can only be the last NF of a chain; it is at position ${unaware + 1} of ${nfs.length} on ${where(target)}`,
+      `NF "${nf.name}" (${nf.object}) is chain-unaware (it has no nf_next map), so it can only be the last NF of a chain; it is at position ${unaware + 1} of ${nfs.length} on ${describeHook(target)}`,
     );
   }
   return summaries;
@@ -116,7 +112,7 @@ function plannedNf(nf: ChainNf, summary: ObjectSummary): PlannedNf {
     mapsDigest: nf.mapsDigest ?? "",
     maps: Object.entries(nf.maps ?? {}).map(([name, entries]) => ({
       name,
-      entries: entries.map((e) => ({ key: e.key.toString("hex"), value: e.value.toString("hex") })),
+      entries: plannedEntries(entries),
     })),
   };
 }
@@ -141,11 +137,11 @@ export function setChain(target: ChainTarget, nfs: ChainNf[], options: SetChainO
   const managed = observed.live !== undefined || observed.stale.length > 0 || observed.attachment !== undefined;
   const commit = nfs.length === 0 ? (managed ? "detach" : "none") : buildCommitKind(target.hook, observed, mode);
   const foreign = nfs.length > 0 ? observed.foreign : [];
-  if (target.hook === "xdp" && (commit === "create" || commit === "reattach") && foreign.length > 0 && !options.force) {
+  if (target.hook === "xdp" && needsNewLink(commit) && foreign.length > 0 && !options.force) {
     const names = foreign.map((p) => `program ${p.id} (${p.name})`).join(", ");
     throw new ChainError(`${names} occupies the XDP hook of ${target.ifname}; nfctl does not remove programs it did not attach unless --force is given`);
   }
-  const builds = commit === "create" || commit === "update" || commit === "reattach";
+  const builds = buildsGeneration(commit);
   const hook: HookPlan = {
     id: hookId(target.ifname, target.hook),
     ifname: target.ifname,

@@ -2,7 +2,16 @@
  * Plans and apply results as text, in the manner of `terraform plan`.
  */
 import { structuredPatch } from "diff";
-import type { Action, ActionKind, ApplyResult, CommitKind, HookPlan, MapChange, Plan } from "../../reconcile/index.js";
+import {
+  buildsGeneration,
+  type Action,
+  type ActionKind,
+  type ApplyResult,
+  type CommitKind,
+  type HookPlan,
+  type MapChange,
+  type Plan,
+} from "../../reconcile/index.js";
 import type { Colors } from "../colors.js";
 import { describeChange, describeReason, describeWarning } from "./words.js";
 
@@ -84,7 +93,6 @@ export function summaryLine(plan: Plan): string {
 export function renderPlan(plan: Plan, c: Colors): string {
   const changing = plan.hooks.filter((h) => h.commit !== "none");
   const warnings = plan.hooks.flatMap((h) => h.warnings);
-  const builds: ReadonlySet<CommitKind> = new Set(["create", "update", "reattach"]);
   const out: string[] = [];
   if (changing.length === 0) {
     out.push(c.green("No changes. The kernel matches the configuration."));
@@ -93,7 +101,7 @@ export function renderPlan(plan: Plan, c: Colors): string {
     for (const hook of changing) {
       out.push(hookTitle(c, hook));
       for (const action of hook.actions) out.push(...renderAction(c, action, hook));
-      if (builds.has(hook.commit) && hook.actions.some((a) => a.kind !== "reorder")) {
+      if (buildsGeneration(hook.commit) && hook.actions.some((a) => a.kind !== "reorder")) {
         out.push(`      chain:  ${chain(hook.before)}  =>  ${chain(hook.after)}`);
       }
       out.push("");

@@ -2,6 +2,7 @@
  * Removing a generation together with its record, and the data maps of
  * NFs a hook no longer runs.
  */
+import { describeHook } from "./hook-change.js";
 import { decodeName, hookPaths, listDirs, recordKey, removeGeneration, removeTree, type HookAddress, type RecordStore } from "../../state/index.js";
 
 export function removeGenerationAndRecord(root: string, addr: HookAddress, number: number, records: RecordStore): void {
@@ -22,6 +23,6 @@ export function pruneDataMaps(root: string, addr: HookAddress, keep: readonly st
 export function removeStale(root: string, addr: HookAddress, stale: readonly number[], records: RecordStore, step: (label: string) => void): void {
   for (const n of stale) {
     removeGenerationAndRecord(root, addr, n, records);
-    step(`${addr.ifname} ${addr.hook}: removed stale generation ${n}`);
+    step(`${describeHook(addr)}: removed stale generation ${n}`);
   }
 }

@@ -3,8 +3,8 @@
  * a hook it checks that the kernel still runs what the plan was made
  * against; if not, it refuses, rather than plan again.
  */
-import { observeHook, type HookAddress, type RecordStore } from "../../state/index.js";
-import type { HookPlan, Precondition } from "../plan.js";
+import { fileDigest, observeHook, type HookAddress, type RecordStore } from "../../state/index.js";
+import type { HookPlan, PlannedNf, Precondition } from "../plan.js";
 import { describeHook } from "./hook-change.js";
 
 /** The kernel no longer matches what a plan was made against. */
@@ -18,7 +18,7 @@ function show(value: number | boolean | undefined | number[]): string {
 }
 
 /** Throws StalePlanError when the hook differs from the plan's precondition. */
-export function checkPrecondition(root: string, addr: HookAddress, plan: HookPlan, records: RecordStore): void {
+export function checkPrecondition(root: string, addr: HookAddress, plan: HookPlan, records: RecordStore | undefined): void {
   const want = plan.precondition;
   const found = observeHook(root, addr, records);
   const firstProgId = found.live?.nfs[0]?.progId;
@@ -42,6 +42,23 @@ export function checkPrecondition(root: string, addr: HookAddress, plan: HookPla
     if (show(want[field]) !== show(now[field])) {
       throw new StalePlanError(
         `the kernel changed since the plan was made: ${describeHook(addr)}: ${what} is ${show(now[field])}, the plan expected ${show(want[field])}; plan again`,
+      );
+    }
+  }
+}
+
+/** The objects must still be the files the plan hashed: a saved plan may be applied later. */
+export function checkDigests(chain: readonly PlannedNf[]): void {
+  const seen = new Map<string, string>();
+  for (const nf of chain) {
+    let digest = seen.get(nf.object);
+    if (digest === undefined) {
+      digest = fileDigest(nf.object);
+      seen.set(nf.object, digest);
+    }
+    if (digest !== nf.digest) {
+      throw new StalePlanError(
+        `object ${nf.object} of NF "${nf.name}" changed since the plan was made (sha256 ${digest}, the plan has ${nf.digest}); plan again`,
       );
     }
   }

@@ -17,7 +17,6 @@ import {
   buildGeneration,
   commitToHook,
   detachFromHook,
-  fileDigest,
   hookPaths,
   recordKey,
   removeEmptyDirs,
@@ -29,11 +28,10 @@ import {
   type HookAddress,
   type RemovedProgram,
 } from "../../state/index.js";
-import type { HookPlan, PlannedNf } from "../plan.js";
+import type { HookPlan } from "../plan.js";
 import { addressOf, describeHook, type ChangeContext, type HookChange } from "./hook-change.js";
 import { restoreMaps, writeMap, type MapSnapshot } from "./maps.js";
 import { pruneDataMaps, removeGenerationAndRecord, removeStale } from "./generations.js";
-import { StalePlanError } from "./precondition.js";
 
 function record(
   addr: HookAddress,
@@ -69,23 +67,6 @@ function record(
   };
 }
 
-/** The objects must still be the files the plan hashed: a saved plan may be applied later. */
-function checkDigests(chain: readonly PlannedNf[]): void {
-  const seen = new Map<string, string>();
-  for (const nf of chain) {
-    let digest = seen.get(nf.object);
-    if (digest === undefined) {
-      digest = fileDigest(nf.object);
-      seen.set(nf.object, digest);
-    }
-    if (digest !== nf.digest) {
-      throw new StalePlanError(
-        `object ${nf.object} of NF "${nf.name}" changed since the plan was made (sha256 ${digest}, the plan has ${nf.digest}); plan again`,
-      );
-    }
-  }
-}
-
 export function prepareSwap(plan: HookPlan, ctx: ChangeContext): HookChange {
   const { root, records } = ctx;
   const addr = addressOf(plan, ctx.netns);
@@ -94,12 +75,11 @@ export function prepareSwap(plan: HookPlan, ctx: ChangeContext): HookChange {
   const ifindex = plan.precondition.ifindex!;
   const number = plan.nextGeneration!;
   const livePin = plan.generation !== undefined ? hookPaths(root, addr).generation(plan.generation).nf(0, plan.before[0]!).prog : undefined;
-  const liveMode = plan.mode ?? "auto";
+  const mode = plan.mode ?? "auto";
   const reattach = plan.commit === "reattach";
   // A defunct link ran nothing: undoing a reattach from it must not attach the old generation.
   const wasRunning = plan.precondition.linkDefunct !== true;
 
-  checkDigests(plan.chain);
   removeStale(root, addr, plan.precondition.stale, records, ctx.step);
   // After a failure, only the live chain's data maps (if any) stay pinned.
   const keepLiveDataMaps = () => {
@@ -154,7 +134,7 @@ export function prepareSwap(plan: HookPlan, ctx: ChangeContext): HookChange {
       attached = commitToHook(root, addr, {
         ifindex,
         program: { pin: built.nfs[0]!.progPin },
-        mode: liveMode,
+        mode,
         attachment: plan.attachment,
         ...(livePin && !reattach && { expected: { pin: livePin } }),
       });
@@ -173,7 +153,7 @@ export function prepareSwap(plan: HookPlan, ctx: ChangeContext): HookChange {
           });
         }
       } else if (committed) {
-        commitToHook(root, addr, { ifindex, program: { pin: livePin }, mode: liveMode, attachment: attached, expected: { pin: built.nfs[0]!.progPin } });
+        commitToHook(root, addr, { ifindex, program: { pin: livePin }, mode, attachment: attached, expected: { pin: built.nfs[0]!.progPin } });
       }
       committed = false;
       oldDetached = false;

@@ -1,0 +1,66 @@
+/**
+ * The executor carries out exactly the plan it is given: when the kernel or
+ * an object file changed since the plan was made, it refuses before any
+ * change, rather than plan again.
+ */
+import t from "tap";
+import { copyFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { createLab, inNetns } from "../../scripts/test-lab.js";
+import { BUILD } from "../../scripts/nfs.js";
+import { requireKernel, pinTree } from "../helpers/kernel.js";
+import { nfctl, statusJson, writeConfig, type NfSpec } from "../helpers/cli.js";
+import { executePlan, loadDesired, planOnce, StalePlanError, type Plan } from "../../src/reconcile/index.js";
+
+requireKernel();
+
+const c1: NfSpec = { name: "c1", nf: "counter" };
+const c2: NfSpec = { name: "c2", nf: "counter" };
+
+t.test("a plan made before another apply is refused, and changes nothing", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const dir = t.testdir();
+  t.equal(nfctl(lab, ["apply", "-f", writeConfig(dir, "a.yaml", { xdp: [c1, c2] })]).code, 0);
+  const plan: Plan = inNetns(lab.nsB, () => planOnce(loadDesired([writeConfig(dir, "b.yaml", { xdp: [c2, c1] })]), { root: lab.root }).plan);
+  t.equal(plan.hooks[0]!.precondition.generation, 1, "planned against generation 1");
+  t.equal(nfctl(lab, ["apply", "-f", writeConfig(dir, "c.yaml", { xdp: [c1] })]).code, 0, "meanwhile, another apply");
+  const pins = pinTree(lab.root);
+  const before = statusJson(lab).hooks.map((h) => [h.generation, h.nfs.map((n) => n.progId)]);
+  t.throws(() => inNetns(lab.nsB, () => executePlan(plan, { root: lab.root })), {
+    name: "StalePlanError",
+    message: "the kernel changed since the plan was made: veth-b xdp: the live generation is 2, the plan expected 1; plan again",
+  });
+  t.same(pinTree(lab.root), pins, "no pin changed");
+  t.same(
+    statusJson(lab).hooks.map((h) => [h.generation, h.nfs.map((n) => n.progId)]),
+    before,
+    "the hook runs the same programs",
+  );
+});
+
+t.test("an object file that changed after the plan is refused before any change", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const dir = t.testdir();
+  const object = join(dir, "mine.o");
+  copyFileSync(join(BUILD, "counter.o"), object);
+  const mine: NfSpec = { name: "mine", object: relative(BUILD, object), program: "tc_counter" };
+  const plan = inNetns(lab.nsB, () => planOnce(loadDesired([writeConfig(dir, "m.yaml", { tcEgress: [c1, mine] })]), { root: lab.root }).plan);
+  copyFileSync(join(BUILD, "test/counter_v2.o"), object);
+  let error: unknown;
+  try {
+    inNetns(lab.nsB, () => executePlan(plan, { root: lab.root }));
+  } catch (err) {
+    error = err;
+  }
+  // The object as the config names it: writeConfig writes the path under bpf/build.
+  const named = `${BUILD}/${relative(BUILD, object)}`.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  t.ok(error instanceof StalePlanError, String(error));
+  t.match(
+    (error as Error).message,
+    new RegExp(`^object ${named} of NF "mine" changed since the plan was made \\(sha256 [0-9a-f]{64}, the plan has [0-9a-f]{64}\\); plan again$`),
+  );
+  t.same(pinTree(lab.root), [], "nothing was pinned");
+  t.same(statusJson(lab).hooks, [], "nothing is attached");
+});
