@@ -22,7 +22,7 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { ADDR, type LabNetwork } from "./lab-network.js";
 
-/** The C tool; this module runs from dist/test/harness/. */
+/** The C tool; this module runs from dist/scripts/. */
 export const NFTRAFFIC = fileURLToPath(new URL("../../test/harness/build/nftraffic", import.meta.url));
 
 export const DEFAULT_RATE = 100_000;

@@ -1,6 +1,6 @@
 /**
  * A tiny UDP source and sink, run inside a lab namespace (by the lab and by
- * test/helpers/traffic.ts):
+ * scripts/traffic.ts):
  *
  *     node udp-tool.js sink <bind-addr> <port> <ms>   prints "ready", then after <ms> a JSON {source: count}
  *     node udp-tool.js send <src-addr> <dst-addr> <port> <count>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * nftraffic - a paced UDP traffic source and a counting sink for nfctl's
- * kernel tests and benchmarks (test/harness/traffic-harness.ts drives it).
+ * kernel tests and benchmarks (scripts/traffic-harness.ts drives it).
  *
  *   nftraffic send --to ADDR --port N --allowed-from ADDR --blocked-from ADDR
  *                  --rate PPS [--duration-ms N] [--blocked-ratio F]

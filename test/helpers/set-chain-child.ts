@@ -2,7 +2,7 @@
  * Runs setChain in a process of its own, for tests that prove the chain
  * outlives the process that built it. Started inside a lab namespace with
  * nsenter; argv[2] is JSON { root, target, nfs } (map entries hex-encoded);
- * prints the SwapResult and the live program IDs as JSON, then exits.
+ * prints the HookOutcome and the live program IDs as JSON, then exits.
  */
 import { setChain, type ChainNf, type ChainTarget } from "../../src/reconcile/set-chain.js";
 import { observe, currentNetns } from "../../src/state/index.js";

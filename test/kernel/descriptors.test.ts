@@ -11,7 +11,7 @@ import { createLab, ipIn, type Lab } from "../../scripts/test-lab.js";
 import { requireKernel } from "../helpers/kernel.js";
 import { nfctl, statusJson, writeConfig, writeConfigFor, type InterfaceSpec, type NfSpec } from "../helpers/cli.js";
 import { loadDesired, planOnce, reconcileOnce, isEmptyPlan } from "../../src/reconcile/index.js";
-import { enterNetns } from "../../src/native/index.js";
+import { enterNetns, openHandleCount } from "../../src/native/index.js";
 
 requireKernel();
 
@@ -48,6 +48,7 @@ t.test("1,000 plan-and-apply cycles in one process: no descriptor is left behind
   const dir = t.testdir();
   const files = [writeConfig(dir, "a.yaml", { tcEgress: [c("c1"), c("c2")] }), writeConfig(dir, "b.yaml", { tcEgress: [c("c2"), c("c1")] })];
   const counts: number[] = [];
+  const handlesBefore = openHandleCount();
   const changed = await inNetnsAsync(lab.nsB, async () => {
     let applied = 0;
     for (let i = 0; i < 1000; i++) {
@@ -60,6 +61,7 @@ t.test("1,000 plan-and-apply cycles in one process: no descriptor is left behind
     return applied;
   });
   t.equal(changed, 999, "every cycle but the first switched the chain with one link update");
+  t.equal(openHandleCount(), handlesBefore, "every handle the cycles opened is closed");
   t.equal(counts[1], counts[0], `open descriptors after 100 cycles: ${counts[0]}, after 1,000: ${counts[1]}`);
   t.same(
     statusJson(lab).hooks.map((h) => [h.hook, h.nfs.map((n) => n.name)]),
