@@ -18,6 +18,8 @@ import type { PlanOptions } from "./plan.js";
 import type { ApplyOptions } from "./apply.js";
 import type { StatusOptions } from "./status.js";
 import type { DestroyOptions } from "./destroy.js";
+import type { WatchOptions } from "./watch.js";
+import { parseDuration } from "./durations.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -76,6 +78,22 @@ function main(argv: string[]): void {
       }
     };
 
+  /** The action of a long-running command: it handles its signals itself (see watch.ts). */
+  const runLoop =
+    <T>(load: () => Promise<CommandFn<T>>) =>
+    async (opts: T) => {
+      const global = program.opts<GlobalOptions>();
+      // A daemon logs each reconcile: info, unless --log-level says otherwise.
+      const logger = createLogger(program.getOptionValueSource("logLevel") === "default" ? "info" : global.logLevel);
+      try {
+        const fn = await load();
+        process.exitCode = await fn(opts, { ...global, logger, libbpfLog: libbpfLogSink(logger), interrupts: { hold: () => undefined } });
+      } catch (err) {
+        logger.debug({ err }, "command failed");
+        await printError(err);
+      }
+    };
+
   files(program.command("plan"))
     .description("show what apply would change, without changing anything")
     .addOption(output())
@@ -109,6 +127,29 @@ function main(argv: string[]): void {
     .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000)
     .addHelpText("after", "\nExamples:\n  nfctl destroy --interface eth1\n  nfctl destroy\n")
     .action(run<DestroyOptions>(async () => (await import("./destroy.js")).destroyCommand));
+
+  program
+    .command("watch")
+    .description("reconcile continuously: on every change of a config directory or git repository, on interface events, on SIGHUP and every resync")
+    .option("-f, --file <path>", "config file or directory to watch (repeatable; all merge)", collect)
+    .option("--git <url>", "git repository to follow (https://, ssh://, user@host:path or file://)")
+    .option("--ref <ref>", "branch, tag or commit sha to follow (default: the remote's default branch)")
+    .option("--path <dir>", "directory of the config in the repository")
+    .option("--interval <duration>", "how often to fetch the repository", parseDuration, 30_000)
+    .option("--cache-dir <dir>", "where repositories are cloned", "/var/lib/nfctl/cache")
+    .option("--git-timeout <duration>", "the longest one git operation may take", parseDuration, 60_000)
+    .option("--verify-signatures <keyring>", "apply only commits signed by a key of this OpenPGP keyring")
+    .option("--resync <duration>", "reconcile this often without a change, which repairs drift", parseDuration, 60_000)
+    .option("--retry-interval <duration>", "the first retry after a failure; it doubles, up to --resync", parseDuration, 5_000)
+    .option("--debounce <duration>", "how long file events settle before a reconcile", parseDuration, 200)
+    .option("--allow-empty", "detach every hook when the source yields no network function")
+    .option("--force", "remove programs other tools attached to hooks nfctl manages")
+    .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000)
+    .addHelpText(
+      "after",
+      "\nExamples:\n  nfctl watch -f /etc/nfctl\n  nfctl watch --git https://git.example.com/net/nfs.git --ref main --path hosts --interval 30s\n",
+    )
+    .action(runLoop<WatchOptions>(async () => (await import("./watch.js")).watchCommand));
 
   program.parseAsync(argv).catch(printError);
 }

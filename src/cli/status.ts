@@ -1,7 +1,8 @@
 /**
  * `nfctl status`: what nfctl manages in this network namespace.
  */
-import { resolveRoot, status } from "../reconcile/index.js";
+import { loadLoopStatus, resolveRoot, status } from "../reconcile/index.js";
+import type { LoopStatus } from "../controller/index.js";
 import type { Context } from "./main.js";
 import { colorsFor } from "./colors.js";
 import { renderStatus } from "./views/status-text.js";
@@ -12,7 +13,12 @@ export interface StatusOptions {
 }
 
 export async function statusCommand(opts: StatusOptions, context: Context): Promise<number> {
-  const report = status(resolveRoot(context.bpffs));
-  process.stdout.write(opts.output === "json" ? toJson("Status", { status: report }) : renderStatus(report, colorsFor(process.stdout)));
+  const root = resolveRoot(context.bpffs);
+  const report = status(root);
+  // Written by `nfctl watch` (src/controller), stored as it wrote it.
+  const loop = loadLoopStatus(root) as LoopStatus | undefined;
+  process.stdout.write(
+    opts.output === "json" ? toJson("Status", { status: report, ...(loop && { loop }) }) : renderStatus(report, colorsFor(process.stdout), loop),
+  );
   return 0;
 }

@@ -8,6 +8,7 @@ export { planChanges, planDestroy, type ObservedMapContents, type PlanOptions } 
 export { executePlan, ApplyError, PlanRefusedError, type ApplyResult, type ExecuteOptions } from "./execute.js";
 export type { HookOutcome } from "./changes/hook-change.js";
 export { StalePlanError } from "./changes/precondition.js";
+export { saveLoopStatus, loadLoopStatus } from "./loop-record.js";
 export { reconcileOnce, planOnce, type ReconcileRequest, type ReconcileOptions, type ReconcileOutcome } from "./reconcile.js";
 export { stepHook } from "./test-hooks.js";
 export { setChain, ChainError, type ChainNf, type ChainTarget, type SetChainOptions } from "./set-chain.js";

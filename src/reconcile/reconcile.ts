@@ -39,24 +39,43 @@ export interface ReconcileOptions {
   onStep?: (label: string) => void;
   /** Where libbpf's own messages go. */
   log?: LibbpfLogSink;
+  /**
+   * A config interface that does not exist: "error" (the default) refuses
+   * the whole reconcile; "wait" leaves its hooks out, as if not yet
+   * configured, and names it in `waitingFor` (the watch loop, which is
+   * told when it appears).
+   */
+  missingInterfaces?: "error" | "wait";
 }
 
 export interface ReconcileOutcome {
   plan: Plan;
   /** What apply did; undefined when nothing was applied (no changes, or a dry run). */
   result?: ApplyResult;
+  /** Interfaces the config names that do not exist yet (missingInterfaces "wait"). */
+  waitingFor: string[];
+}
+
+/** The interfaces the config puts NFs on that do not exist in this network namespace, each with the hook that names it first. */
+function missingInterfaces(desired: DesiredState, observed: ObservedState): Map<string, DesiredState["hooks"][number]> {
+  const byId = new Map(observed.hooks.map((h) => [hookId(h.address.ifname, h.address.hook), h]));
+  const missing = new Map<string, DesiredState["hooks"][number]>();
+  for (const d of desired.hooks) {
+    const enabled = d.chain.filter((nf) => nf.enabled).length;
+    if (interfaceMissing(enabled, byId.get(hookId(d.ifname, d.hook))?.ifindex) && !missing.has(d.ifname)) missing.set(d.ifname, d);
+  }
+  return missing;
 }
 
 /** Every interface the config puts NFs on must exist in this network namespace. */
 function checkInterfaces(desired: DesiredState, observed: ObservedState): void {
-  const byId = new Map(observed.hooks.map((h) => [hookId(h.address.ifname, h.address.hook), h]));
-  const missing = new Map<string, ConfigError>();
-  for (const d of desired.hooks) {
-    const enabled = d.chain.filter((nf) => nf.enabled).length;
-    if (!interfaceMissing(enabled, byId.get(hookId(d.ifname, d.hook))?.ifindex) || missing.has(d.ifname)) continue;
-    missing.set(d.ifname, { ...d.source, path: "", message: `interface "${d.ifname}" does not exist in this network namespace` });
-  }
-  if (missing.size > 0) throw new ConfigErrors([...missing.values()]);
+  const missing = missingInterfaces(desired, observed);
+  const errors = [...missing.values()].map((d): ConfigError => ({
+    ...d.source,
+    path: "",
+    message: `interface "${d.ifname}" does not exist in this network namespace`,
+  }));
+  if (errors.length > 0) throw new ConfigErrors(errors);
 }
 
 export async function reconcileOnce(request: ReconcileRequest, options: ReconcileOptions): Promise<ReconcileOutcome> {
@@ -65,17 +84,25 @@ export async function reconcileOnce(request: ReconcileRequest, options: Reconcil
   const unlock = await lockRoot(root, options.lockTimeout);
   try {
     let plan: Plan;
+    let waitingFor: string[] = [];
     if ("desired" in request) {
       const { observed, contents } = gather(root, request.desired);
-      checkInterfaces(request.desired, observed);
-      plan = planChanges(request.desired, observed, contents, { ...(options.force && { force: true }) });
+      let desired = request.desired;
+      if (options.missingInterfaces === "wait") {
+        const missing = missingInterfaces(desired, observed);
+        waitingFor = [...missing.keys()];
+        desired = { ...desired, hooks: desired.hooks.filter((h) => !missing.has(h.ifname)) };
+      } else {
+        checkInterfaces(desired, observed);
+      }
+      plan = planChanges(desired, observed, contents, { ...(options.force && { force: true }) });
     } else {
       plan = planDestroy(gather(root, EMPTY_DESIRED).observed, request.destroy.interface);
     }
-    if (options.dryRun || isEmptyPlan(plan)) return { plan };
+    if (options.dryRun || isEmptyPlan(plan)) return { plan, waitingFor };
     options.onPlan?.(plan);
     const result = executePlan(plan, { root, ...(options.onStep && { onStep: options.onStep }), ...(options.log && { log: options.log }) });
-    return { plan, result };
+    return { plan, result, waitingFor };
   } finally {
     unlock();
   }

@@ -64,26 +64,31 @@ export function decodeRecordKey(buf: Buffer): string {
 }
 
 export function encodeRecord(record: GenerationRecord): Buffer {
-  const json = Buffer.from(JSON.stringify(record), "utf8");
-  if (json.length > RECORD_VALUE_SIZE - 4) {
-    throw new Error(
-      `record of generation ${record.generation} on ${record.ifname}/${record.hook} is ${json.length} bytes, over the ${RECORD_VALUE_SIZE - 4} a record holds`,
-    );
+  return encodeJson(record, `record of generation ${record.generation} on ${record.ifname}/${record.hook}`);
+}
+
+export function decodeRecord(buf: Buffer): GenerationRecord {
+  const record = decodeJson(buf) as GenerationRecord;
+  if (record.formatVersion !== RECORD_FORMAT_VERSION) {
+    throw new Error(`record format version ${record.formatVersion} is not supported (this nfctl reads version ${RECORD_FORMAT_VERSION})`);
   }
+  return record;
+}
+
+/** A JSON value as a record holds it: a u32 length, then the text, zero padded. */
+function encodeJson(value: unknown, what: string): Buffer {
+  const json = Buffer.from(JSON.stringify(value), "utf8");
+  if (json.length > RECORD_VALUE_SIZE - 4) throw new Error(`${what} is ${json.length} bytes, over the ${RECORD_VALUE_SIZE - 4} a record holds`);
   const out = Buffer.alloc(RECORD_VALUE_SIZE);
   out.writeUInt32LE(json.length, 0);
   json.copy(out, 4);
   return out;
 }
 
-export function decodeRecord(buf: Buffer): GenerationRecord {
+function decodeJson(buf: Buffer): unknown {
   const length = buf.readUInt32LE(0);
   if (length > buf.length - 4) throw new Error(`corrupt record: length ${length} exceeds ${buf.length - 4}`);
-  const record = JSON.parse(buf.toString("utf8", 4, 4 + length)) as GenerationRecord;
-  if (record.formatVersion !== RECORD_FORMAT_VERSION) {
-    throw new Error(`record format version ${record.formatVersion} is not supported (this nfctl reads version ${RECORD_FORMAT_VERSION})`);
-  }
-  return record;
+  return JSON.parse(buf.toString("utf8", 4, 4 + length));
 }
 
 /** The pinned records map. Open with openRecords(); close() when done (closing again does nothing). */
@@ -92,7 +97,15 @@ export interface RecordStore {
   put(key: string, record: GenerationRecord): void;
   delete(key: string): void;
   keys(): string[];
+  /** A JSON value of nfctl's own (not a generation's) under `meta/<name>`; undefined when none. */
+  getMeta(name: string): unknown;
+  putMeta(name: string, value: unknown): void;
   close(): void;
+}
+
+/** Keys of nfctl's own values; generation keys start with a netns inode number, so they never collide. */
+function metaKey(name: string): string {
+  return `meta/${name}`;
 }
 
 /**
@@ -118,6 +131,13 @@ export function openRecords(root: string, options: { create: boolean } = { creat
     },
     keys() {
       return keys(map, RECORD_KEY_SIZE, path).map(decodeRecordKey).sort();
+    },
+    getMeta(name) {
+      const value = lookup(map, encodeRecordKey(metaKey(name)), RECORD_VALUE_SIZE, `${path} key ${metaKey(name)}`);
+      return value && decodeJson(value);
+    },
+    putMeta(name, value) {
+      update(map, encodeRecordKey(metaKey(name)), encodeJson(value, `${metaKey(name)} in ${path}`), `${path} key ${metaKey(name)}`);
     },
     close() {
       map.close();

@@ -2,8 +2,19 @@
  * `nfctl status` as text.
  */
 import type { StatusReport, HookStatus, Counter } from "../../reconcile/index.js";
+import type { LoopStatus } from "../../controller/index.js";
 import type { Colors } from "../colors.js";
 import { describeDrift } from "./words.js";
+
+/**
+ * A revision with its checksum cut to 12 hex digits.
+ *
+ * @example
+ *     shortRevision("main@sha1:1eabc9a4c2d31e5f06b7a8c9d0e1f2a3b4c5d6e7") // "main@sha1:1eabc9a4c2d3"
+ */
+export function shortRevision(revision: string): string {
+  return revision.replace(/((?:^|@)(?:sha1|sha256):[0-9a-f]{12})[0-9a-f]+$/, "$1");
+}
 
 function count(c: Counter): string {
   return `${c.packets} pkts / ${c.bytes} B`;
@@ -15,7 +26,7 @@ function renderHook(h: HookStatus, c: Colors): string[] {
     h.attachment === "tc-legacy" ? "clsact filter" : h.linkId !== undefined && `link ${h.linkId}`,
     h.generation !== undefined && `generation ${h.generation}`,
     h.appliedAt && `applied ${h.appliedAt}`,
-    h.source?.path && `from ${h.source.path}${h.source.revision ? `@${h.source.revision.slice(0, 12)}` : ""}`,
+    h.source?.path && `from ${h.source.path}${h.source.revision ? ` at ${shortRevision(h.source.revision)}` : ""}`,
   ].filter(Boolean);
   const out = [c.bold(`${h.ifname} ${h.hook}`) + (facts.length ? `  ${facts.join(", ")}` : "")];
   if (h.nfs.length > 0) out.push(`  chain: ${h.nfs.map((n) => n.name).join(" -> ")}`);
@@ -30,7 +41,30 @@ function renderHook(h: HookStatus, c: Colors): string[] {
   return out;
 }
 
-export function renderStatus(report: StatusReport, c: Colors): string {
-  if (report.hooks.length === 0) return `nfctl manages nothing in this network namespace (bpffs root ${report.root}).\n`;
-  return `${report.hooks.map((h) => renderHook(h, c).join("\n")).join("\n\n")}\n`;
+function renderLoop(loop: LoopStatus, c: Colors): string[] {
+  const source =
+    loop.source.kind === "git"
+      ? `git ${loop.source.url}${loop.source.ref ? ` ${loop.source.ref}` : ""}${loop.source.path ? ` ${loop.source.path}` : ""}`
+      : loop.source.paths.join(", ");
+  const out = [c.bold(`watch (pid ${loop.pid}) of ${source}`)];
+  for (const cond of loop.conditions) {
+    const paint =
+      cond.status === "True" ? (cond.type === "Ready" ? c.green : c.yellow) : cond.type === "Ready" && cond.status === "False" ? c.red : (x: string) => x;
+    out.push(`  ${paint(`${cond.type.padEnd(11)} ${cond.status.padEnd(7)} ${cond.reason}`)}${cond.message ? `  ${cond.message}` : ""}`);
+  }
+  if (loop.lastAppliedRevision) out.push(`  last applied:   ${loop.lastAppliedRevision}${loop.lastSuccessAt ? ` at ${loop.lastSuccessAt}` : ""}`);
+  if (loop.lastAttemptedRevision) out.push(`  last attempted: ${loop.lastAttemptedRevision}`);
+  if (loop.lastReconcile) {
+    out.push(
+      `  last reconcile: ${loop.lastReconcile.startedAt}, ${loop.lastReconcile.result}, ${loop.lastReconcile.durationSeconds.toFixed(3)} s (${loop.reconciles} in all)`,
+    );
+  }
+  if (loop.lastError) out.push(c.red(`  last error: ${loop.lastError}`));
+  return out;
+}
+
+export function renderStatus(report: StatusReport, c: Colors, loop?: LoopStatus): string {
+  const head = loop ? `${renderLoop(loop, c).join("\n")}\n\n` : "";
+  if (report.hooks.length === 0) return `${head}nfctl manages nothing in this network namespace (bpffs root ${report.root}).\n`;
+  return `${head}${report.hooks.map((h) => renderHook(h, c).join("\n")).join("\n\n")}\n`;
 }

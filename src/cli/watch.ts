@@ -1,0 +1,101 @@
+/**
+ * `nfctl watch`: the GitOps loop. It reconciles the kernel to a config
+ * directory or a git repository at start, on every change of the source,
+ * when an interface the config names appears, on SIGHUP, and every
+ * resync interval (which also repairs drift). Bad input and failed applies
+ * leave what runs and show in `nfctl status`; SIGTERM and SIGINT let an
+ * apply in flight finish, then the loop exits 0 and every NF keeps running.
+ */
+import { resolve } from "node:path";
+import { resolveRoot, saveLoopStatus } from "../reconcile/index.js";
+import { directorySnapshot, watchPaths } from "../sources/directory.js";
+import { gitSnapshot, validateGitUrl } from "../sources/git.js";
+import { reconcileStep, startLoop, watchLinks, type LoopStatus } from "../controller/index.js";
+import type { Context } from "./main.js";
+
+export interface WatchOptions {
+  file?: string[];
+  git?: string;
+  ref?: string;
+  path?: string;
+  interval: number;
+  cacheDir: string;
+  gitTimeout: number;
+  verifySignatures?: string;
+  resync: number;
+  retryInterval: number;
+  debounce: number;
+  allowEmpty?: boolean;
+  force?: boolean;
+  lockTimeout: number;
+}
+
+export async function watchCommand(opts: WatchOptions, context: Context): Promise<number> {
+  if ((opts.file === undefined) === (opts.git === undefined)) throw new Error("watch needs exactly one source: -f PATH (repeatable) or --git URL");
+  if (opts.git !== undefined) validateGitUrl(opts.git);
+  const root = resolveRoot(context.bpffs);
+  const { logger } = context;
+  const paths = (opts.file ?? []).map((p) => resolve(p));
+  const git = opts.git;
+  const source: LoopStatus["source"] =
+    git === undefined
+      ? { kind: "directory", paths }
+      : { kind: "git", url: git, ...(opts.ref !== undefined && { ref: opts.ref }), ...(opts.path !== undefined && { path: opts.path }) };
+  let interfaces = new Set<string>();
+  const loop = startLoop({
+    snapshot:
+      git === undefined
+        ? () => Promise.resolve(directorySnapshot(paths))
+        : () =>
+            gitSnapshot({
+              url: git,
+              cacheDir: opts.cacheDir,
+              timeoutMs: opts.gitTimeout,
+              ...(opts.ref !== undefined && { ref: opts.ref }),
+              ...(opts.path !== undefined && { path: opts.path }),
+              ...(opts.verifySignatures !== undefined && { verifySignatures: opts.verifySignatures }),
+            }),
+    step: reconcileStep({
+      root,
+      lockTimeout: opts.lockTimeout,
+      allowEmpty: opts.allowEmpty === true,
+      sourcePath: git ?? paths.join(", "),
+      log: context.libbpfLog,
+      ...(opts.force && { force: true }),
+      onInterfaces: (names) => (interfaces = new Set(names)),
+    }),
+    resyncMs: opts.resync,
+    retryMs: Math.min(opts.retryInterval, opts.resync),
+    source,
+    onStatus: (status) => saveLoopStatus(root, status),
+    logger,
+  });
+  const sourceWatch =
+    git === undefined
+      ? watchPaths(paths, () => loop.trigger("file change"), { debounceMs: opts.debounce })
+      : pollEvery(opts.interval, () => loop.trigger("git poll"));
+  const links = watchLinks((name) => interfaces.has(name) && loop.trigger(`link ${name}`), logger);
+  const onHup = () => loop.trigger("SIGHUP");
+  const onStop = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, "stopping after the reconcile in flight");
+    void loop.stop();
+  };
+  process.on("SIGHUP", onHup);
+  process.on("SIGTERM", onStop);
+  process.on("SIGINT", onStop);
+  try {
+    await loop.stopped;
+  } finally {
+    process.off("SIGHUP", onHup);
+    process.off("SIGTERM", onStop);
+    process.off("SIGINT", onStop);
+    await Promise.all([sourceWatch.close(), links.close()]);
+  }
+  logger.info({ reconciles: loop.status().reconciles }, "stopped; every network function keeps running");
+  return 0;
+}
+
+function pollEvery(ms: number, fn: () => void): { close(): Promise<void> } {
+  const timer = setInterval(fn, ms);
+  return { close: () => Promise.resolve(clearInterval(timer)) };
+}

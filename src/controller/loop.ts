@@ -1,0 +1,173 @@
+/**
+ * The watch loop, level-triggered after controller-runtime: a trigger
+ * (start, a file event, a new commit, the resync timer, a link event,
+ * SIGHUP) only marks a reconcile as wanted. One reconcile runs at a time
+ * and reads everything afresh (the source's snapshot, the kernel);
+ * triggers that arrive meanwhile coalesce into exactly one more. Bad input
+ * and failed applies leave the kernel as it was (the executor guarantees
+ * it) and become conditions; the loop never ends on them. A transient
+ * failure is retried with backoff, never later than the resync interval.
+ *
+ * @example
+ *     const loop = startLoop({ snapshot, step, resyncMs: 60_000, retryMs: 5_000, source, onStatus, logger });
+ *     process.on("SIGHUP", () => loop.trigger("SIGHUP"));
+ *     process.on("SIGTERM", () => void loop.stop());
+ *     await loop.stopped;
+ */
+import type { Logger } from "pino";
+import type { Snapshot } from "../sources/snapshot.js";
+import { SourceError } from "../sources/snapshot.js";
+import { conditionsAfter, initialConditions } from "./conditions.js";
+import type { LoopStatus } from "./status.js";
+
+/** What one reconcile of a snapshot came to. */
+export type StepResult =
+  | { result: "applied" | "unchanged"; revision: string; hooksChanged: number; driftRepaired: number; waitingFor: string[] }
+  | { result: "failed" | "refused"; revision?: string; reason: string; message: string; transient: boolean };
+
+export interface LoopOptions {
+  /** Reads the source; throws SourceError. */
+  snapshot(): Promise<Snapshot>;
+  /** Reconciles the kernel to a snapshot. */
+  step(snapshot: Snapshot): Promise<StepResult>;
+  resyncMs: number;
+  /** The first retry's delay; it doubles per failure, up to resyncMs. */
+  retryMs: number;
+  source: LoopStatus["source"];
+  /** Told every new status (persist it, export it). */
+  onStatus(status: LoopStatus): void;
+  /** Told each source fetch's duration and outcome (for metrics). */
+  onFetch?(durationSeconds: number, error: boolean): void;
+  logger: Logger;
+}
+
+export interface Loop {
+  /** Marks a reconcile as wanted; `reason` is logged. */
+  trigger(reason: string): void;
+  /** Lets the reconcile in flight run to its end, then stops; resolves when stopped. */
+  stop(): Promise<void>;
+  status(): LoopStatus;
+  /** Resolves once the loop has stopped. */
+  readonly stopped: Promise<void>;
+}
+
+export function succeeded(outcome: StepResult): outcome is Extract<StepResult, { result: "applied" | "unchanged" }> {
+  return outcome.result === "applied" || outcome.result === "unchanged";
+}
+
+/** The delay before retry number `failures` (1, 2, ...): doubling from retryMs, capped at resyncMs. */
+export function retryDelay(failures: number, retryMs: number, resyncMs: number): number {
+  return Math.min(resyncMs, retryMs * 2 ** Math.min(failures - 1, 30));
+}
+
+export function startLoop(options: LoopOptions): Loop {
+  const { logger } = options;
+  let status: LoopStatus = {
+    formatVersion: 1,
+    source: options.source,
+    conditions: initialConditions(new Date()),
+    reconciles: 0,
+    pid: process.pid,
+  };
+  let wanted = false;
+  let running: Promise<void> | undefined;
+  let stopping = false;
+  let failures = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let resolveStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+
+  const publish = (next: LoopStatus) => {
+    status = next;
+    try {
+      options.onStatus(status);
+    } catch (err) {
+      logger.error({ err }, "could not record the loop's status");
+    }
+  };
+
+  const schedule = (ms: number, reason: string) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => trigger(reason), ms);
+  };
+
+  const reconcile = async (): Promise<StepResult> => {
+    const fetchStart = performance.now();
+    let snapshot: Snapshot;
+    try {
+      snapshot = await options.snapshot();
+      options.onFetch?.((performance.now() - fetchStart) / 1000, false);
+    } catch (err) {
+      options.onFetch?.((performance.now() - fetchStart) / 1000, true);
+      if (!(err instanceof SourceError)) throw err;
+      return { result: "failed", reason: err.reason, message: err.message, transient: err.reason === "SourceFailed" };
+    }
+    publish({ ...status, lastAttemptedRevision: snapshot.revision });
+    return options.step(snapshot);
+  };
+
+  const runOnce = async () => {
+    const started = new Date();
+    publish({ ...status, conditions: conditionsAfter(status.conditions, { kind: "progressing", retrying: failures > 0 }, started) });
+    let outcome: StepResult;
+    try {
+      outcome = await reconcile();
+    } catch (err) {
+      outcome = { result: "failed", reason: "ReconciliationFailed", message: err instanceof Error ? err.message : String(err), transient: true };
+    }
+    const finished = new Date();
+    const durationSeconds = (finished.getTime() - started.getTime()) / 1000;
+    const next: LoopStatus = {
+      ...status,
+      lastReconcile: { startedAt: started.toISOString(), durationSeconds, result: outcome.result },
+      reconciles: status.reconciles + 1,
+    };
+    let retry = false;
+    if (succeeded(outcome)) {
+      failures = 0;
+      next.conditions = conditionsAfter(status.conditions, { kind: "succeeded", outcome }, finished);
+      next.lastAppliedRevision = outcome.revision;
+      next.lastSuccessAt = finished.toISOString();
+      delete next.lastError;
+      logger.info({ revision: outcome.revision, result: outcome.result, hooksChanged: outcome.hooksChanged, durationSeconds }, "reconciled");
+    } else {
+      failures += 1;
+      retry = outcome.transient;
+      next.conditions = conditionsAfter(status.conditions, { kind: "failed", outcome }, finished);
+      next.lastError = outcome.message;
+      logger.error({ reason: outcome.reason, revision: outcome.revision, durationSeconds }, outcome.message);
+    }
+    publish(next);
+    if (stopping) return;
+    if (retry) schedule(retryDelay(failures, options.retryMs, options.resyncMs), "retry");
+    else schedule(options.resyncMs, "resync");
+  };
+
+  const drain = async () => {
+    while (wanted && !stopping) {
+      wanted = false;
+      await runOnce();
+    }
+    running = undefined;
+  };
+
+  const trigger = (reason: string) => {
+    if (stopping) return;
+    logger.debug({ reason }, "reconcile wanted");
+    wanted = true;
+    running ??= drain();
+  };
+
+  trigger("start");
+  return {
+    trigger,
+    status: () => status,
+    stopped,
+    async stop() {
+      stopping = true;
+      clearTimeout(timer);
+      await running;
+      resolveStopped();
+    },
+  };
+}

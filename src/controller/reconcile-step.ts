@@ -1,0 +1,109 @@
+/**
+ * One reconcile of the loop: load the snapshot's config, refuse a source
+ * that suddenly yields nothing (unless allowed), and reconcile the kernel
+ * to it once. Every failure becomes a StepResult with a reason, never an
+ * exception, and changes nothing in the kernel (the executor's promise).
+ */
+import {
+  ApplyError,
+  ConfigErrors,
+  PlanRefusedError,
+  StalePlanError,
+  formatConfigError,
+  isEmptyPlan,
+  loadDesired,
+  reconcileOnce,
+  type DesiredState,
+  type LibbpfLogSink,
+  type ReconcileOutcome,
+} from "../reconcile/index.js";
+import type { Snapshot } from "../sources/snapshot.js";
+import type { StepResult } from "./loop.js";
+
+export interface StepOptions {
+  root: string;
+  lockTimeout: number;
+  /** Detach everything when the source yields no NF at all (Argo CD's allowEmpty). */
+  allowEmpty: boolean;
+  force?: boolean;
+  /** Where the snapshot came from, recorded with each generation. */
+  sourcePath: string;
+  log?: LibbpfLogSink;
+  /** Called once a plan is about to change the kernel (signals are held from then on). */
+  onChange?: () => void;
+  /** Told each reconcile's outcome (for metrics: hooks applied, drift found). */
+  onOutcome?: (outcome: ReconcileOutcome) => void;
+  /** Told the interfaces the config names, for link events. */
+  onInterfaces?: (names: string[]) => void;
+}
+
+/** At most this many config errors are kept in the status's message. */
+const MAX_ERRORS_SHOWN = 5;
+
+function describeConfigErrors(err: ConfigErrors): string {
+  const shown = err.errors.slice(0, MAX_ERRORS_SHOWN).map(formatConfigError);
+  const more = err.errors.length > MAX_ERRORS_SHOWN ? `; and ${err.errors.length - MAX_ERRORS_SHOWN} more` : "";
+  return `${shown.join("; ")}${more}`;
+}
+
+function hasNoNf(desired: DesiredState): boolean {
+  return desired.hooks.every((h) => h.chain.every((nf) => !nf.enabled));
+}
+
+function driftRepairs(outcome: ReconcileOutcome): number {
+  return outcome.plan.hooks.flatMap((h) => h.actions).filter((a) => a.reason.code === "drift" || a.reason.code === "stale-generation").length;
+}
+
+export function reconcileStep(options: StepOptions): (snapshot: Snapshot) => Promise<StepResult> {
+  return async (snapshot) => {
+    const { revision } = snapshot;
+    let desired: DesiredState;
+    try {
+      desired = { ...loadDesired(snapshot.inputs, options.log ? { log: options.log } : {}), source: { path: options.sourcePath, revision } };
+    } catch (err) {
+      if (err instanceof ConfigErrors) return { result: "refused", revision, reason: "ConfigInvalid", message: describeConfigErrors(err), transient: false };
+      throw err;
+    }
+    options.onInterfaces?.([...new Set(desired.hooks.map((h) => h.ifname))]);
+    const common = {
+      root: options.root,
+      lockTimeout: options.lockTimeout,
+      missingInterfaces: "wait" as const,
+      ...(options.log && { log: options.log }),
+      ...(options.force && { force: true }),
+    };
+    try {
+      if (hasNoNf(desired) && !options.allowEmpty) {
+        const { plan } = await reconcileOnce({ desired }, { ...common, dryRun: true });
+        if (!isEmptyPlan(plan)) {
+          return {
+            result: "refused",
+            revision,
+            reason: "EmptyRefused",
+            message: `revision ${revision} configures no network function; nfctl watch keeps what runs rather than detach every hook (--allow-empty allows it)`,
+            transient: false,
+          };
+        }
+      }
+      const outcome = await reconcileOnce({ desired }, { ...common, ...(options.onChange && { onPlan: options.onChange }) });
+      options.onOutcome?.(outcome);
+      return {
+        result: outcome.result ? "applied" : "unchanged",
+        revision,
+        hooksChanged: outcome.result?.hooks.length ?? 0,
+        driftRepaired: driftRepairs(outcome),
+        waitingFor: outcome.waitingFor,
+      };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof ConfigErrors) return { result: "refused", revision, reason: "ConfigInvalid", message: describeConfigErrors(err), transient: false };
+      if (err instanceof PlanRefusedError) return { result: "refused", revision, reason: "ApplyRefused", message, transient: false };
+      if (err instanceof StalePlanError) return { result: "failed", revision, reason: "PlanStale", message, transient: true };
+      if (err instanceof ApplyError) {
+        const undo = err.rollbackFailures.length === 0 ? "undone" : `not fully undone: ${err.rollbackFailures.join("; ")}`;
+        return { result: "failed", revision, reason: "ApplyFailed", message: `${message} (the apply was ${undo})`, transient: true };
+      }
+      return { result: "failed", revision, reason: "ApplyFailed", message, transient: true };
+    }
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * `nfctl watch -f DIR` on the real kernel: it converges at start, follows
+ * every change of the directory (a Kubernetes ConfigMap's ..data swap
+ * included), keeps the last good state serving when the config turns bad
+ * or empty, re-attaches when an interface is deleted and created again,
+ * reconciles on SIGHUP, and on SIGTERM exits 0 leaving every NF running.
+ * Traffic proves what the kernel does; the loop's status says why.
+ */
+import t from "tap";
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createLab, ipIn, ADDR, type Lab } from "../../scripts/test-lab.js";
+import { udpExchange } from "../../scripts/traffic.js";
+import { requireKernel, eventually, type TapTest } from "../helpers/kernel.js";
+import { conditionOf, loopJson, startNfctl, statusJson, writeConfig, writeConfigFor, type NfSpec, type StartedNfctl } from "../helpers/cli.js";
+
+requireKernel();
+
+const bl: NfSpec = { name: "bl", nf: "blocklist", maps: `blocklist_v4:\n  ${ADDR.blocked}/32: 1` };
+const c1: NfSpec = { name: "c1", nf: "counter" };
+const FAST = ["--resync", "60s", "--debounce", "100ms", "--retry-interval", "200ms"];
+
+function chainOf(lab: Lab, ifname = "veth-b"): string[] {
+  return (
+    statusJson(lab)
+      .hooks.find((h) => h.ifname === ifname && h.hook === "xdp")
+      ?.nfs.map((n) => n.name) ?? []
+  );
+}
+
+async function waitFor(t: TapTest, what: string, probe: () => boolean, run: StartedNfctl, ms = 10_000): Promise<void> {
+  if (!(await eventually(probe, ms))) t.fail(`timed out waiting until ${what}; nfctl's log:\n${run.stderr().slice(-3000)}`);
+}
+
+function watch(t: TapTest, lab: Lab, dir: string, extra: string[] = []): StartedNfctl {
+  return startNfctl(t, lab, ["watch", "-f", dir, ...FAST, ...extra]);
+}
+
+t.test("a directory: converge, follow changes, keep the last good state on bad and empty input, exit 0 on SIGTERM", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const dir = join(t.testdir(), "config");
+  mkdirSync(dir);
+  writeConfig(dir, "edge.yaml", { xdp: [c1, bl] });
+  const run = watch(t, lab, dir);
+  await waitFor(t, "the first reconcile is applied", () => conditionOf(loopJson(lab), "Ready") === "True/ReconciliationSucceeded", run);
+  t.same(chainOf(lab), ["c1", "bl"]);
+  t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 0 }, "the blocklist drops");
+  const first = loopJson(lab)!;
+  t.match(first.lastAppliedRevision, /^sha256:[0-9a-f]{64}$/, "a directory's revision is its content digest");
+  t.same(first.source, { kind: "directory", paths: [dir] });
+
+  writeConfig(dir, "edge.yaml", { xdp: [c1] });
+  await waitFor(t, "the change is applied", () => chainOf(lab).join() === "c1", run);
+  t.not(loopJson(lab)!.lastAppliedRevision, first.lastAppliedRevision, "a new revision");
+  t.same(await udpExchange(lab, [ADDR.blocked], 20), { [ADDR.blocked]: 20 }, "without the blocklist the blocked source passes");
+  t.match(statusJson(lab).hooks[0]!.source?.revision, /^sha256:/, "the generation records the revision it came from");
+
+  const progIds = () => statusJson(lab).hooks.flatMap((h) => h.nfs.map((n) => n.progId));
+  const serving = progIds();
+  writeFileSync(join(dir, "edge.yaml"), "apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nspec: [\n");
+  await waitFor(t, "the bad config is refused", () => conditionOf(loopJson(lab), "Ready") === "False/ConfigInvalid", run);
+  const bad = loopJson(lab)!;
+  t.equal(conditionOf(bad, "Stalled"), "True/ConfigInvalid", "bad input needs a human");
+  t.match(bad.lastError, /edge\.yaml:\d+:\d+: /, "the error names the file, line and column");
+  t.same(progIds(), serving, "the kernel runs what it ran");
+  t.equal(run.child.exitCode, null, "the loop goes on");
+
+  writeConfig(dir, "edge.yaml", { xdp: [c1, bl] });
+  await waitFor(t, "the fixed config is applied", () => chainOf(lab).join() === "c1,bl", run);
+  t.equal(conditionOf(loopJson(lab), "Ready"), "True/ReconciliationSucceeded");
+
+  rmSync(join(dir, "edge.yaml"));
+  await waitFor(t, "the empty source is refused", () => conditionOf(loopJson(lab), "Ready") === "False/EmptyRefused", run);
+  t.same(chainOf(lab), ["c1", "bl"], "an empty source does not detach every hook");
+  t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 0 }, "still filtering");
+
+  writeConfig(dir, "edge.yaml", { xdp: [c1, bl] });
+  await waitFor(t, "the config is back", () => conditionOf(loopJson(lab), "Ready") === "True/ReconciliationSucceeded", run);
+  const before = loopJson(lab)!.reconciles;
+  run.child.kill("SIGHUP");
+  await waitFor(t, "SIGHUP reconciles", () => loopJson(lab)!.reconciles > before, run);
+
+  run.child.kill("SIGTERM");
+  t.equal(await run.exited, 0, "SIGTERM: exit 0");
+  t.same(chainOf(lab), ["c1", "bl"], "every NF keeps running");
+  t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 0 });
+});
+
+t.test("--allow-empty: an empty source detaches every hook", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const dir = join(t.testdir(), "config");
+  mkdirSync(dir);
+  writeConfig(dir, "edge.yaml", { xdp: [c1] });
+  const run = watch(t, lab, dir, ["--allow-empty"]);
+  await waitFor(t, "applied", () => chainOf(lab).join() === "c1", run);
+  rmSync(join(dir, "edge.yaml"));
+  await waitFor(t, "detached", () => statusJson(lab).hooks.length === 0, run);
+  t.equal(conditionOf(loopJson(lab), "Ready"), "True/ReconciliationSucceeded");
+  run.child.kill("SIGTERM");
+  t.equal(await run.exited, 0);
+});
+
+t.test("a ConfigMap volume: the ..data symlink swap is followed, through the symlinks", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const volume = join(t.testdir(), "volume");
+  mkdirSync(volume);
+  // What kubelet's atomic writer does: files in a timestamped directory,
+  // ..data pointing at it, and each file a link through ..data.
+  const publish = (stamp: string, nfs: NfSpec[]) => {
+    const data = join(volume, `..${stamp}`);
+    mkdirSync(data);
+    writeConfig(data, "edge.yaml", { xdp: nfs });
+    symlinkSync(`..${stamp}`, join(volume, "..data_tmp"));
+    renameSync(join(volume, "..data_tmp"), join(volume, "..data"));
+  };
+  publish("2026_12_01_10_00_00.000000001", [c1, bl]);
+  symlinkSync("..data/edge.yaml", join(volume, "edge.yaml"));
+  const run = watch(t, lab, volume);
+  await waitFor(t, "the first version is applied", () => chainOf(lab).join() === "c1,bl", run);
+  publish("2026_12_01_10_05_00.000000002", [c1]);
+  await waitFor(t, "the swapped version is applied", () => chainOf(lab).join() === "c1", run);
+  t.same(await udpExchange(lab, [ADDR.blocked], 20), { [ADDR.blocked]: 20 }, "the new chain serves");
+  run.child.kill("SIGTERM");
+  t.equal(await run.exited, 0);
+});
+
+t.test("an interface deleted and created again is attached again within seconds, not at the resync", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const addPair = () => {
+    ipIn(lab.nsB, "link", "add", "x0", "type", "veth", "peer", "name", "x1");
+    ipIn(lab.nsB, "link", "set", "x0", "up");
+    ipIn(lab.nsB, "link", "set", "x1", "up");
+  };
+  const dir = join(t.testdir(), "config");
+  mkdirSync(dir);
+  writeConfigFor(dir, "edge.yaml", [{ ifname: "x0", xdp: [c1] }]);
+  const run = watch(t, lab, dir);
+  await waitFor(
+    t,
+    "the loop waits for x0",
+    () => /waiting for interfaces x0/.test(loopJson(lab)?.conditions.find((c) => c.type === "Ready")?.message ?? ""),
+    run,
+  );
+  t.equal(conditionOf(loopJson(lab), "Ready"), "True/ReconciliationSucceeded", "a missing interface does not block the rest");
+  addPair();
+  const attached = () => {
+    const hook = statusJson(lab).hooks.find((h) => h.ifname === "x0");
+    return hook !== undefined && hook.nfs.length === 1 && hook.drift.length === 0;
+  };
+  let started = Date.now();
+  await waitFor(t, "x0 is attached", attached, run, 5000);
+  t.comment(`x0 appeared: attached after ${Date.now() - started} ms`);
+  ipIn(lab.nsB, "link", "del", "x0");
+  addPair();
+  started = Date.now();
+  await waitFor(
+    t,
+    "x0 is attached again",
+    () => {
+      const hook = statusJson(lab).hooks.find((h) => h.ifname === "x0");
+      return hook !== undefined && attached() && hook.ifindex !== undefined && hook.linkId !== undefined;
+    },
+    run,
+    5000,
+  );
+  t.ok(Date.now() - started < 5000, `x0 created again: attached after ${Date.now() - started} ms (the resync is 60 s)`);
+  run.child.kill("SIGTERM");
+  t.equal(await run.exited, 0);
+});

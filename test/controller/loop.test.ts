@@ -1,0 +1,169 @@
+/**
+ * The loop's scheduling, with a fake source and a fake reconcile: triggers
+ * coalesce, reconciles never overlap, failures retry with backoff capped at
+ * the resync interval, stop waits for the reconcile in flight, and the
+ * conditions say what happened. No kernel: the reconcile is a function.
+ */
+import t from "tap";
+import { pino } from "pino";
+import { retryDelay, startLoop, type StepResult } from "../../src/controller/loop.js";
+import { SourceError, type Snapshot } from "../../src/sources/snapshot.js";
+import type { LoopStatus } from "../../src/controller/status.js";
+
+const logger = pino({ level: "silent" });
+const snap = (revision = "sha256:aa"): Snapshot => ({ inputs: ["/cfg"], revision, digest: "aa" });
+const applied = (revision = "sha256:aa"): StepResult => ({ result: "applied", revision, hooksChanged: 1, driftRepaired: 0, waitingFor: [] });
+
+async function until(what: string, condition: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function condition(status: LoopStatus, type: string): string {
+  const c = status.conditions.find((x) => x.type === type)!;
+  return `${c.status}/${c.reason}`;
+}
+
+t.test("retry delays double from the retry interval and never pass the resync interval", async (t) => {
+  t.same(
+    [1, 2, 3, 4, 5, 6].map((n) => retryDelay(n, 1000, 10_000)),
+    [1000, 2000, 4000, 8000, 10_000, 10_000],
+  );
+  t.equal(retryDelay(500, 1000, 60_000), 60_000, "no overflow for many failures");
+});
+
+t.test("triggers during a reconcile coalesce into exactly one more; two never overlap", async (t) => {
+  let active = 0;
+  let maxActive = 0;
+  let runs = 0;
+  let release: () => void = () => undefined;
+  const loop = startLoop({
+    snapshot: async () => snap(),
+    step: async () => {
+      runs += 1;
+      active += 1;
+      maxActive = Math.max(maxActive, active);
+      if (runs === 1) await new Promise<void>((r) => (release = r));
+      active -= 1;
+      return applied();
+    },
+    resyncMs: 60_000,
+    retryMs: 1000,
+    source: { kind: "directory", paths: ["/cfg"] },
+    onStatus: () => undefined,
+    logger,
+  });
+  await until("the first reconcile to start", () => runs === 1);
+  for (let i = 0; i < 10; i++) loop.trigger(`event ${i}`);
+  release();
+  await until("two reconciles", () => loop.status().reconciles === 2);
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(runs, 2, "ten triggers during the first reconcile made one more");
+  t.equal(maxActive, 1, "never two at once");
+  await loop.stop();
+});
+
+t.test("a transient failure retries with backoff; success resets it; conditions follow", async (t) => {
+  const results: StepResult[] = [
+    { result: "failed", revision: "sha256:bb", reason: "ApplyFailed", message: "bpf_link_update(...): EBUSY", transient: true },
+    { result: "failed", revision: "sha256:bb", reason: "ApplyFailed", message: "bpf_link_update(...): EBUSY", transient: true },
+    applied("sha256:bb"),
+  ];
+  const times: number[] = [];
+  const statuses: LoopStatus[] = [];
+  const loop = startLoop({
+    snapshot: async () => snap("sha256:bb"),
+    step: async () => {
+      times.push(Date.now());
+      return results.shift() ?? applied("sha256:bb");
+    },
+    resyncMs: 400,
+    retryMs: 100,
+    source: { kind: "directory", paths: ["/cfg"] },
+    onStatus: (s) => statuses.push(s),
+    logger,
+  });
+  await until("three reconciles", () => loop.status().reconciles === 3);
+  const gaps = [times[1]! - times[0]!, times[2]! - times[1]!];
+  t.ok(gaps[0]! >= 95 && gaps[1]! >= 195, `retried after ~100 then ~200 ms (${gaps.join(", ")})`);
+  const failed = statuses.find((s) => s.lastError !== undefined)!;
+  t.equal(condition(failed, "Ready"), "False/ApplyFailed");
+  t.equal(condition(failed, "Reconciling"), "True/ProgressingWithRetry");
+  t.equal(condition(failed, "Stalled"), "False/ApplyFailed");
+  const now = loop.status();
+  t.equal(condition(now, "Ready"), "True/ReconciliationSucceeded");
+  t.equal(now.lastAppliedRevision, "sha256:bb");
+  t.equal(now.lastAttemptedRevision, "sha256:bb");
+  t.equal(now.lastError, undefined, "a success clears the last error");
+  t.equal(now.lastReconcile?.result, "applied");
+  const resyncAt = Date.now();
+  await until("the resync", () => loop.status().reconciles === 4);
+  t.ok(Date.now() - resyncAt >= 300, "after a success the next reconcile waits for the resync interval");
+  await loop.stop();
+});
+
+t.test("bad input stalls without retries; a source failure is transient", async (t) => {
+  let calls = 0;
+  const loop = startLoop({
+    snapshot: async () => {
+      calls += 1;
+      if (calls === 1) throw new SourceError("git fetch of https://example.invalid/r.git (main) timed out after 60000 ms", "SourceFailed");
+      return snap("main@sha1:" + "1".repeat(40));
+    },
+    step: async (s) => ({ result: "refused", revision: s.revision, reason: "ConfigInvalid", message: "edge.yaml:3:1: spec: ...", transient: false }),
+    resyncMs: 300,
+    retryMs: 50,
+    source: { kind: "git", url: "https://example.invalid/r.git" },
+    onStatus: () => undefined,
+    logger,
+  });
+  await until("the source failure", () => loop.status().reconciles === 1);
+  t.equal(condition(loop.status(), "Ready"), "False/SourceFailed");
+  t.equal(loop.status().lastAttemptedRevision, undefined, "nothing was fetched");
+  const failedAt = Date.now();
+  await until("the retry", () => loop.status().reconciles === 2);
+  t.ok(Date.now() - failedAt < 250, "a source failure is retried after the retry interval");
+  t.equal(condition(loop.status(), "Ready"), "False/ConfigInvalid");
+  t.equal(condition(loop.status(), "Stalled"), "True/ConfigInvalid");
+  t.equal(condition(loop.status(), "Reconciling"), "False/ConfigInvalid");
+  t.equal(loop.status().lastAttemptedRevision, `main@sha1:${"1".repeat(40)}`);
+  const stalledAt = Date.now();
+  await until("the resync", () => loop.status().reconciles === 3);
+  t.ok(Date.now() - stalledAt >= 250, "bad input waits for the resync (or a trigger), not the retry interval");
+  await loop.stop();
+});
+
+t.test("stop waits for the reconcile in flight, and no reconcile starts after it", async (t) => {
+  let release: () => void = () => undefined;
+  let finished = false;
+  let runs = 0;
+  const loop = startLoop({
+    snapshot: async () => snap(),
+    step: async () => {
+      runs += 1;
+      await new Promise<void>((r) => (release = r));
+      finished = true;
+      return applied();
+    },
+    resyncMs: 10,
+    retryMs: 10,
+    source: { kind: "directory", paths: ["/cfg"] },
+    onStatus: () => undefined,
+    logger,
+  });
+  await until("the reconcile to start", () => runs === 1);
+  loop.trigger("more");
+  const stopped = loop.stop();
+  let done = false;
+  void stopped.then(() => (done = true));
+  await new Promise((r) => setTimeout(r, 30));
+  t.notOk(done, "stop waits");
+  release();
+  await stopped;
+  t.ok(finished, "the reconcile in flight ran to its end");
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(runs, 1, "the coalesced trigger and the resync do not run after stop");
+});
