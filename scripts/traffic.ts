@@ -9,12 +9,15 @@ import { ADDR, type LabNetwork } from "./lab-network.js";
 
 const TOOL = fileURLToPath(new URL("./udp-tool.js", import.meta.url));
 
+/** The longest the sink listens; it stops as soon as the senders are done. */
+const SINK_MAX_MS = 30_000;
+
 function inNs(ns: string, args: string[]): string[] {
   return [`--net=/run/netns/${ns}`, process.execPath, TOOL, ...args];
 }
 
 export async function udpExchange(net: LabNetwork, sources: string[], count: number, port = 9000): Promise<Record<string, number>> {
-  const sink = spawn("nsenter", inNs(net.nsB, ["sink", ADDR.server, String(port), "1500"]), { stdio: ["ignore", "pipe", "inherit"] });
+  const sink = spawn("nsenter", inNs(net.nsB, ["sink", ADDR.server, String(port), String(SINK_MAX_MS)]), { stdio: ["pipe", "pipe", "inherit"] });
   let out = "";
   sink.stdout.setEncoding("utf8");
   const exited = new Promise<number>((resolve) => sink.on("exit", (code) => resolve(code ?? -1)));
@@ -25,8 +28,12 @@ export async function udpExchange(net: LabNetwork, sources: string[], count: num
     });
     sink.on("exit", () => reject(new Error(`udp sink exited early: ${out}`)));
   });
-  for (const src of sources) {
-    execFileSync("nsenter", inNs(net.nsA, ["send", src, ADDR.server, String(port), String(count)]), { stdio: "inherit" });
+  try {
+    for (const src of sources) {
+      execFileSync("nsenter", inNs(net.nsA, ["send", src, ADDR.server, String(port), String(count)]), { stdio: "inherit" });
+    }
+  } finally {
+    sink.stdin.end();
   }
   if ((await exited) !== 0) throw new Error("udp sink failed");
   const counts = JSON.parse(out.slice("ready\n".length)) as Record<string, number>;

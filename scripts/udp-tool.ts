@@ -2,10 +2,14 @@
  * A tiny UDP source and sink, run inside a lab namespace (by the lab and by
  * scripts/traffic.ts):
  *
- *     node udp-tool.js sink <bind-addr> <port> <ms>   prints "ready", then after <ms> a JSON {source: count}
+ *     node udp-tool.js sink <bind-addr> <port> <ms>   prints "ready"; once its stdin ends (the senders are done), or
+ *                                                    after <ms> at the latest, a JSON {source: count}
  *     node udp-tool.js send <src-addr> <dst-addr> <port> <count>
  */
 import { createSocket } from "node:dgram";
+
+/** How long packets sent before the senders exited may still take to arrive. */
+const SETTLE_MS = 200;
 
 async function sink(addr: string, port: number, ms: number): Promise<void> {
   const counts: Record<string, number> = {};
@@ -15,7 +19,16 @@ async function sink(addr: string, port: number, ms: number): Promise<void> {
   });
   await new Promise<void>((resolve) => socket.bind(port, addr, resolve));
   process.stdout.write("ready\n");
-  await new Promise((r) => setTimeout(r, ms));
+  // The window ends when the caller says its senders are done, not after a
+  // fixed time a loaded machine may need for starting them; ms bounds it.
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    process.stdin.on("end", () => {
+      clearTimeout(timer);
+      setTimeout(resolve, SETTLE_MS);
+    });
+    process.stdin.resume();
+  });
   socket.close();
   process.stdout.write(`${JSON.stringify(counts)}\n`);
 }

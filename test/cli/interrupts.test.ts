@@ -7,7 +7,7 @@
 import t from "tap";
 import { createLab, ADDR } from "../../scripts/test-lab.js";
 import { requireKernel } from "../helpers/kernel.js";
-import { nfctl, startNfctl, untilPaused, writeConfig, type NfSpec } from "../helpers/cli.js";
+import { nfctl, startNfctl, untilOpened, untilPaused, writeConfig, type NfSpec } from "../helpers/cli.js";
 
 requireKernel();
 
@@ -46,7 +46,7 @@ t.test("a signal while waiting for the lock ends nfctl at once, having changed n
   await untilPaused(holder);
 
   const waiter = startNfctl(t, lab, ["apply", "-f", second, "--lock-timeout", "60000"]);
-  await new Promise((r) => setTimeout(r, 1000));
+  await untilOpened(waiter, lab.root);
   t.equal(waiter.child.exitCode, null, "the second apply waits for the lock");
   const signalled = Date.now();
   waiter.child.kill("SIGINT");

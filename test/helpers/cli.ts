@@ -3,7 +3,7 @@
  * a lab namespace with nsenter, against the lab's bpffs root.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { StatusReport } from "../../src/reconcile/index.js";
@@ -30,6 +30,28 @@ export function nfctl(lab: Lab, args: string[], options: { stdin?: string; ns?: 
     env: { ...process.env, NO_COLOR: "1", ...options.env },
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Waits until the background nfctl has `path` open (the bpffs root it
+ * locks): it is then past its start-up, its signal listeners installed,
+ * and waiting for or holding the lock.
+ */
+export async function untilOpened(run: StartedNfctl, path: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  const fds = `/proc/${run.child.pid}/fd`;
+  for (;;) {
+    const open = readdirSync(fds, { withFileTypes: false }).some((fd) => {
+      try {
+        return readlinkSync(`${fds}/${fd}`) === path;
+      } catch {
+        return false;
+      }
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nfctl did not open ${path} within ${ms} ms: ${run.stderr()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** An nfctl run in the background, for tests that signal it or run another beside it. */
@@ -62,8 +84,21 @@ export function startNfctl(t: { teardown(fn: () => void): void }, lab: Lab, args
 
 /** Waits until a run started with NFCTL_TEST_PAUSE_AT has stopped itself. */
 export async function untilPaused(run: StartedNfctl): Promise<void> {
-  for (let i = 0; i < 500 && !run.stderr().includes("nfctl: test hook: paused after step"); i++) await new Promise((r) => setTimeout(r, 20));
-  if (!run.stderr().includes("nfctl: test hook: paused after step")) throw new Error(`nfctl did not pause: ${run.stderr()}`);
+  // The message comes just before the process stops itself: wait for the
+  // kernel to say it is stopped (state T), so that a signal sent next
+  // cannot arrive before the stop.
+  const stopped = () => run.stderr().includes("nfctl: test hook: paused after step") && processState(run.child.pid!) === "T";
+  for (let i = 0; i < 500 && !stopped(); i++) await new Promise((r) => setTimeout(r, 20));
+  if (!stopped()) throw new Error(`nfctl did not pause: ${run.stderr()}`);
+}
+
+/** The state letter of a process in /proc/<pid>/stat ("R", "S", "T", ...), or undefined once it is gone. */
+function processState(pid: number): string | undefined {
+  try {
+    return /^\d+ \(.*\) (\S)/s.exec(readFileSync(`/proc/${pid}/stat`, "utf8"))?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 export interface NfSpec {
