@@ -42,7 +42,7 @@ export async function untilOpened(run: StartedNfctl, path: string, ms = 20_000):
   const deadline = Date.now() + ms;
   const fds = `/proc/${run.child.pid}/fd`;
   for (;;) {
-    const open = readdirSync(fds, { withFileTypes: false }).some((fd) => {
+    const open = readdirSync(fds).some((fd) => {
       try {
         return readlinkSync(`${fds}/${fd}`) === path;
       } catch {
