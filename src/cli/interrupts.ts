@@ -48,16 +48,30 @@ export async function runInterruptible(command: (interrupts: Interrupts) => Prom
   for (const signal of SIGNALS) process.on(signal, onSignal);
   try {
     const code = await command({ hold: () => (holding = true) });
-    // A signal that came while the apply ran (synchronously) is read by the
-    // event loop when it next polls: a short timer makes it poll, where a
-    // zero timer or an immediate may run first.
-    if (holding) await new Promise((resolve) => setTimeout(resolve, SIGNAL_POLL_MS));
+    if (holding) await untilPolled();
     if (held === undefined) return code;
     process.stderr.write(`nfctl: interrupted (${held}) while changing the kernel; the change ran to its end first, as shown above\n`);
     return exitCode(held);
   } finally {
     for (const signal of SIGNALS) process.off(signal, onSignal);
   }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Returns once the event loop has polled for I/O since the caller's
+ * synchronous work ended. A signal that came while an apply ran
+ * (synchronously) waits in libuv's signal pipe, and becomes a JS event only
+ * when the loop polls. One timer is not enough: its due time counts from
+ * the loop's clock as it was *before* the apply, so after a long apply it
+ * is already due and fires in the timers phase, before the poll. The
+ * second timer counts from the clock the loop updated, so the loop polls
+ * (and reads the signal pipe) while it waits.
+ */
+async function untilPolled(): Promise<void> {
+  await sleep(SIGNAL_POLL_MS);
+  await sleep(SIGNAL_POLL_MS);
 }
 
 function exitCode(signal: NodeJS.Signals): number {

@@ -56,11 +56,10 @@ t.test("every command's --help shows an example", async (t) => {
 
 t.test("plan needs neither root nor a kernel to read", async (t) => {
   const file = writeConfig(t.testdir(), "c.yaml", { ifname: "eth-nowhere", xdp: [{ name: "c1", nf: "counter" }] });
-  const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, NFCTL, "plan", "-f", file, "--detailed-exitcode"], {
-    encoding: "utf8",
-    // As a user runs it: without the test runner's hooks, which write where nobody may not.
-    env: { ...process.env, NODE_OPTIONS: "", NO_COLOR: "1" },
-  });
+  // As a user runs it: `env -i` drops the hooks the test runner adds to every
+  // child's environment (they write where nobody may not).
+  const user = ["--reuid=65534", "--regid=65534", "--clear-groups", "env", "-i", `PATH=${process.env.PATH ?? ""}`, "NO_COLOR=1"];
+  const r = spawnSync("setpriv", [...user, process.execPath, NFCTL, "plan", "-f", file, "--detailed-exitcode"], { encoding: "utf8" });
   t.equal(r.status, 2, r.stderr);
   t.equal(
     r.stderr,
