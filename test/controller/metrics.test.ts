@@ -1,12 +1,13 @@
 /**
  * The loop's metrics without a kernel: values fed through LoopMetrics and an
  * NF-counter callback, read back from the exposition text, linted by
- * Debian's promtool.
+ * Debian's promtool, and scraped by a real Prometheus server.
  */
 import t from "tap";
 import { createMetrics, type NfCounter } from "../../src/controller/metrics.js";
+import { startHttpEndpoint } from "../../src/controller/http.js";
 import type { Condition } from "../../src/controller/status.js";
-import { promtoolCheckMetrics } from "../helpers/prometheus.js";
+import { promtoolCheckMetrics, startPrometheus, waitFor } from "../helpers/prometheus.js";
 
 /** The samples of an exposition: `name{labels}` -> value, labels as written. */
 function samples(text: string): Map<string, number> {
@@ -229,4 +230,33 @@ t.test("promtool check metrics finds no problem", async (t) => {
   const check = promtoolCheckMetrics(await m.registry.metrics());
   t.equal(check.code, 0, "exit 0");
   t.equal(check.output, "", "no lint problem");
+});
+
+t.test("a real Prometheus scrapes the endpoint and answers PromQL with what was fed", async (t) => {
+  const m = createMetrics({ version: "0.1.0", nfCounters: () => c1(12345) });
+  for (let i = 0; i < 3; i++) m.reconcileDone("applied", 0.05);
+  m.setConditions([condition("Ready", "True")]);
+  const endpoint = await startHttpEndpoint({ listen: { host: "127.0.0.1", port: 0 }, metrics: m, status: () => ({}), ready: () => true });
+  t.teardown(() => endpoint.close());
+  const prom = await startPrometheus(t, `127.0.0.1:${endpoint.address.port}`);
+
+  const expected: [string, number][] = [
+    ['nfctl_reconciles_total{result="applied"}', 3],
+    ['nfctl_nf_packets_total{nf="c1",verdict="seen"}', 12345],
+    ['nfctl_nf_bytes_total{nf="c1",verdict="dropped"}', 128],
+    ['nfctl_condition{type="Ready",status="True"}', 1],
+    ['up{job="nfctl"}', 1],
+  ];
+  const seen = new Map<string, number | undefined>();
+  await waitFor(30_000, async () => {
+    for (const [q] of expected) seen.set(q, await prom.query(q));
+    return expected.every(([q, v]) => seen.get(q) === v);
+  }).catch((err: unknown) => {
+    t.fail(`${err instanceof Error ? err.message : String(err)}: ${JSON.stringify([...seen])}\n${prom.log()}`);
+  });
+  for (const [q, v] of expected) t.equal(seen.get(q), v, q);
+  // The scrape itself: no sample Prometheus had to drop.
+  t.equal(await prom.query('scrape_samples_post_metric_relabeling{job="nfctl"} - scrape_samples_scraped{job="nfctl"}'), 0);
+  await prom.stop();
+  t.equal(await fetch(prom.url).catch(() => "stopped"), "stopped", "the server is gone once stopped");
 });
