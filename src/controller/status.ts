@@ -1,8 +1,11 @@
 /**
- * The watch loop's status, after Flux's: conditions Ready, Reconciling and
- * Stalled with reasons, the revisions applied and attempted, the last
- * error and the last reconcile. The loop fills it; `nfctl status` and
- * /status show it.
+ * The watch loop's status, as a value: what `nfctl status` shows of the loop
+ * and what GET /status serves. Types only; the loop fills them in.
+ *
+ * Conditions follow Flux (kustomize-controller's Kustomization status):
+ * Ready says whether the last reconcile brought the kernel to the desired
+ * state; Reconciling is True while one runs (or retries); Stalled is True
+ * when only a person can fix what is wrong (a bad config, a refused plan).
  */
 
 export type ConditionType = "Ready" | "Reconciling" | "Stalled";
@@ -10,8 +13,11 @@ export type ConditionType = "Ready" | "Reconciling" | "Stalled";
 export interface Condition {
   type: ConditionType;
   status: "True" | "False" | "Unknown";
+  /** A CamelCase code, e.g. ReconciliationSucceeded, BuildFailed. */
   reason: string;
+  /** For a person; may be empty. */
   message: string;
+  /** ISO 8601: when status last changed. */
   lastTransitionTime: string;
 }
 
@@ -19,11 +25,15 @@ export interface LoopStatus {
   formatVersion: 1;
   source: { kind: "directory"; paths: string[] } | { kind: "git"; url: string; ref?: string; path?: string };
   conditions: Condition[];
+  /** The revision the kernel runs (`main@sha1:<sha>`, `sha256:<digest>`). */
   lastAppliedRevision?: string;
+  /** The revision of the last reconcile, whatever its result. */
   lastAttemptedRevision?: string;
   lastError?: string;
   lastReconcile?: { startedAt: string; durationSeconds: number; result: "applied" | "unchanged" | "failed" | "refused" };
+  /** ISO 8601: the end of the last reconcile that left the kernel as desired. */
   lastSuccessAt?: string;
+  /** Reconciles run since the loop started. */
   reconciles: number;
   pid: number;
 }

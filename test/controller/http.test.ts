@@ -1,0 +1,268 @@
+/**
+ * The loop's HTTP endpoint on 127.0.0.1 with a port the kernel chooses, fed
+ * fake metrics and status: every route's code and body, the time limits,
+ * close(), and the listen addresses --listen takes.
+ */
+import t, { type Test } from "tap";
+import { Agent, request } from "node:http";
+import { connect, type Socket } from "node:net";
+import { DEFAULT_LISTEN, parseListen, startHttpEndpoint, type HttpEndpoint, type HttpLimits } from "../../src/controller/http.js";
+import { createMetrics } from "../../src/controller/metrics.js";
+import type { LoopStatus } from "../../src/controller/status.js";
+import { promtoolCheckMetrics } from "../helpers/prometheus.js";
+
+const loopStatus: LoopStatus = {
+  formatVersion: 1,
+  source: { kind: "git", url: "https://example.invalid/nf.git", ref: "main", path: "edge" },
+  conditions: [
+    { type: "Ready", status: "True", reason: "ReconciliationSucceeded", message: "applied main@sha1:0123abcd", lastTransitionTime: "2025-01-01T00:00:00.000Z" },
+  ],
+  lastAppliedRevision: "main@sha1:0123abcd",
+  lastAttemptedRevision: "main@sha1:0123abcd",
+  lastReconcile: { startedAt: "2025-01-01T00:00:00.000Z", durationSeconds: 0.25, result: "applied" },
+  lastSuccessAt: "2025-01-01T00:00:00.250Z",
+  reconciles: 1,
+  pid: process.pid,
+};
+
+interface Fake {
+  endpoint: HttpEndpoint;
+  base: string;
+  ready: boolean;
+  status: unknown;
+}
+
+async function start(tt: Test, limits: Partial<HttpLimits> = {}): Promise<Fake> {
+  const metrics = createMetrics({ version: "0.1.0", nfCounters: () => [{ ifname: "eth0", hook: "xdp", nf: "c1", verdict: "seen", packets: 9, bytes: 900 }] });
+  metrics.reconcileDone("applied", 0.25);
+  const fake = { ready: false, status: loopStatus } as Fake;
+  fake.endpoint = await startHttpEndpoint({ listen: { host: "127.0.0.1", port: 0 }, metrics, status: () => fake.status, ready: () => fake.ready, limits });
+  fake.base = `http://127.0.0.1:${fake.endpoint.address.port}`;
+  tt.teardown(() => fake.endpoint.close());
+  return fake;
+}
+
+async function get(url: string, init: RequestInit = {}): Promise<{ code: number; type: string | null; body: string; headers: Headers }> {
+  const r = await fetch(url, init);
+  return { code: r.status, type: r.headers.get("content-type"), body: await r.text(), headers: r.headers };
+}
+
+/** A raw connection and everything it received until the server closed it. */
+function rawConnection(port: number): { socket: Socket; received: Promise<{ data: string; ms: number }> } {
+  const startedAt = Date.now();
+  const socket = connect({ host: "127.0.0.1", port });
+  let data = "";
+  socket.setEncoding("utf8").on("data", (s: string) => (data += s));
+  const received = new Promise<{ data: string; ms: number }>((resolve) => socket.once("close", () => resolve({ data, ms: Date.now() - startedAt })));
+  socket.on("error", () => undefined);
+  return { socket, received };
+}
+
+t.test("the endpoint listens where it was told, and says where", async (t) => {
+  const f = await start(t);
+  t.equal(f.endpoint.address.host, "127.0.0.1");
+  t.ok(f.endpoint.address.port > 0, "port 0 becomes a real port");
+  t.equal(DEFAULT_LISTEN, "127.0.0.1:9464");
+});
+
+t.test("GET /metrics: the registry's exposition, which promtool accepts", async (t) => {
+  const f = await start(t);
+  const r = await get(`${f.base}/metrics`);
+  t.equal(r.code, 200);
+  t.equal(r.type, "text/plain; version=0.0.4; charset=utf-8");
+  t.match(r.body, /^nfctl_reconciles_total\{result="applied"\} 1$/m);
+  t.match(r.body, /^nfctl_nf_packets_total\{interface="eth0",hook="xdp",nf="c1",verdict="seen"\} 9$/m);
+  t.match(r.body, /^process_resident_memory_bytes \d+$/m);
+  const check = promtoolCheckMetrics(r.body);
+  t.equal(check.code, 0, "promtool exits 0");
+  t.equal(check.output, "", "and prints no lint problem");
+});
+
+t.test("GET /healthz: 200 ok whatever the loop's state", async (t) => {
+  const f = await start(t);
+  const r = await get(`${f.base}/healthz`);
+  t.same([r.code, r.type, r.body], [200, "text/plain; charset=utf-8", "ok\n"]);
+  t.equal(r.headers.get("cache-control"), "no-store");
+});
+
+t.test("GET /readyz: 503 and one line until ready, then 200", async (t) => {
+  const f = await start(t);
+  let r = await get(`${f.base}/readyz`);
+  t.equal(r.code, 503);
+  t.equal(r.type, "text/plain; charset=utf-8");
+  t.match(r.body, /^not ready: [^\n]+\n$/, "one line that says why");
+  f.ready = true;
+  r = await get(`${f.base}/readyz`);
+  t.same([r.code, r.body], [200, "ready\n"]);
+  f.ready = false;
+  t.equal((await get(`${f.base}/readyz`)).code, 503, "and back, when the loop says so");
+});
+
+t.test("GET /status: the status as JSON", async (t) => {
+  const f = await start(t);
+  const r = await get(`${f.base}/status`);
+  t.equal(r.code, 200);
+  t.equal(r.type, "application/json; charset=utf-8");
+  t.same(JSON.parse(r.body), loopStatus);
+  t.ok(r.body.endsWith("}\n"), "a final newline, as nfctl status -o json");
+  f.status = { formatVersion: 1, kind: "Status", status: { loop: loopStatus, hooks: [] } };
+  t.same(JSON.parse((await get(`${f.base}/status?pretty=0`)).body), f.status, "read afresh at each request; the query string is ignored");
+});
+
+t.test("a status or readiness callback that throws is a 500 or a 503 with one line", async (t) => {
+  const metrics = createMetrics({ version: "0.1.0", nfCounters: () => [] });
+  const endpoint = await startHttpEndpoint({
+    listen: { host: "127.0.0.1", port: 0 },
+    metrics,
+    status: () => {
+      throw new Error("records map\nunreadable");
+    },
+    ready: () => {
+      throw new Error("loop gone");
+    },
+  });
+  t.teardown(() => endpoint.close());
+  const base = `http://127.0.0.1:${endpoint.address.port}`;
+  t.same(await get(`${base}/status`).then((r) => [r.code, r.body]), [500, "internal error: records map unreadable\n"]);
+  t.same(await get(`${base}/readyz`).then((r) => [r.code, r.body]), [503, "not ready: loop gone\n"]);
+  t.equal((await get(`${base}/healthz`)).code, 200, "and the endpoint goes on");
+});
+
+t.test("HEAD: the headers of GET, no body", async (t) => {
+  const f = await start(t);
+  for (const path of ["/healthz", "/metrics", "/status", "/readyz"]) {
+    const g = await get(`${f.base}${path}`);
+    const h = await get(`${f.base}${path}`, { method: "HEAD" });
+    t.equal(h.code, g.code, `${path}: the code of GET`);
+    t.equal(h.body, "", `${path}: no body`);
+    t.equal(h.type, g.type, `${path}: the type of GET`);
+  }
+  t.equal((await get(`${f.base}/healthz`, { method: "HEAD" })).headers.get("content-length"), "3");
+});
+
+t.test("other paths are 404, other methods 405", async (t) => {
+  const f = await start(t);
+  for (const path of ["/", "/metrics/", "/nope", "/status.json", "/healthz/x"]) {
+    const r = await get(`${f.base}${path}`);
+    t.equal(r.code, 404, path);
+    t.equal(r.body, "not found; the routes are /metrics, /healthz, /readyz, /status\n");
+  }
+  for (const method of ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"]) {
+    const r = await get(`${f.base}/metrics`, { method });
+    t.equal(r.code, 405, method);
+    t.equal(r.headers.get("allow"), "GET, HEAD");
+    t.equal(r.body, `method "${method}" not allowed; use GET or HEAD\n`);
+  }
+});
+
+t.test("a client that never finishes its headers is cut off", async (t) => {
+  const f = await start(t, { headersMs: 300, requestMs: 600 });
+  const { socket, received } = rawConnection(f.endpoint.address.port);
+  socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+  const { data, ms } = await received;
+  t.match(data, /^HTTP\/1\.1 408 /, "408 Request Timeout");
+  t.ok(ms < 3_000, `closed after ${ms} ms`);
+  t.equal((await get(`${f.base}/healthz`)).code, 200, "other clients are served");
+});
+
+t.test("a silent connection is closed", async (t) => {
+  const f = await start(t, { idleMs: 300 });
+  const { received } = rawConnection(f.endpoint.address.port);
+  const { data, ms } = await received;
+  t.ok(ms < 3_000, `closed after ${ms} ms`);
+  t.ok(data === "" || data.startsWith("HTTP/1.1 408"), "with nothing or a 408");
+});
+
+t.test("close() ends idle keep-alive sockets at once", async (t) => {
+  const f = await start(t, { keepAliveMs: 60_000, idleMs: 60_000, closeGraceMs: 30_000 });
+  const agent = new Agent({ keepAlive: true });
+  t.teardown(() => agent.destroy());
+  const code = await new Promise<number>((resolve, reject) => {
+    request(`${f.base}/healthz`, { agent }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    })
+      .on("error", reject)
+      .end();
+  });
+  t.equal(code, 200);
+  const startedAt = Date.now();
+  await f.endpoint.close();
+  const ms = Date.now() - startedAt;
+  t.ok(ms < 1_000, `closed in ${ms} ms, not after the keep-alive timeout`);
+  await t.rejects(fetch(`${f.base}/healthz`), "nobody listens any more");
+  await f.endpoint.close();
+  t.pass("a second close() is harmless");
+});
+
+t.test("close() ends a busy socket after the grace period", async (t) => {
+  const f = await start(t, { headersMs: 60_000, requestMs: 60_000, idleMs: 60_000, closeGraceMs: 300 });
+  const { socket, received } = rawConnection(f.endpoint.address.port);
+  socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const startedAt = Date.now();
+  await f.endpoint.close();
+  const ms = Date.now() - startedAt;
+  t.ok(ms >= 250 && ms < 3_000, `closed in ${ms} ms`);
+  await received;
+  t.ok(socket.destroyed, "the client's socket is closed");
+});
+
+t.test("a taken port is one clear error", async (t) => {
+  const f = await start(t);
+  const metrics = createMetrics({ version: "0.1.0", nfCounters: () => [] });
+  const port = f.endpoint.address.port;
+  await t.rejects(startHttpEndpoint({ listen: { host: "127.0.0.1", port }, metrics, status: () => ({}), ready: () => true }), {
+    message: `cannot listen on 127.0.0.1:${port}: the address is in use (EADDRINUSE)`,
+  });
+});
+
+t.test("parseListen takes HOST:PORT and [IPV6]:PORT", async (t) => {
+  t.same(parseListen("127.0.0.1:9464"), { host: "127.0.0.1", port: 9464 });
+  t.same(parseListen(DEFAULT_LISTEN), { host: "127.0.0.1", port: 9464 });
+  t.same(parseListen("0.0.0.0:80"), { host: "0.0.0.0", port: 80 });
+  t.same(parseListen("[::1]:9464"), { host: "::1", port: 9464 });
+  t.same(parseListen("[::]:9464"), { host: "::", port: 9464 });
+  t.same(parseListen("[fe80::1%eth0]:9464"), { host: "fe80::1%eth0", port: 9464 });
+  t.same(parseListen("localhost:0"), { host: "localhost", port: 0 });
+  t.same(parseListen("node-1.example.org:65535"), { host: "node-1.example.org", port: 65535 });
+});
+
+t.test("parseListen refuses the rest with one line each", async (t) => {
+  const cases: [string, RegExp][] = [
+    ["", /^listen address "" has no port: write HOST:PORT, e\.g\. 127\.0\.0\.1:9464/],
+    ["127.0.0.1", /^listen address "127\.0\.0\.1" has no port/],
+    [
+      ":9464",
+      /^listen address ":9464" names no host: write 127\.0\.0\.1:9464 for this machine only, 0\.0\.0\.0:9464 for every IPv4 address, or \[::\]:9464 for every address$/,
+    ],
+    ["::1:9464", /^listen address "::1:9464": write an IPv6 address in brackets, e\.g\. \[::1\]:9464$/],
+    ["[127.0.0.1]:9464", /brackets hold an IPv6 address/],
+    ["[::1]", /^listen address "\[::1\]" has no port: write \[IPV6\]:PORT/],
+    ["[::1]x:80", /write \[IPV6\]:PORT, e\.g\. \[::1\]:9464$/],
+    ["[::1]:", /the port must be a number from 0 to 65535/],
+    ["127.0.0.1:", /the port must be a number from 0 to 65535/],
+    ["127.0.0.1:http", /the port must be a number/],
+    ["127.0.0.1:-1", /the port must be a number/],
+    ["127.0.0.1:+80", /the port must be a number/],
+    ["127.0.0.1:123456", /the port must be a number/],
+    ["127.0.0.1:65536", /port 65536 is out of range \(0 to 65535\)$/],
+    [" 127.0.0.1:9464", /" 127\.0\.0\.1" is neither an IPv4 address nor a host name/],
+    ["under_score:1", /is neither an IPv4 address nor a host name/],
+    ["http://127.0.0.1:9464", /write an IPv6 address in brackets|neither/],
+    ["x\ny:1", /"x\\ny" is neither/],
+    [`${"a".repeat(300)}:1`, /"a{100}\.\.\."/],
+  ];
+  for (const [value, message] of cases) {
+    let error: unknown;
+    try {
+      parseListen(value);
+    } catch (err) {
+      error = err;
+    }
+    t.ok(error instanceof Error, `${JSON.stringify(value)} is refused`);
+    const text = error instanceof Error ? error.message : "";
+    t.match(text, message, JSON.stringify(value));
+    t.notMatch(text, /\n/, "in one line");
+  }
+});
