@@ -7,7 +7,7 @@ export * from "./desired.js";
 export { planChanges, planDestroy, type ObservedMapContents, type PlanOptions } from "./planner.js";
 export { executePlan, ApplyError, PlanRefusedError, type ApplyResult, type ExecuteOptions } from "./execute.js";
 export type { HookOutcome } from "./changes/hook-change.js";
-export { StalePlanError } from "./changes/precondition.js";
+export { StalePlanError, StateMismatchError, checkState } from "./changes/precondition.js";
 export { reconcileOnce, planOnce, type ReconcileRequest, type ReconcileOptions, type ReconcileOutcome } from "./reconcile.js";
 export { stepHook } from "./test-hooks.js";
 export { setChain, ChainError, type ChainNf, type ChainTarget, type SetChainOptions } from "./set-chain.js";
@@ -15,4 +15,4 @@ export { status, STATS_MAP, type StatusReport, type HookStatus, type NfStatus, t
 export { ConfigErrors, loadDesired } from "./load-desired.js";
 export { formatConfigError, type ConfigError } from "./config/index.js";
 // The state layer's entry points the commands need.
-export { resolveRoot, NativeError, LibraryError, type Drift, type DriftKind, type ForeignProgram, type LibbpfLogSink } from "../state/index.js";
+export { resolveRoot, NativeError, LibraryError, type Drift, type DriftKind, type ForeignProgram, type LibbpfLogSink, type StateMeta } from "../state/index.js";

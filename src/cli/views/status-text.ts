@@ -30,7 +30,13 @@ function renderHook(h: HookStatus, c: Colors): string[] {
   return out;
 }
 
+/** The state's lineage and serial, which a saved plan must match. */
+function stateLine(report: StatusReport, c: Colors): string {
+  return report.state ? c.dim(`state: lineage ${report.state.lineage}, serial ${report.state.serial}\n`) : "";
+}
+
 export function renderStatus(report: StatusReport, c: Colors): string {
-  if (report.hooks.length === 0) return `nfctl manages nothing in this network namespace (bpffs root ${report.root}).\n`;
-  return `${report.hooks.map((h) => renderHook(h, c).join("\n")).join("\n\n")}\n`;
+  if (report.hooks.length === 0) return `nfctl manages nothing in this network namespace (bpffs root ${report.root}).\n${stateLine(report, c)}`;
+  const hooks = `${report.hooks.map((h) => renderHook(h, c).join("\n")).join("\n\n")}\n`;
+  return report.state ? `${hooks}\n${stateLine(report, c)}` : hooks;
 }
