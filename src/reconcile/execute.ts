@@ -69,6 +69,29 @@ const PREPARE: Record<Exclude<CommitKind, "none">, (plan: HookPlan, ctx: ChangeC
   cleanup: prepareCleanup,
 };
 
+/** A plan is made for one network namespace: the one nfctl runs in. */
+function checkNetns(plan: Plan): void {
+  if (plan.netns === 0)
+    throw new PlanRefusedError("the plan was made --offline, against no host's state; plan on this host (or against its status, --observed) to apply");
+  const netns = currentNetns();
+  if (netns !== plan.netns) throw new PlanRefusedError(`the plan was made for network namespace ${plan.netns}; nfctl runs in network namespace ${netns}`);
+}
+
+/**
+ * Refuses a plan made for another network namespace or another state
+ * (lineage, serial), reading only: for a saved plan with nothing to
+ * change, which executePlan is not given, yet must not pass for current.
+ */
+export function checkPlanTarget(plan: Plan, root: string): void {
+  checkNetns(plan);
+  const records = openRecords(root, { create: false });
+  try {
+    checkState(plan.state, readStateMeta(records));
+  } finally {
+    records?.close();
+  }
+}
+
 /** The chain rules hold for every chain the planner makes; a plan that breaks one was edited. */
 function assertChainRules(hook: HookPlan): void {
   if (!buildsGeneration(hook.commit)) return;
@@ -112,8 +135,7 @@ export function executePlan(plan: Plan, options: ExecuteOptions): ApplyResult {
     const names = blocker.programs.map((p) => `program ${p.id} (${p.name})`).join(", ");
     throw new PlanRefusedError(`${names} occupies the XDP hook of ${blocker.ifname}; nfctl does not remove programs it did not attach unless --force is given`);
   }
-  const netns = currentNetns();
-  if (netns !== plan.netns) throw new PlanRefusedError(`the plan was made for network namespace ${plan.netns}; nfctl runs in network namespace ${netns}`);
+  checkNetns(plan);
   const todo = plan.hooks.filter((h) => h.commit !== "none");
   for (const hook of todo) assertChainRules(hook);
   // The checks read the records but must not create them: a refused plan changes nothing in bpffs.

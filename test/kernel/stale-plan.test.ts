@@ -10,7 +10,7 @@ import { join, relative } from "node:path";
 import { createLab, inNetns } from "../../scripts/test-lab.js";
 import { BUILD } from "../../scripts/nfs.js";
 import { requireKernel, pinTree } from "../helpers/kernel.js";
-import { nfctl, statusJson, writeConfig, type NfSpec } from "../helpers/cli.js";
+import { copiedNf, nfctl, statusJson, writeConfig, type NfSpec } from "../helpers/cli.js";
 import { executePlan, loadDesired, planOnce, StalePlanError, type Plan } from "../../src/reconcile/index.js";
 import { currentNetns, hookPaths } from "../../src/state/index.js";
 
@@ -64,9 +64,7 @@ t.test("an object file that changed after the plan is refused before any change"
   const lab = createLab();
   t.teardown(lab.cleanup);
   const dir = t.testdir();
-  const object = join(dir, "mine.o");
-  copyFileSync(join(BUILD, "counter.o"), object);
-  const mine: NfSpec = { name: "mine", object: relative(BUILD, object), program: "tc_counter" };
+  const { object, nf: mine } = copiedNf(dir, "mine", "counter.o", "tc_counter");
   const plan = inNetns(lab.nsB, () => planOnce(loadDesired([writeConfig(dir, "m.yaml", { tcEgress: [c1, mine] })]), { root: lab.root }).plan);
   copyFileSync(join(BUILD, "test/counter_v2.o"), object);
   let error: unknown;
