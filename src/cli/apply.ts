@@ -7,6 +7,7 @@ import { loadDesired, reconcileOnce, resolveRoot, stepHook, type ReconcileReques
 import type { Context } from "./main.js";
 import { colorsFor } from "./colors.js";
 import { renderApplyResult, renderPlan } from "./views/plan-text.js";
+import { renderPlanMarkdown } from "./views/plan-markdown.js";
 import { toJson } from "./views/json.js";
 import { readSavedPlan } from "./json-files.js";
 
@@ -14,7 +15,8 @@ export interface ApplyOptions {
   file?: string[];
   /** A plan saved by `nfctl plan --out`, instead of -f. */
   planFile?: string;
-  output: "text" | "json";
+  /** markdown only with dryRun: it shows a plan, not what was done. */
+  output: "text" | "json" | "markdown";
   dryRun?: boolean;
   force?: boolean;
   lockTimeout: number;
@@ -32,6 +34,7 @@ function request(opts: ApplyOptions, context: Context): ReconcileRequest {
 }
 
 export async function applyCommand(opts: ApplyOptions, context: Context): Promise<number> {
+  if (opts.output === "markdown" && !opts.dryRun) throw new Error("-o markdown shows a plan: use it with nfctl plan, or apply --dry-run");
   const colors = colorsFor(process.stdout);
   const { plan, result } = await reconcileOnce(request(opts, context), {
     root: resolveRoot(context.bpffs),
@@ -46,6 +49,7 @@ export async function applyCommand(opts: ApplyOptions, context: Context): Promis
     },
   });
   if (opts.output === "json") process.stdout.write(toJson("ApplyResult", { applied: result !== undefined, plan, ...(result && { result }) }));
+  else if (opts.output === "markdown") process.stdout.write(renderPlanMarkdown(plan));
   else process.stdout.write(result ? renderApplyResult(result, colors) : renderPlan(plan, colors));
   return 0;
 }

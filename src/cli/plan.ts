@@ -6,12 +6,13 @@ import { isEmptyPlan, loadDesired, planOnce, resolveRoot } from "../reconcile/in
 import type { Context } from "./main.js";
 import { colorsFor } from "./colors.js";
 import { renderPlan } from "./views/plan-text.js";
+import { renderPlanMarkdown } from "./views/plan-markdown.js";
 import { toJson } from "./views/json.js";
 import { writeJsonFile } from "./json-files.js";
 
 export interface PlanOptions {
   file: string[];
-  output: "text" | "json";
+  output: "text" | "json" | "markdown";
   detailedExitcode?: boolean;
   offline?: boolean;
   force?: boolean;
@@ -27,6 +28,8 @@ export async function planCommand(opts: PlanOptions, context: Context): Promise<
     writeJsonFile(opts.out, toJson("Plan", { plan }));
     process.stderr.write(`nfctl: saved the plan to ${opts.out}; apply exactly it with: nfctl apply ${opts.out}\n`);
   }
-  process.stdout.write(opts.output === "json" ? toJson("Plan", { plan }) : renderPlan(plan, colorsFor(process.stdout)));
+  process.stdout.write(
+    opts.output === "json" ? toJson("Plan", { plan }) : opts.output === "markdown" ? renderPlanMarkdown(plan) : renderPlan(plan, colorsFor(process.stdout)),
+  );
   return opts.detailedExitcode && !isEmptyPlan(plan) ? 2 : 0;
 }
