@@ -1,40 +1,55 @@
 /**
  * `nfctl apply`: reconcile once, printing the plan before the first change
- * and what was done after it.
+ * and what was done after it. Given a saved plan (`nfctl apply plan.json`)
+ * instead of -f, it carries out exactly that plan, or refuses it.
  */
-import { loadDesired, reconcileOnce, resolveRoot, stepHook } from "../reconcile/index.js";
+import { loadDesired, reconcileOnce, resolveRoot, stepHook, type ReconcileRequest } from "../reconcile/index.js";
 import type { Context } from "./main.js";
 import { colorsFor } from "./colors.js";
 import { renderApplyResult, renderPlan } from "./views/plan-text.js";
+import { renderPlanMarkdown } from "./views/plan-markdown.js";
 import { toJson } from "./views/json.js";
+import { readSavedPlan } from "./json-files.js";
 
 export interface ApplyOptions {
-  file: string[];
-  output: "text" | "json";
+  file?: string[];
+  /** A plan saved by `nfctl plan --out`, instead of -f. */
+  planFile?: string;
+  /** markdown only with dryRun: it shows a plan, not what was done. */
+  output: "text" | "json" | "markdown";
   dryRun?: boolean;
   force?: boolean;
   lockTimeout: number;
 }
 
+/** What to apply: the config of -f, or a saved plan; never both. */
+function request(opts: ApplyOptions, context: Context): ReconcileRequest {
+  if (opts.planFile !== undefined) {
+    if (opts.file) throw new Error(`give a saved plan (${opts.planFile}) or -f, not both: a saved plan is applied as it was made`);
+    if (opts.force) throw new Error(`--force is chosen when the plan is made (nfctl plan --force --out ...); ${opts.planFile} is applied as it was made`);
+    return { plan: readSavedPlan(opts.planFile) };
+  }
+  if (!opts.file) throw new Error("apply needs -f (a config file, a directory, or - for standard input), or a saved plan: nfctl apply plan.json");
+  return { desired: loadDesired(opts.file, { log: context.libbpfLog }) };
+}
+
 export async function applyCommand(opts: ApplyOptions, context: Context): Promise<number> {
-  const desired = loadDesired(opts.file, { log: context.libbpfLog });
+  if (opts.output === "markdown" && !opts.dryRun) throw new Error("-o markdown shows a plan: use it with nfctl plan, or apply --dry-run");
   const colors = colorsFor(process.stdout);
-  const { plan, result } = await reconcileOnce(
-    { desired },
-    {
-      root: resolveRoot(context.bpffs),
-      lockTimeout: opts.lockTimeout,
-      log: context.libbpfLog,
-      onStep: stepHook(context.logger),
-      ...(opts.force && { force: true }),
-      ...(opts.dryRun && { dryRun: true }),
-      onPlan: (planned) => {
-        if (opts.output === "text") process.stdout.write(`${renderPlan(planned, colors)}\n`);
-        context.interrupts.hold();
-      },
+  const { plan, result } = await reconcileOnce(request(opts, context), {
+    root: resolveRoot(context.bpffs),
+    lockTimeout: opts.lockTimeout,
+    log: context.libbpfLog,
+    onStep: stepHook(context.logger),
+    ...(opts.force && { force: true }),
+    ...(opts.dryRun && { dryRun: true }),
+    onPlan: (planned) => {
+      if (opts.output === "text") process.stdout.write(`${renderPlan(planned, colors)}\n`);
+      context.interrupts.hold();
     },
-  );
+  });
   if (opts.output === "json") process.stdout.write(toJson("ApplyResult", { applied: result !== undefined, plan, ...(result && { result }) }));
+  else if (opts.output === "markdown") process.stdout.write(renderPlanMarkdown(plan));
   else process.stdout.write(result ? renderApplyResult(result, colors) : renderPlan(plan, colors));
   return 0;
 }

@@ -1,24 +1,35 @@
 /**
- * `nfctl plan`: what apply would change, and why. Changes nothing.
+ * `nfctl plan`: what apply would change, and why. Changes nothing; with
+ * --out, also saves the plan for `nfctl apply FILE`.
  */
 import { isEmptyPlan, loadDesired, planOnce, resolveRoot } from "../reconcile/index.js";
 import type { Context } from "./main.js";
 import { colorsFor } from "./colors.js";
 import { renderPlan } from "./views/plan-text.js";
+import { renderPlanMarkdown } from "./views/plan-markdown.js";
 import { toJson } from "./views/json.js";
+import { writeJsonFile } from "./json-files.js";
 
 export interface PlanOptions {
   file: string[];
-  output: "text" | "json";
+  output: "text" | "json" | "markdown";
   detailedExitcode?: boolean;
   offline?: boolean;
   force?: boolean;
+  /** Where to save the plan (the JSON envelope) for `nfctl apply FILE`. */
+  out?: string;
 }
 
 export async function planCommand(opts: PlanOptions, context: Context): Promise<number> {
   const desired = loadDesired(opts.file, { log: context.libbpfLog });
   const { plan, note } = planOnce(desired, { root: resolveRoot(context.bpffs), ...(opts.offline && { offline: true }), ...(opts.force && { force: true }) });
   if (note) process.stderr.write(`nfctl: ${note}\n`);
-  process.stdout.write(opts.output === "json" ? toJson("Plan", { plan }) : renderPlan(plan, colorsFor(process.stdout)));
+  if (opts.out !== undefined) {
+    writeJsonFile(opts.out, toJson("Plan", { plan }));
+    process.stderr.write(`nfctl: saved the plan to ${opts.out}; apply exactly it with: nfctl apply ${opts.out}\n`);
+  }
+  process.stdout.write(
+    opts.output === "json" ? toJson("Plan", { plan }) : opts.output === "markdown" ? renderPlanMarkdown(plan) : renderPlan(plan, colorsFor(process.stdout)),
+  );
   return opts.detailedExitcode && !isEmptyPlan(plan) ? 2 : 0;
 }

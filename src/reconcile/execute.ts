@@ -8,7 +8,10 @@
  *    live ones, map contents written (their old contents kept);
  * 2. commits every hook: one link update each (or a new link, a detach, or
  *    map writes for map-only changes);
- * 3. finalizes every hook: unpins the previous generations.
+ * 3. finalizes every hook: unpins the previous generations;
+ * 4. counts the apply: the state's serial goes up by one (the first apply
+ *    makes the lineage). Only an apply that finalized every hook counts,
+ *    so a saved plan made before it is refused as stale after it.
  *
  * If anything fails before step 3, the hooks already committed are switched
  * back to their previous generations (still pinned), foreign programs that
@@ -16,11 +19,11 @@
  * old map contents are restored: the apply changed nothing, or the error
  * names what could not be undone.
  */
-import { currentNetns, openRecords } from "../state/index.js";
+import { currentNetns, nextStateMeta, openRecords, readStateMeta, writeStateMeta, type StateMeta } from "../state/index.js";
 import { duplicateNames, unawareNotLast } from "./chain-rules.js";
 import { buildsGeneration, type CommitKind, type HookPlan, type Plan } from "./plan.js";
 import { describeHook, type ChangeContext, type HookChange, type HookOutcome } from "./changes/hook-change.js";
-import { checkDigests, checkPrecondition } from "./changes/precondition.js";
+import { checkDigests, checkPrecondition, checkState } from "./changes/precondition.js";
 import { prepareSwap } from "./changes/swap.js";
 import { prepareInPlace } from "./changes/in-place.js";
 import { prepareDetach } from "./changes/detach.js";
@@ -28,6 +31,8 @@ import { prepareCleanup } from "./changes/cleanup.js";
 
 export interface ApplyResult {
   hooks: HookOutcome[];
+  /** The state's lineage and serial after the apply (the serial one higher than the plan's). */
+  state?: StateMeta;
 }
 
 export interface ExecuteOptions {
@@ -64,6 +69,29 @@ const PREPARE: Record<Exclude<CommitKind, "none">, (plan: HookPlan, ctx: ChangeC
   cleanup: prepareCleanup,
 };
 
+/** A plan is made for one network namespace: the one nfctl runs in. */
+function checkNetns(plan: Plan): void {
+  if (plan.netns === 0)
+    throw new PlanRefusedError("the plan was made --offline, against no host's state; plan on this host (or against its status, --observed) to apply");
+  const netns = currentNetns();
+  if (netns !== plan.netns) throw new PlanRefusedError(`the plan was made for network namespace ${plan.netns}; nfctl runs in network namespace ${netns}`);
+}
+
+/**
+ * Refuses a plan made for another network namespace or another state
+ * (lineage, serial), reading only: for a saved plan with nothing to
+ * change, which executePlan is not given, yet must not pass for current.
+ */
+export function checkPlanTarget(plan: Plan, root: string): void {
+  checkNetns(plan);
+  const records = openRecords(root, { create: false });
+  try {
+    checkState(plan.state, readStateMeta(records));
+  } finally {
+    records?.close();
+  }
+}
+
 /** The chain rules hold for every chain the planner makes; a plan that breaks one was edited. */
 function assertChainRules(hook: HookPlan): void {
   if (!buildsGeneration(hook.commit)) return;
@@ -98,8 +126,8 @@ function rollBack(committed: HookChange[], prepared: HookChange[]): string[] {
 
 /**
  * Carries out `plan` under the lock the caller holds. Throws
- * PlanRefusedError or StalePlanError before any change, and ApplyError
- * after undoing everything if any hook fails.
+ * PlanRefusedError, StateMismatchError or StalePlanError before any
+ * change, and ApplyError after undoing everything if any hook fails.
  */
 export function executePlan(plan: Plan, options: ExecuteOptions): ApplyResult {
   const blocker = plan.blockers[0];
@@ -107,13 +135,15 @@ export function executePlan(plan: Plan, options: ExecuteOptions): ApplyResult {
     const names = blocker.programs.map((p) => `program ${p.id} (${p.name})`).join(", ");
     throw new PlanRefusedError(`${names} occupies the XDP hook of ${blocker.ifname}; nfctl does not remove programs it did not attach unless --force is given`);
   }
-  const netns = currentNetns();
-  if (netns !== plan.netns) throw new PlanRefusedError(`the plan was made for network namespace ${plan.netns}; nfctl runs in network namespace ${netns}`);
+  checkNetns(plan);
   const todo = plan.hooks.filter((h) => h.commit !== "none");
   for (const hook of todo) assertChainRules(hook);
   // The checks read the records but must not create them: a refused plan changes nothing in bpffs.
   const existing = openRecords(options.root, { create: false });
+  let state: StateMeta | undefined;
   try {
+    state = readStateMeta(existing);
+    checkState(plan.state, state);
     for (const hook of todo) checkPrecondition(options.root, { netns: plan.netns, ifname: hook.ifname, hook: hook.hook }, hook, existing);
   } finally {
     existing?.close();
@@ -140,7 +170,11 @@ export function executePlan(plan: Plan, options: ExecuteOptions): ApplyResult {
     } catch (err) {
       throw new ApplyError(err, rollBack(committed, prepared));
     }
-    return { hooks: prepared.map((change) => change.finalize()) };
+    const hooks = prepared.map((change) => change.finalize());
+    if (hooks.length === 0) return { hooks };
+    const after = nextStateMeta(state);
+    writeStateMeta(records, after);
+    return { hooks, state: after };
   } finally {
     records.close();
   }

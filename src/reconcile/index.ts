@@ -7,13 +7,14 @@ export * from "./desired.js";
 export { planChanges, planDestroy, type ObservedMapContents, type PlanOptions } from "./planner.js";
 export { executePlan, ApplyError, PlanRefusedError, type ApplyResult, type ExecuteOptions } from "./execute.js";
 export type { HookOutcome } from "./changes/hook-change.js";
-export { StalePlanError } from "./changes/precondition.js";
+export { StalePlanError, StateMismatchError, checkState } from "./changes/precondition.js";
 export { saveLoopStatus, loadLoopStatus } from "./loop-record.js";
 export { reconcileOnce, planOnce, type ReconcileRequest, type ReconcileOptions, type ReconcileOutcome } from "./reconcile.js";
 export { stepHook } from "./test-hooks.js";
 export { setChain, ChainError, type ChainNf, type ChainTarget, type SetChainOptions } from "./set-chain.js";
 export { status, STATS_MAP, type StatusReport, type HookStatus, type NfStatus, type Counter } from "./status.js";
 export { ConfigErrors, loadDesired } from "./load-desired.js";
-export { formatConfigError, type ConfigError } from "./config/index.js";
+export { formatConfigError, describeFsError, type ConfigError } from "./config/index.js";
+export { checkPlanShape, type PlanShapeResult } from "./plan-shape.js";
 // The state layer's entry points the commands need.
-export { resolveRoot, NativeError, LibraryError, type Drift, type DriftKind, type ForeignProgram, type LibbpfLogSink } from "../state/index.js";
+export { resolveRoot, NativeError, LibraryError, type Drift, type DriftKind, type ForeignProgram, type LibbpfLogSink, type StateMeta } from "../state/index.js";

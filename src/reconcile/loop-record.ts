@@ -1,13 +1,13 @@
 /**
  * The watch loop's status, kept with the rest of nfctl's state (in the
- * records map under bpffs), one per network namespace, so that
- * `nfctl status` in another process shows it. The value is the
+ * records map under bpffs, under a reserved key per network namespace), so
+ * that `nfctl status` in another process shows it. The value is the
  * controller's; this layer only stores it.
  */
-import { currentNetns, ensureRoot, openRecords } from "../state/index.js";
+import { currentNetns, decodeJsonValue, encodeJsonValue, ensureRoot, openRecords, RESERVED_KEY_PREFIX } from "../state/index.js";
 
-function name(netns: number): string {
-  return `loop/${netns}`;
+function key(netns: number): string {
+  return `${RESERVED_KEY_PREFIX}loop/${netns}`;
 }
 
 /** Stores the loop status of this network namespace. */
@@ -15,7 +15,7 @@ export function saveLoopStatus(root: string, status: unknown): void {
   ensureRoot(root);
   const records = openRecords(root);
   try {
-    records.putMeta(name(currentNetns()), status);
+    records.putValue(key(currentNetns()), encodeJsonValue(JSON.stringify(status), "the watch loop's status"));
   } finally {
     records.close();
   }
@@ -25,7 +25,8 @@ export function saveLoopStatus(root: string, status: unknown): void {
 export function loadLoopStatus(root: string): unknown {
   const records = openRecords(root, { create: false });
   try {
-    return records?.getMeta(name(currentNetns()));
+    const value = records?.getValue(key(currentNetns()));
+    return value && decodeJsonValue(value);
   } finally {
     records?.close();
   }

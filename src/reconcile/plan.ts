@@ -17,7 +17,7 @@
  */
 import type { Hook } from "../state/layout.js";
 import type { Drift, ForeignProgram } from "../state/drift.js";
-import type { XdpMode } from "../state/index.js";
+import type { StateMeta, XdpMode } from "../state/index.js";
 
 export const PLAN_FORMAT_VERSION = 2;
 
@@ -196,6 +196,13 @@ export interface Plan {
   netns: number;
   /** Where the config came from, recorded with each generation. */
   source?: { path?: string; revision?: string };
+  /**
+   * The state's lineage and serial the plan was made against; absent when
+   * there was no state yet (nothing applied). Apply refuses the plan when
+   * the state's are not these (a saved plan made for another host, or
+   * before another apply).
+   */
+  state?: StateMeta;
   /** Every hook in the config or managed in the kernel, sorted by interface then hook. */
   hooks: HookPlan[];
   /** Why apply would refuse this plan; empty when it can be applied. */

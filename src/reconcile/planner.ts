@@ -262,6 +262,7 @@ export function planChanges(desired: DesiredState, observed: ObservedState, cont
     formatVersion: PLAN_FORMAT_VERSION,
     netns: observed.netns,
     ...(desired.source && { source: desired.source }),
+    ...(observed.state && { state: observed.state }),
     hooks,
     blockers: planned.flatMap((p) => p.blockers),
     summary: summarize(hooks),

@@ -5,25 +5,33 @@
  * caller the plan (before the first change: the CLI prints it and holds
  * signals from there on), carry it out, unlock.
  *
+ * A saved plan (`nfctl apply plan.json`) takes the same road without the
+ * planning: it is carried out exactly as it was saved, or refused.
+ *
  * `planOnce` is its read-only half, for `nfctl plan`: no lock, and without
  * root it plans against an empty state.
  *
  * @example
  *     const { plan, result } = await reconcileOnce({ desired }, { root, lockTimeout: 30_000 });
  *     if (!result) console.log("No changes.");
+ *     await reconcileOnce({ plan: savedPlan }, { root, lockTimeout: 30_000 });
  */
 import { ensureRoot, lockRoot, NativeError, type LibbpfLogSink, type ObservedState } from "../state/index.js";
 import { interfaceMissing } from "./chain-rules.js";
 import type { ConfigError } from "./config/index.js";
 import { EMPTY_DESIRED, type DesiredState } from "./desired.js";
-import { executePlan, type ApplyResult } from "./execute.js";
+import { checkPlanTarget, executePlan, type ApplyResult } from "./execute.js";
 import { gather, nothingObserved, type Observation } from "./gather.js";
 import { ConfigErrors } from "./load-desired.js";
 import { isEmptyPlan, hookId, type Plan } from "./plan.js";
 import { planChanges, planDestroy } from "./planner.js";
 
-/** What to converge on: a desired state, or nothing (destroy: everything, or one interface's hooks). */
-export type ReconcileRequest = { desired: DesiredState } | { destroy: { interface?: string } };
+/**
+ * What to converge on: a desired state, or nothing (destroy: everything, or
+ * one interface's hooks); or a plan made before (a saved plan), to carry
+ * out as it is.
+ */
+export type ReconcileRequest = { desired: DesiredState } | { destroy: { interface?: string } } | { plan: Plan };
 
 export interface ReconcileOptions {
   root: string;
@@ -96,8 +104,12 @@ export async function reconcileOnce(request: ReconcileRequest, options: Reconcil
         checkInterfaces(desired, observed);
       }
       plan = planChanges(desired, observed, contents, { ...(options.force && { force: true }) });
-    } else {
+    } else if ("destroy" in request) {
       plan = planDestroy(gather(root, EMPTY_DESIRED).observed, request.destroy.interface);
+    } else {
+      plan = request.plan;
+      // "No changes" from a saved plan holds only for the state it was made against.
+      if (!options.dryRun && isEmptyPlan(plan)) checkPlanTarget(plan, root);
     }
     if (options.dryRun || isEmptyPlan(plan)) return { plan, waitingFor };
     options.onPlan?.(plan);

@@ -15,6 +15,7 @@ import {
   inspectObject,
   observeHook,
   openRecords,
+  readStateMeta,
   type Attachment,
   type Hook,
   type MapEntry,
@@ -128,8 +129,10 @@ export function setChain(target: ChainTarget, nfs: ChainNf[], options: SetChainO
   ensureRoot(root);
   const records = openRecords(root);
   let observed;
+  let state;
   try {
     observed = observeHook(root, { netns, ifname: target.ifname, hook: target.hook }, records);
+    state = readStateMeta(records);
   } finally {
     records.close();
   }
@@ -163,6 +166,7 @@ export function setChain(target: ChainTarget, nfs: ChainNf[], options: SetChainO
     formatVersion: PLAN_FORMAT_VERSION,
     netns,
     ...(options.source && { source: options.source }),
+    ...(state && { state }),
     hooks: [hook],
     blockers: [],
     summary: summarize([hook]),

@@ -3,7 +3,18 @@
  * chain the kernel really runs, where it came from, its counters and drift.
  */
 import { existsSync } from "node:fs";
-import { currentNetns, hookPaths, observe, readDataMap, type Drift, type ForeignProgram, type Hook, type HookAddress, type XdpMode } from "../state/index.js";
+import {
+  currentNetns,
+  hookPaths,
+  observe,
+  readDataMap,
+  type Drift,
+  type ForeignProgram,
+  type Hook,
+  type HookAddress,
+  type StateMeta,
+  type XdpMode,
+} from "../state/index.js";
 
 export const STATUS_FORMAT_VERSION = 1;
 
@@ -50,6 +61,8 @@ export interface StatusReport {
   formatVersion: typeof STATUS_FORMAT_VERSION;
   netns: number;
   root: string;
+  /** The state's lineage and serial; absent before the first apply. */
+  state?: StateMeta;
   hooks: HookStatus[];
 }
 
@@ -100,5 +113,5 @@ export function status(root: string): StatusReport {
       drift: h.drift,
     };
   });
-  return { formatVersion: STATUS_FORMAT_VERSION, netns, root, hooks };
+  return { formatVersion: STATUS_FORMAT_VERSION, netns, root, ...(observed.state && { state: observed.state }), hooks };
 }

@@ -1,10 +1,12 @@
 /**
  * src/state: nfctl's state in bpffs. The layout, the generation records,
- * building and committing generations, and observing the kernel.
+ * the state's lineage and serial, building and committing generations, and
+ * observing the kernel.
  */
 export * from "./layout.js";
 export * from "./bpffs.js";
 export * from "./records.js";
+export * from "./lineage.js";
 export * from "./generation.js";
 export * from "./attach.js";
 export * from "./observe.js";

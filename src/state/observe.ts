@@ -23,6 +23,7 @@ import {
 } from "./layout.js";
 import { listDirs } from "./bpffs.js";
 import { openRecords, type GenerationRecord, type RecordStore } from "./records.js";
+import { readStateMeta, type StateMeta } from "./lineage.js";
 import type { Attachment } from "./attach.js";
 import type { Drift, ForeignProgram } from "./drift.js";
 import {
@@ -93,6 +94,8 @@ export interface ObservedState {
   root: string;
   netns: number;
   hooks: ObservedHook[];
+  /** The state's lineage and serial; absent before the first apply. */
+  state?: StateMeta;
 }
 
 function programSummary(path: string): { id: number; name: string; tag: string } | undefined {
@@ -268,7 +271,8 @@ export function observe(root: string, netns: number): ObservedState {
       }
     }
     hooks.sort((a, b) => compareHooks(a.address, b.address));
-    return { root, netns, hooks };
+    const state = readStateMeta(records);
+    return state ? { root, netns, hooks, state } : { root, netns, hooks };
   } finally {
     records?.close();
   }

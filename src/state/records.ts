@@ -5,6 +5,11 @@
  * Keeping them in bpffs means a reboot clears records and kernel state
  * together, so they cannot disagree across one. Records explain; the kernel
  * is the truth (see observe.ts).
+ *
+ * The same map holds a few values of nfctl's own under reserved keys
+ * ("nfctl/..."), such as the state's lineage and serial (lineage.ts). A
+ * generation's key starts with its network namespace's inode number, so
+ * the two never collide.
  */
 import { existsSync } from "node:fs";
 import type { Hook } from "./layout.js";
@@ -16,6 +21,8 @@ export const RECORD_KEY_SIZE = 256;
 /** A u32 length, then the JSON text, zero padded. */
 export const RECORD_VALUE_SIZE = 32 * 1024;
 const RECORDS_MAX = 4096;
+/** Keys of nfctl's own values; never a generation's (those start with a number). */
+export const RESERVED_KEY_PREFIX = "nfctl/";
 
 export interface NfRecord {
   name: string;
@@ -63,32 +70,33 @@ export function decodeRecordKey(buf: Buffer): string {
   return buf.toString("utf8", 0, end < 0 ? buf.length : end);
 }
 
+/** A JSON text as a map value: a u32 length, then the text, zero padded. `what` names it in the error when it does not fit. */
+export function encodeJsonValue(json: string, what: string): Buffer {
+  const bytes = Buffer.from(json, "utf8");
+  if (bytes.length > RECORD_VALUE_SIZE - 4) throw new Error(`${what} is ${bytes.length} bytes, over the ${RECORD_VALUE_SIZE - 4} a record holds`);
+  const out = Buffer.alloc(RECORD_VALUE_SIZE);
+  out.writeUInt32LE(bytes.length, 0);
+  bytes.copy(out, 4);
+  return out;
+}
+
+/** The JSON text of a map value made by encodeJsonValue, parsed. */
+export function decodeJsonValue(buf: Buffer): unknown {
+  const length = buf.readUInt32LE(0);
+  if (length > buf.length - 4) throw new Error(`corrupt record: length ${length} exceeds ${buf.length - 4}`);
+  return JSON.parse(buf.toString("utf8", 4, 4 + length));
+}
+
 export function encodeRecord(record: GenerationRecord): Buffer {
-  return encodeJson(record, `record of generation ${record.generation} on ${record.ifname}/${record.hook}`);
+  return encodeJsonValue(JSON.stringify(record), `record of generation ${record.generation} on ${record.ifname}/${record.hook}`);
 }
 
 export function decodeRecord(buf: Buffer): GenerationRecord {
-  const record = decodeJson(buf) as GenerationRecord;
+  const record = decodeJsonValue(buf) as GenerationRecord;
   if (record.formatVersion !== RECORD_FORMAT_VERSION) {
     throw new Error(`record format version ${record.formatVersion} is not supported (this nfctl reads version ${RECORD_FORMAT_VERSION})`);
   }
   return record;
-}
-
-/** A JSON value as a record holds it: a u32 length, then the text, zero padded. */
-function encodeJson(value: unknown, what: string): Buffer {
-  const json = Buffer.from(JSON.stringify(value), "utf8");
-  if (json.length > RECORD_VALUE_SIZE - 4) throw new Error(`${what} is ${json.length} bytes, over the ${RECORD_VALUE_SIZE - 4} a record holds`);
-  const out = Buffer.alloc(RECORD_VALUE_SIZE);
-  out.writeUInt32LE(json.length, 0);
-  json.copy(out, 4);
-  return out;
-}
-
-function decodeJson(buf: Buffer): unknown {
-  const length = buf.readUInt32LE(0);
-  if (length > buf.length - 4) throw new Error(`corrupt record: length ${length} exceeds ${buf.length - 4}`);
-  return JSON.parse(buf.toString("utf8", 4, 4 + length));
 }
 
 /** The pinned records map. Open with openRecords(); close() when done (closing again does nothing). */
@@ -96,16 +104,12 @@ export interface RecordStore {
   get(key: string): GenerationRecord | undefined;
   put(key: string, record: GenerationRecord): void;
   delete(key: string): void;
+  /** The keys of generation records, sorted; reserved keys are not listed. */
   keys(): string[];
-  /** A JSON value of nfctl's own (not a generation's) under `meta/<name>`; undefined when none. */
-  getMeta(name: string): unknown;
-  putMeta(name: string, value: unknown): void;
+  /** The raw value under a key (a reserved one: see lineage.ts). */
+  getValue(key: string): Buffer | undefined;
+  putValue(key: string, value: Buffer): void;
   close(): void;
-}
-
-/** Keys of nfctl's own values; generation keys start with a netns inode number, so they never collide. */
-function metaKey(name: string): string {
-  return `meta/${name}`;
 }
 
 /**
@@ -126,18 +130,20 @@ export function openRecords(root: string, options: { create: boolean } = { creat
     put(key, record) {
       update(map, encodeRecordKey(key), encodeRecord(record), `${path} key ${key}`);
     },
+    getValue(key) {
+      return lookup(map, encodeRecordKey(key), RECORD_VALUE_SIZE, `${path} key ${key}`);
+    },
+    putValue(key, value) {
+      update(map, encodeRecordKey(key), value, `${path} key ${key}`);
+    },
     delete(key) {
       remove(map, encodeRecordKey(key), `${path} key ${key}`);
     },
     keys() {
-      return keys(map, RECORD_KEY_SIZE, path).map(decodeRecordKey).sort();
-    },
-    getMeta(name) {
-      const value = lookup(map, encodeRecordKey(metaKey(name)), RECORD_VALUE_SIZE, `${path} key ${metaKey(name)}`);
-      return value && decodeJson(value);
-    },
-    putMeta(name, value) {
-      update(map, encodeRecordKey(metaKey(name)), encodeJson(value, `${metaKey(name)} in ${path}`), `${path} key ${metaKey(name)}`);
+      return keys(map, RECORD_KEY_SIZE, path)
+        .map(decodeRecordKey)
+        .filter((key) => !key.startsWith(RESERVED_KEY_PREFIX))
+        .sort();
     },
     close() {
       map.close();

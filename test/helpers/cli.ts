@@ -3,8 +3,8 @@
  * a lab namespace with nsenter, against the lab's bpffs root.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { copyFileSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { StatusReport } from "../../src/reconcile/index.js";
 import type { LoopStatus } from "../../src/controller/index.js";
@@ -119,6 +119,16 @@ export interface InterfaceSpec {
   xdp?: NfSpec[];
   tcIngress?: NfSpec[];
   tcEgress?: NfSpec[];
+}
+
+/**
+ * An NF whose object is a copy of a bundled one (e.g. "counter.o") in
+ * `dir`, so that a test can change the file under a plan.
+ */
+export function copiedNf(dir: string, name: string, from: string, program: string): { object: string; nf: NfSpec } {
+  const object = join(dir, `${name}.o`);
+  copyFileSync(join(BUILD, from), object);
+  return { object, nf: { name, object: relative(BUILD, object), program } };
 }
 
 function chainYaml(kind: "xdp" | "tc", nfs: NfSpec[]): string {

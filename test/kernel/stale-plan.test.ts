@@ -1,16 +1,18 @@
 /**
- * The executor carries out exactly the plan it is given: when the kernel or
- * an object file changed since the plan was made, it refuses before any
- * change, rather than plan again.
+ * The executor carries out exactly the plan it is given: when another
+ * apply came between (the state's serial), the kernel changed behind
+ * nfctl's back, or an object file changed since the plan was made, it
+ * refuses before any change, rather than plan again.
  */
 import t from "tap";
-import { copyFileSync } from "node:fs";
+import { copyFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { createLab, inNetns } from "../../scripts/test-lab.js";
 import { BUILD } from "../../scripts/nfs.js";
 import { requireKernel, pinTree } from "../helpers/kernel.js";
-import { nfctl, statusJson, writeConfig, type NfSpec } from "../helpers/cli.js";
+import { copiedNf, nfctl, statusJson, writeConfig, type NfSpec } from "../helpers/cli.js";
 import { executePlan, loadDesired, planOnce, StalePlanError, type Plan } from "../../src/reconcile/index.js";
+import { currentNetns, hookPaths } from "../../src/state/index.js";
 
 requireKernel();
 
@@ -24,12 +26,13 @@ t.test("a plan made before another apply is refused, and changes nothing", async
   t.equal(nfctl(lab, ["apply", "-f", writeConfig(dir, "a.yaml", { xdp: [c1, c2] })]).code, 0);
   const plan: Plan = inNetns(lab.nsB, () => planOnce(loadDesired([writeConfig(dir, "b.yaml", { xdp: [c2, c1] })]), { root: lab.root }).plan);
   t.equal(plan.hooks[0]!.precondition.generation, 1, "planned against generation 1");
+  t.equal(plan.state?.serial, 1, "planned at serial 1");
   t.equal(nfctl(lab, ["apply", "-f", writeConfig(dir, "c.yaml", { xdp: [c1] })]).code, 0, "meanwhile, another apply");
   const pins = pinTree(lab.root);
   const before = statusJson(lab).hooks.map((h) => [h.generation, h.nfs.map((n) => n.progId)]);
   t.throws(() => inNetns(lab.nsB, () => executePlan(plan, { root: lab.root })), {
     name: "StalePlanError",
-    message: "the kernel changed since the plan was made: veth-b xdp: the live generation is 2, the plan expected 1; plan again",
+    message: "the plan is stale: it was made at state serial 1, the state is now at serial 2; plan again",
   });
   t.same(pinTree(lab.root), pins, "no pin changed");
   t.same(
@@ -39,13 +42,29 @@ t.test("a plan made before another apply is refused, and changes nothing", async
   );
 });
 
+t.test("a plan made before the kernel changed behind nfctl's back is refused, and changes nothing", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const dir = t.testdir();
+  t.equal(nfctl(lab, ["apply", "-f", writeConfig(dir, "a.yaml", { tcEgress: [c1, c2] })]).code, 0);
+  const plan: Plan = inNetns(lab.nsB, () => planOnce(loadDesired([writeConfig(dir, "b.yaml", { tcEgress: [c2, c1] })]), { root: lab.root }).plan);
+  // Another tool removes nfctl's link pin: the state's serial stays, the kernel changed.
+  const netns = inNetns(lab.nsB, currentNetns);
+  rmSync(hookPaths(lab.root, { netns, ifname: "veth-b", hook: "tc-egress" }).link);
+  const pins = pinTree(lab.root);
+  t.throws(() => inNetns(lab.nsB, () => executePlan(plan, { root: lab.root })), {
+    name: "StalePlanError",
+    message: /^the kernel changed since the plan was made: veth-b tc-egress: /,
+  });
+  t.same(pinTree(lab.root), pins, "no pin changed");
+  t.equal(statusJson(lab).state?.serial, 1, "the refused apply was not counted");
+});
+
 t.test("an object file that changed after the plan is refused before any change", async (t) => {
   const lab = createLab();
   t.teardown(lab.cleanup);
   const dir = t.testdir();
-  const object = join(dir, "mine.o");
-  copyFileSync(join(BUILD, "counter.o"), object);
-  const mine: NfSpec = { name: "mine", object: relative(BUILD, object), program: "tc_counter" };
+  const { object, nf: mine } = copiedNf(dir, "mine", "counter.o", "tc_counter");
   const plan = inNetns(lab.nsB, () => planOnce(loadDesired([writeConfig(dir, "m.yaml", { tcEgress: [c1, mine] })]), { root: lab.root }).plan);
   copyFileSync(join(BUILD, "test/counter_v2.o"), object);
   let error: unknown;

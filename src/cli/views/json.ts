@@ -10,6 +10,9 @@
  * this number breaks readers. The plan and status inside carry their own
  * formatVersion as well. No field holds English: reasons, drift and
  * warnings are codes with fields.
+ *
+ * nfctl reads two of them back: a saved plan (`plan --out`, for `apply
+ * FILE`) and a host's status (`plan --observed FILE`).
  */
 import type { ApplyResult, Plan, StatusReport } from "../../reconcile/index.js";
 import type { LoopStatus } from "../../controller/index.js";
@@ -27,4 +30,32 @@ type Body<K extends JsonOutput["kind"]> = Omit<Extract<JsonOutput, { kind: K }>,
 /** The JSON text of one output, with a final newline. */
 export function toJson<K extends JsonOutput["kind"]>(kind: K, body: Body<K>): string {
   return `${JSON.stringify({ formatVersion: JSON_FORMAT_VERSION, kind, ...body }, null, 2)}\n`;
+}
+
+/**
+ * The body of one output read back from `file`, its envelope checked:
+ * JSON, this envelope version, the kind wanted. Throws one line that names
+ * the file and what it is not. The body's own shape is the reader's to check.
+ *
+ * @example
+ *     const body = parseJsonOutput("Plan", readFileSync("plan.json", "utf8"), "plan.json"); // { plan: {...} }
+ */
+export function parseJsonOutput(kind: JsonOutput["kind"], text: string, file: string): Record<string, unknown> {
+  const what = kind === "Plan" ? "a saved nfctl plan (nfctl plan --out)" : "nfctl's status as JSON (nfctl status -o json)";
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file} is not ${what}: it is not JSON (${(err as Error).message})`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${file} is not ${what}: it is not a JSON object`);
+  const envelope = value as Record<string, unknown>;
+  if (envelope.kind !== kind) {
+    const found = typeof envelope.kind === "string" ? `a "${envelope.kind}" output` : "not one of nfctl's JSON outputs";
+    throw new Error(`${file} is not ${what}: it is ${found}`);
+  }
+  if (envelope.formatVersion !== JSON_FORMAT_VERSION) {
+    throw new Error(`${file} was written in nfctl's JSON format version ${String(envelope.formatVersion)}; this nfctl reads version ${JSON_FORMAT_VERSION}`);
+  }
+  return envelope;
 }

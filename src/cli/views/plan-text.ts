@@ -1,7 +1,6 @@
 /**
  * Plans and apply results as text, in the manner of `terraform plan`.
  */
-import { structuredPatch } from "diff";
 import {
   buildsGeneration,
   type Action,
@@ -13,16 +12,8 @@ import {
   type Plan,
 } from "../../reconcile/index.js";
 import type { Colors } from "../colors.js";
-import { describeChange, describeReason, describeWarning } from "./words.js";
-
-const SYMBOL: Record<ActionKind, string> = {
-  start: "+",
-  stop: "-",
-  update: "~",
-  reconfigure: "~",
-  reorder: "↕",
-  repair: "!",
-};
+import { ACTION_SYMBOL, describeChain, describeChange, describeCommit, describeReason, describeWarning, summaryLine } from "./words.js";
+import { mapDiffLines } from "./map-diff.js";
 
 function paint(c: Colors, kind: ActionKind, text: string): string {
   switch (kind) {
@@ -40,30 +31,21 @@ function paint(c: Colors, kind: ActionKind, text: string): string {
   }
 }
 
-function chain(names: string[]): string {
-  return names.length === 0 ? "(empty)" : names.join(" -> ");
-}
-
 /** A unified diff of one map's contents, kernel before, config after. */
 function mapDiff(c: Colors, change: MapChange, indent: string): string[] {
-  const text = (lines: string[]) => (lines.length === 0 ? "" : `${lines.join("\n")}\n`);
-  const patch = structuredPatch(`${change.map} (kernel)`, `${change.map} (config)`, text(change.before), text(change.after), "", "", { context: 3 });
-  const out = [`${indent}${c.bold(`--- ${patch.oldFileName}`)}`, `${indent}${c.bold(`+++ ${patch.newFileName}`)}`];
-  for (const hunk of patch.hunks) {
-    out.push(`${indent}${c.cyan(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`)}`);
-    for (const line of hunk.lines) {
-      out.push(indent + (line.startsWith("+") ? c.green(line) : line.startsWith("-") ? c.red(line) : line));
-    }
-  }
-  return out;
+  return mapDiffLines(change).map((line) => {
+    if (line.startsWith("--- ") || line.startsWith("+++ ")) return indent + c.bold(line);
+    if (line.startsWith("@@")) return indent + c.cyan(line);
+    return indent + (line.startsWith("+") ? c.green(line) : line.startsWith("-") ? c.red(line) : line);
+  });
 }
 
 function renderAction(c: Colors, action: Action, hook: HookPlan): string[] {
-  const head = `${SYMBOL[action.kind]} ${action.kind.padEnd(11)} ${(action.nf ?? "").padEnd(16)} ${c.dim(describeReason(action.reason))}`;
+  const head = `${ACTION_SYMBOL[action.kind]} ${action.kind.padEnd(11)} ${(action.nf ?? "").padEnd(16)} ${c.dim(describeReason(action.reason))}`;
   const out = [`  ${paint(c, action.kind, head)}`];
   for (const change of action.changes ?? []) out.push(`      ${describeChange(change)}`);
   if (action.kind === "reorder") {
-    out.push(`      before: ${chain(hook.before)}`, `      after:  ${chain(hook.after)}`);
+    out.push(`      before: ${describeChain(hook.before)}`, `      after:  ${describeChain(hook.after)}`);
   }
   for (const change of action.maps ?? []) out.push(...mapDiff(c, change, "      "));
   return out;
@@ -71,24 +53,10 @@ function renderAction(c: Colors, action: Action, hook: HookPlan): string[] {
 
 function hookTitle(c: Colors, hook: HookPlan): string {
   const mode = hook.mode ? ` (mode ${hook.mode})` : "";
-  const replaced = hook.generation === undefined ? "a new generation is attached" : `generation ${hook.generation} is replaced by a new one`;
-  const how: Record<CommitKind, string> = {
-    create: "a new generation is attached",
-    update: `${replaced} in one step`,
-    reattach: `${replaced}, detached and attached again (not atomic)`,
-    "in-place": `maps of generation ${hook.generation} are written in place`,
-    detach: "the chain is detached and its pins removed",
-    cleanup: "leftovers of an interrupted run are unpinned (nothing is loaded)",
-    none: "no changes",
-  };
-  return c.bold(`# ${hook.ifname} ${hook.hook}${mode}: ${how[hook.commit]}`);
+  return c.bold(`# ${hook.ifname} ${hook.hook}${mode}: ${describeCommit(hook)}`);
 }
 
-export function summaryLine(plan: Plan): string {
-  const s = plan.summary;
-  const repair = s.repair > 0 ? `, ${s.repair} to repair` : "";
-  return `Plan: ${s.start} to start, ${s.update} to update, ${s.reorder} to reorder, ${s.reconfigure} to reconfigure, ${s.stop} to stop${repair}.`;
-}
+export { summaryLine };
 
 export function renderPlan(plan: Plan, c: Colors): string {
   const changing = plan.hooks.filter((h) => h.commit !== "none");
@@ -102,7 +70,7 @@ export function renderPlan(plan: Plan, c: Colors): string {
       out.push(hookTitle(c, hook));
       for (const action of hook.actions) out.push(...renderAction(c, action, hook));
       if (buildsGeneration(hook.commit) && hook.actions.some((a) => a.kind !== "reorder")) {
-        out.push(`      chain:  ${chain(hook.before)}  =>  ${chain(hook.after)}`);
+        out.push(`      chain:  ${describeChain(hook.before)}  =>  ${describeChain(hook.after)}`);
       }
       out.push("");
     }

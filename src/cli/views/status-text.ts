@@ -63,8 +63,14 @@ function renderLoop(loop: LoopStatus, c: Colors): string[] {
   return out;
 }
 
+/** The state's lineage and serial, which a saved plan must match. */
+function stateLine(report: StatusReport, c: Colors): string {
+  return report.state ? c.dim(`state: lineage ${report.state.lineage}, serial ${report.state.serial}\n`) : "";
+}
+
 export function renderStatus(report: StatusReport, c: Colors, loop?: LoopStatus): string {
   const head = loop ? `${renderLoop(loop, c).join("\n")}\n\n` : "";
-  if (report.hooks.length === 0) return `${head}nfctl manages nothing in this network namespace (bpffs root ${report.root}).\n`;
-  return `${head}${report.hooks.map((h) => renderHook(h, c).join("\n")).join("\n\n")}\n`;
+  if (report.hooks.length === 0) return `${head}nfctl manages nothing in this network namespace (bpffs root ${report.root}).\n${stateLine(report, c)}`;
+  const hooks = `${report.hooks.map((h) => renderHook(h, c).join("\n")).join("\n\n")}\n`;
+  return `${head}${hooks}${report.state ? `\n${stateLine(report, c)}` : ""}`;
 }

@@ -6,7 +6,17 @@
  * @example
  *     describeReason({ code: "stale-generation", generation: 3 }) // "generation 3 was left behind by an interrupted run"
  */
-import type { Drift, NfChange, Reason, Warning } from "../../reconcile/index.js";
+import type { ActionKind, CommitKind, Drift, HookPlan, NfChange, Plan, Reason, Warning } from "../../reconcile/index.js";
+
+/** The symbol of each kind of action, as `terraform plan` marks them. */
+export const ACTION_SYMBOL: Record<ActionKind, string> = {
+  start: "+",
+  stop: "-",
+  update: "~",
+  reconfigure: "~",
+  reorder: "↕",
+  repair: "!",
+};
 
 function short(digest: string): string {
   return `${digest.slice(0, 12)}…`;
@@ -98,4 +108,36 @@ export function describeWarning(w: Warning): string {
   return w.blocksApply
     ? `${what} and occupies the hook; nfctl leaves it alone, so apply will fail unless run with --force`
     : `${what}; it is left alone (--force removes it)`;
+}
+
+/** A chain as its NF names in order. */
+export function describeChain(names: readonly string[]): string {
+  return names.length === 0 ? "(empty)" : names.join(" -> ");
+}
+
+/** How apply commits a hook, in words. */
+export function describeCommit(hook: HookPlan): string {
+  const replaced = hook.generation === undefined ? "a new generation is attached" : `generation ${hook.generation} is replaced by a new one`;
+  const how: Record<CommitKind, string> = {
+    create: "a new generation is attached",
+    update: `${replaced} in one step`,
+    reattach: `${replaced}, detached and attached again (not atomic)`,
+    "in-place": `maps of generation ${hook.generation} are written in place`,
+    detach: "the chain is detached and its pins removed",
+    cleanup: "leftovers of an interrupted run are unpinned (nothing is loaded)",
+    none: "no changes",
+  };
+  return how[hook.commit];
+}
+
+/** What the plan changes, counted: "1 to start, 0 to update, …, 1 to stop" (and repairs, when there are some). */
+export function summaryCounts(plan: Plan): string {
+  const s = plan.summary;
+  const repair = s.repair > 0 ? `, ${s.repair} to repair` : "";
+  return `${s.start} to start, ${s.update} to update, ${s.reorder} to reorder, ${s.reconfigure} to reconfigure, ${s.stop} to stop${repair}`;
+}
+
+/** The line that ends a plan: "Plan: 1 to start, … ." */
+export function summaryLine(plan: Plan): string {
+  return `Plan: ${summaryCounts(plan)}.`;
 }

@@ -1,15 +1,45 @@
 /**
  * The executor carries out exactly the plan it is given. Before it touches
- * a hook it checks that the kernel still runs what the plan was made
- * against; if not, it refuses, rather than plan again.
+ * a hook it checks that the plan was made for this state (its lineage),
+ * that no apply came between (its serial), and that the kernel still runs
+ * what the plan was made against; if not, it refuses, rather than plan
+ * again.
  */
-import { fileDigest, observeHook, type HookAddress, type RecordStore } from "../../state/index.js";
+import { fileDigest, observeHook, type HookAddress, type RecordStore, type StateMeta } from "../../state/index.js";
 import type { HookPlan, PlannedNf, Precondition } from "../plan.js";
 import { describeHook } from "./hook-change.js";
 
 /** The kernel no longer matches what a plan was made against. */
 export class StalePlanError extends Error {
   override readonly name = "StalePlanError";
+}
+
+/** The plan was made for another state: another host's, or one a reboot cleared. */
+export class StateMismatchError extends Error {
+  override readonly name = "StateMismatchError";
+}
+
+/**
+ * Throws unless the state is the one the plan was made against: the same
+ * lineage, the same serial. A plan made before the first apply (no state)
+ * only checks the serial, as Terraform does: there was no lineage to
+ * compare.
+ *
+ * @example
+ *     checkState({ lineage: "a", serial: 3 }, { lineage: "a", serial: 4 })
+ *     // throws StalePlanError("the plan is stale: it was made at state serial 3, the state is now at serial 4; plan again")
+ */
+export function checkState(planned: StateMeta | undefined, now: StateMeta | undefined): void {
+  if (planned && planned.lineage !== now?.lineage) {
+    const here = now ? `this host's state is lineage ${now.lineage}` : "this host has no nfctl state (nothing applied since bpffs was mounted)";
+    throw new StateMismatchError(
+      `the plan was made for state lineage ${planned.lineage}, but ${here}; a saved plan applies only to the state it was made from: plan again here`,
+    );
+  }
+  if ((planned?.serial ?? 0) !== (now?.serial ?? 0)) {
+    const made = planned ? `at state serial ${planned.serial}` : "before the first apply (no state yet)";
+    throw new StalePlanError(`the plan is stale: it was made ${made}, the state is now at serial ${now?.serial ?? 0}; plan again`);
+  }
 }
 
 function show(value: number | boolean | undefined | number[]): string {

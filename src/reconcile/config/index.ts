@@ -3,6 +3,7 @@
  * to a checked DesiredState, and map contents between text and bytes.
  */
 export { loadConfig, type LoadConfigOptions, type LoadConfigResult } from "./load.js";
+export { describeFsError } from "./inputs.js";
 export { formatConfigError, formatPath, type ConfigError, type PathSegment } from "./errors.js";
 export { encodeMapEntries, decodeMapEntry, formatMapEntries, mapsDigest, type ConfigMapEntry, type EncodedMap, type MapValueProblem } from "./map-values.js";
 export { proceedMask, defaultProceedOn } from "./verdicts.js";

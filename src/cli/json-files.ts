@@ -1,0 +1,58 @@
+/**
+ * nfctl's JSON outputs as files: a saved plan written by `plan --out` and
+ * read by `apply FILE`. Every problem with such a file is one line that
+ * names it.
+ *
+ * @example
+ *     writeJsonFile("plan.json", toJson("Plan", { plan }));
+ *     const saved = readSavedPlan("plan.json"); // the Plan, or throws "plan.json is not a saved nfctl plan: ..."
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { checkPlanShape, describeFsError, type Plan } from "../reconcile/index.js";
+import { parseJsonOutput } from "./views/json.js";
+
+/** The largest file read back: a plan of thousands of hooks with full maps is megabytes, not gigabytes. */
+export const MAX_JSON_FILE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Writes `text` to `path` whole or not at all: to a temporary file beside
+ * it, flushed, then renamed over it, so that an interrupted write never
+ * leaves half a plan to apply.
+ */
+export function writeJsonFile(path: string, text: string): void {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    const fd = openSync(temporary, "w", 0o644);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, path);
+  } catch (err) {
+    rmSync(temporary, { force: true });
+    throw new Error(`cannot write ${path}: ${describeFsError(err)}`);
+  }
+}
+
+/** The text of a file nfctl reads back; `what` says in the error what it was meant to be. */
+export function readJsonFile(path: string, what: string): string {
+  try {
+    const stats = statSync(path);
+    if (!stats.isFile()) throw new Error(`not a regular file`);
+    if (stats.size > MAX_JSON_FILE_BYTES) throw new Error(`it is larger than ${MAX_JSON_FILE_BYTES / (1024 * 1024)} MiB`);
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read ${what} ${path}: ${describeFsError(err)}`);
+  }
+}
+
+/** The plan saved in `path` (the `-o json` envelope of `nfctl plan`), checked; throws one line naming the file. */
+export function readSavedPlan(path: string): Plan {
+  const body = parseJsonOutput("Plan", readJsonFile(path, "the saved plan"), path);
+  const checked = checkPlanShape(body.plan);
+  if (!checked.ok) throw new Error(`${path} is not a plan this nfctl can apply: ${checked.problem}`);
+  return checked.plan;
+}
