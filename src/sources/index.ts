@@ -5,3 +5,4 @@
  */
 export * from "./snapshot.js";
 export * from "./directory.js";
+export * from "./git.js";
