@@ -1,0 +1,363 @@
+/**
+ * The git source: a repository's config at a branch, tag or commit, as a
+ * snapshot (DESIGN.md, "Sources and artifacts"). One cache directory per
+ * URL, a shallow fetch that follows force-pushes, a detached checkout, a
+ * timeout on every git operation, and no git option taken from the config
+ * or the repository: the URL, ref and path are validated, and passed after
+ * `--` (or as a sha git printed) where git takes them.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
+import { join, posix, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { simpleGit, GitPluginError, type SimpleGit } from "simple-git";
+import { verifyCommitSignature } from "./signatures.js";
+import { SourceError, configFilesIn, describeError, digestOf, isWithin, readConfigFile, type ConfigFileEntry, type Snapshot } from "./snapshot.js";
+
+export interface GitSourceOptions {
+  /** https://, ssh://, user@host:path, file:// or an absolute local path. */
+  url: string;
+  /** A branch, a tag (or refs/heads/B, refs/tags/T) or a 40-hex commit sha; default: the remote's HEAD branch, or "main". */
+  ref?: string;
+  /** The directory (or file) of the config inside the repository; default: its root. */
+  path?: string;
+  /** Where the clones live, one directory per URL under cacheDir/git/ (the caller's default: /var/lib/nfctl/cache). */
+  cacheDir: string;
+  /** The longest one git operation may take, in milliseconds (the caller's default: 60_000). */
+  timeoutMs: number;
+  /** An OpenPGP public keyring file (gpg --export output, binary or armored): the commit must be signed by one of its keys. */
+  verifySignatures?: string;
+}
+
+/**
+ * Throws a SourceError unless `url` is one nfctl fetches from: https://,
+ * ssh://, scp-style user@host:path, file:// or an absolute path. Nothing
+ * that starts with "-", holds whitespace or a control character, or names
+ * another transport (git://, http://, ext::, fd::) is accepted.
+ */
+export function validateGitUrl(url: string): void {
+  const refuse = (why: string): never => {
+    throw new SourceError("SourceFailed", `invalid git URL ${JSON.stringify(redactUrl(url))}: ${why}`);
+  };
+  if (url === "") refuse("it is empty");
+  if (url.startsWith("-")) refuse('it starts with "-"');
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\x00-\x1f\x7f]/u.test(url)) refuse("it contains whitespace or a control character");
+  if (url.startsWith("/")) return; // an absolute local path
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) {
+    // scp-style: user@host:path, no slash before the colon.
+    const scp = /^([^@/:]+)@([^@/:]+):(.+)$/.exec(url);
+    if (!scp) return refuse("use https://, ssh://, user@host:path, file:// or an absolute path");
+    if (scp[1]!.startsWith("-") || scp[2]!.startsWith("-")) refuse('its user or host starts with "-"');
+    return;
+  }
+  if (!["https", "ssh", "file"].includes(scheme))
+    refuse(`the ${scheme}:// transport is not supported; use https://, ssh://, user@host:path, file:// or an absolute path`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return refuse("it is not a URL");
+  }
+  if (scheme === "file") {
+    if (parsed.host !== "") refuse("a file:// URL names no host (file:///path)");
+    return;
+  }
+  if (parsed.hostname === "") refuse("it names no host");
+  if ([parsed.hostname, parsed.username].some((part) => decoded(part).startsWith("-"))) refuse('its user or host starts with "-"');
+  if (parsed.pathname === "" || parsed.pathname === "/") refuse("it names no repository");
+}
+
+/** A URL part with its %-escapes decoded (as git decodes them); as given when they are malformed. */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+/**
+ * Throws a SourceError unless `ref` is a 40-hex sha or a name git's
+ * check-ref-format accepts (as a branch): no leading "-", no "..", no
+ * "@{", no component that starts with "." or ends with ".lock", no space,
+ * control character or any of ~^:?*[\.
+ */
+export function validateGitRef(ref: string): void {
+  const refuse = (why: string): never => {
+    throw new SourceError("SourceFailed", `invalid git ref ${JSON.stringify(ref)}: ${why}`);
+  };
+  if (ref === "") refuse("it is empty");
+  if (ref.startsWith("-")) refuse('it starts with "-"');
+  if (SHA.test(ref)) return;
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\x00-\x1f\x7f~^:?*[\\]/u.test(ref)) refuse("it contains whitespace, a control character or one of ~^:?*[\\");
+  if (ref.includes("..")) refuse('it contains ".."');
+  if (ref.includes("@{") || ref === "@") refuse('it is "@" or contains "@{"');
+  if (ref.startsWith("/") || ref.endsWith("/") || ref.includes("//")) refuse('it starts or ends with "/", or contains "//"');
+  if (ref.endsWith(".")) refuse('it ends with "."');
+  for (const component of ref.split("/")) {
+    if (component.startsWith(".")) refuse(`its component ${JSON.stringify(component)} starts with "."`);
+    if (component.endsWith(".lock")) refuse(`its component ${JSON.stringify(component)} ends with ".lock"`);
+  }
+}
+
+/**
+ * Fetches the ref (shallow, force-pushes followed), verifies its commit's
+ * signature when asked (before checkout: a refused commit's files are
+ * never written, the checkout stays at the last good commit), checks it out
+ * detached unless it is checked out already, and returns the config at
+ * `path` in it. Revision: `<ref>@sha1:<sha>` (the default branch by its
+ * name), or `sha1:<sha>` for a sha ref; the digest keys each file by its
+ * path in the repository. Throws SourceError.
+ *
+ * @example
+ *     await gitSnapshot({ url: "https://example.com/nf.git", path: "nodes/a", cacheDir: "/var/lib/nfctl/cache", timeoutMs: 60_000 })
+ *     // { inputs: ["/var/lib/nfctl/cache/git/3f1c…/nodes/a"], revision: "main@sha1:1eab…", digest: "…" }
+ */
+export async function gitSnapshot(options: GitSourceOptions): Promise<Snapshot> {
+  validateGitUrl(options.url);
+  if (options.ref !== undefined) validateGitRef(options.ref);
+  const subdir = repoPath(options.path);
+  if (!Number.isInteger(options.timeoutMs) || options.timeoutMs <= 0) {
+    throw new RangeError(`timeoutMs must be a positive number of milliseconds, not ${options.timeoutMs}`);
+  }
+  const checkout = join(resolve(options.cacheDir), "git", createHash("sha256").update(options.url).digest("hex"));
+  return serialized(checkout, () => snapshotIn(checkout, subdir, options));
+}
+
+const SHA = /^[0-9a-f]{40}$/i;
+
+/** What a ref stands for: a branch or tag (`pointer` as the revision names it), or a commit. */
+type Target = Named<"branch"> | Named<"tag"> | { kind: "commit"; sha: string };
+/** `remoteSha`: the commit ls-remote reported, when it was asked. */
+type Named<K extends "branch" | "tag"> = { kind: K; name: string; pointer: string; remoteSha?: string };
+
+async function snapshotIn(checkout: string, subdir: string, options: GitSourceOptions): Promise<Snapshot> {
+  const { url, timeoutMs } = options;
+  const shown = redactUrl(url);
+  try {
+    mkdirSync(checkout, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new SourceError("SourceFailed", `cannot create the git cache ${checkout}: ${describeError(err)}`, { cause: err });
+  }
+  const run = gitRunner(checkout, url, timeoutMs);
+  if (!existsSync(join(checkout, ".git", "HEAD"))) await run(["init", "--quiet"], `initialise the git cache ${checkout}`);
+
+  const target = await resolveTarget(run, url, options.ref);
+  const where = target.kind === "commit" ? `commit ${target.sha}` : `${target.kind} ${target.name}`;
+  const head = await currentHead(run);
+  const localRef = target.kind === "branch" ? `refs/remotes/origin/${target.name}` : target.kind === "tag" ? `refs/tags/${target.name}` : target.sha;
+  const upToDate = target.kind === "commit" ? head === target.sha : target.remoteSha !== undefined && head === target.remoteSha;
+  if (!upToDate) {
+    const refspec =
+      target.kind === "branch" ? `+refs/heads/${target.name}:${localRef}` : target.kind === "tag" ? `+refs/tags/${target.name}:${localRef}` : target.sha;
+    await run(["fetch", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules", "--", url, refspec], `fetch ${where} from ${shown}`);
+  }
+  const sha = upToDate && head !== undefined ? head : await commitOf(run, localRef, `${where} from ${shown}`);
+  const revision = target.kind === "commit" ? `sha1:${sha}` : `${target.pointer}@sha1:${sha}`;
+
+  if (options.verifySignatures !== undefined) {
+    await verifyCommitSignature({
+      keyring: options.verifySignatures,
+      sha,
+      describe: `commit ${sha.slice(0, 7)}${target.kind === "commit" ? "" : ` on ${target.pointer}`} of ${shown}`,
+      timeoutMs,
+      git: (args, env) => run(args, `read the signature of commit ${sha} from ${shown}`, env),
+    });
+  }
+  if (head !== sha) {
+    await run(["checkout", "--quiet", "--detach", "--force", sha], `check out ${revision} of ${shown}`);
+    await run(["clean", "-ffdxq"], `clean the checkout of ${shown} in ${checkout}`);
+  }
+  return { ...configAt(checkout, subdir, `${revision} of ${shown}`), revision };
+}
+
+/** The branch, tag or commit `ref` names on the remote (one ls-remote unless it is a sha or a full refs/heads/, refs/tags/ name). */
+async function resolveTarget(run: GitRun, url: string, ref: string | undefined): Promise<Target> {
+  const shown = redactUrl(url);
+  if (ref !== undefined && SHA.test(ref)) return { kind: "commit", sha: ref.toLowerCase() };
+  if (ref?.startsWith("refs/heads/")) return { kind: "branch", name: ref.slice("refs/heads/".length), pointer: ref };
+  if (ref?.startsWith("refs/tags/")) return { kind: "tag", name: ref.slice("refs/tags/".length), pointer: ref };
+  if (ref === undefined) {
+    const listed = parseLsRemote(await run(["ls-remote", "--symref", "--", url, "HEAD"], `list the HEAD of ${shown}`));
+    const head = listed.symrefs.get("HEAD");
+    const name = head?.startsWith("refs/heads/") ? head.slice("refs/heads/".length) : "main";
+    const remoteSha = head !== undefined ? listed.refs.get("HEAD") : undefined;
+    return { kind: "branch", name, pointer: name, ...(remoteSha !== undefined ? { remoteSha } : {}) };
+  }
+  const heads = `refs/heads/${ref}`;
+  const tags = `refs/tags/${ref}`;
+  const listed = parseLsRemote(await run(["ls-remote", "--", url, heads, tags, `${tags}^{}`], `list the refs of ${shown}`));
+  const branchSha = listed.refs.get(heads);
+  const tagSha = listed.refs.get(`${tags}^{}`) ?? listed.refs.get(tags);
+  if (branchSha !== undefined && tagSha !== undefined) {
+    throw new SourceError("SourceFailed", `ref ${ref} is both a branch and a tag of ${shown}; name refs/heads/${ref} or refs/tags/${ref}`);
+  }
+  if (branchSha !== undefined) return { kind: "branch", name: ref, pointer: ref, remoteSha: branchSha };
+  if (tagSha !== undefined) return { kind: "tag", name: ref, pointer: ref, remoteSha: tagSha };
+  throw new SourceError("SourceFailed", `ref ${ref} is neither a branch nor a tag of ${shown}`);
+}
+
+function parseLsRemote(out: string): { refs: Map<string, string>; symrefs: Map<string, string> } {
+  const refs = new Map<string, string>();
+  const symrefs = new Map<string, string>();
+  for (const line of out.split("\n")) {
+    const symref = /^ref: (\S+)\t(\S+)$/.exec(line);
+    if (symref) symrefs.set(symref[2]!, symref[1]!);
+    const ref = /^([0-9a-f]{40})\t(\S+)$/.exec(line);
+    if (ref) refs.set(ref[2]!, ref[1]!);
+  }
+  return { refs, symrefs };
+}
+
+/** The commit checked out, or undefined in a fresh cache. */
+async function currentHead(run: GitRun): Promise<string | undefined> {
+  try {
+    const out = (await run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], "read HEAD")).trim();
+    return SHA.test(out) ? out : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function commitOf(run: GitRun, rev: string, what: string): Promise<string> {
+  const out = (await run(["rev-parse", "--verify", "--end-of-options", `${rev}^{commit}`], `find the commit of ${what}`)).trim();
+  if (!SHA.test(out)) throw new SourceError("SourceFailed", `cannot find the commit of ${what}: git rev-parse printed ${JSON.stringify(out)}`);
+  return out;
+}
+
+/** The snapshot's inputs and digest: `subdir` of the checkout, confined to it; files keyed by their path in the repository. */
+function configAt(checkout: string, subdir: string, where: string): { inputs: string[]; digest: string } {
+  const root = realpathSync(checkout);
+  const wanted = join(root, subdir);
+  let real: string;
+  try {
+    real = realpathSync(wanted);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : `cannot be read (${describeError(err)})`;
+    throw new SourceError("SourceFailed", `path ${subdir} ${why} in ${where}`, { cause: err });
+  }
+  if (!isWithin(real, root)) throw new SourceError("SourceFailed", `path ${subdir} of ${where} is a symlink that leads out of the repository`);
+  if (isWithin(real, join(root, ".git"))) throw new SourceError("SourceFailed", `path ${subdir} of ${where} leads into .git`);
+  const keyOf = (file: string) => relative(root, file).split(sep).join(posix.sep);
+  let files: ConfigFileEntry[];
+  if (statSync(real).isDirectory()) files = configFilesIn(real, (name) => keyOf(join(real, name)), root);
+  else files = [readConfigFile(keyOf(real), real, root)];
+  return { inputs: [real], digest: digestOf(files) };
+}
+
+/** `path` as a relative POSIX path inside the repository ("" for its root); throws SourceError for one that leaves it. */
+function repoPath(path: string | undefined): string {
+  if (path === undefined) return "";
+  const refuse = (why: string): never => {
+    throw new SourceError("SourceFailed", `invalid path ${JSON.stringify(path)} in the repository: ${why}`);
+  };
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/u.test(path)) refuse("it contains a control character");
+  if (path.startsWith("/")) refuse("it is absolute; name a directory relative to the repository's root");
+  const parts = path.split("/").filter((part) => part !== "" && part !== ".");
+  if (parts.includes("..")) refuse('it contains ".."');
+  if (parts.some((part) => part.toLowerCase() === ".git")) refuse("it names .git");
+  return parts.join("/");
+}
+
+/** Runs git with `args` in the cache; a failure is a SourceError "cannot <what>: <git's message>". */
+export type GitRun = (args: string[], what: string, env?: Record<string, string>) => Promise<string>;
+
+/**
+ * Per-command config: no hooks run (the cache's own are git's samples, but
+ * a hook would run code), and the default gpg, whatever the user's config says.
+ */
+const GIT_CONFIG = ["core.hooksPath=/dev/null", "gpg.program=gpg"];
+
+/** What of nfctl's environment reaches git: a search path, ssh's agent and keys, proxies and CAs; GIT_TERMINAL_PROMPT=0 so nothing waits for a password. */
+const PASSED_ENV = [
+  "PATH",
+  "HOME",
+  "TMPDIR",
+  "SSH_AUTH_SOCK",
+  "http_proxy",
+  "https_proxy",
+  "HTTPS_PROXY",
+  "all_proxy",
+  "ALL_PROXY",
+  "no_proxy",
+  "NO_PROXY",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "GIT_SSL_CAINFO",
+  "GIT_SSL_CAPATH",
+];
+const ALLOWED_GIT_ENV = ["GIT_TERMINAL_PROMPT", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH"];
+
+/**
+ * The commands that talk to a remote over the network run through
+ * git-group.js, which ends git's transport helper with git at a timeout
+ * (git alone would leave git-remote-https or ssh waiting on a silent
+ * server). A local repository (file://, a path) needs none: git's
+ * upload-pack child ends with git.
+ */
+const NETWORK_COMMANDS = new Set(["ls-remote", "fetch"]);
+const isLocal = (url: string) => url.startsWith("/") || /^file:\/\//i.test(url);
+const GIT_GROUP = fileURLToPath(new URL("./git-group.js", import.meta.url));
+
+function gitRunner(baseDir: string, url: string, timeoutMs: number): GitRun {
+  return async (args, what, extraEnv = {}) => {
+    const env: Record<string, string> = { LC_ALL: "C", GIT_TERMINAL_PROMPT: "0" };
+    for (const key of PASSED_ENV) {
+      const value = process.env[key];
+      if (value !== undefined) env[key] = value;
+    }
+    const git: SimpleGit = simpleGit({
+      baseDir,
+      // A hard limit: output does not reset it.
+      timeout: { block: timeoutMs, stdOut: false, stdErr: false },
+      config: GIT_CONFIG,
+      ...(NETWORK_COMMANDS.has(args[0] ?? "") && !isLocal(url) ? { binary: [process.execPath, GIT_GROUP] as [string, string] } : {}),
+      // Only for the constants of GIT_CONFIG and GIT_GROUP (whose path may hold any character); every other argument is validated or a sha git printed.
+      unsafe: { allowUnsafeHooksPath: true, allowUnsafeGpgProgram: true, allowUnsafeCustomBinary: true },
+      allowEnvironment: ALLOWED_GIT_ENV,
+      maxConcurrentProcesses: 1,
+    }).env({ ...env, ...extraEnv });
+    try {
+      return await git.raw(args);
+    } catch (err) {
+      if (err instanceof GitPluginError && err.plugin === "timeout") {
+        throw new SourceError("SourceFailed", `cannot ${what}: git timed out after ${timeoutMs} ms`, { cause: err });
+      }
+      throw new SourceError("SourceFailed", `cannot ${what}: ${gitMessage(err, url)}`, { cause: err });
+    }
+  };
+}
+
+/** git's own reason in one line: its first fatal: or error: line (the later ones are generic), else its last line; the URL's credentials hidden. */
+function gitMessage(err: unknown, url: string): string {
+  const text = (err instanceof Error ? err.message : String(err)).split(url).join(redactUrl(url));
+  const lines = text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+  const reason = lines.find((line) => /^(fatal|error):/.test(line)) ?? lines.at(-1) ?? "git failed";
+  return reason.replace(/^(fatal|error):\s*/, "");
+}
+
+/** The URL as messages show it: an https URL's user and password (a token, often) as "***". */
+export function redactUrl(url: string): string {
+  return url.replace(/^(https:\/\/)[^/@]*@/i, "$1***@");
+}
+
+/** One snapshot at a time per cache directory within this process: two fetches and checkouts in one work tree would interleave. */
+const busy = new Map<string, Promise<unknown>>();
+
+async function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const before = busy.get(key) ?? Promise.resolve();
+  const mine = before.catch(() => undefined).then(fn);
+  busy.set(key, mine);
+  try {
+    return await mine;
+  } finally {
+    if (busy.get(key) === mine) busy.delete(key);
+  }
+}
