@@ -110,7 +110,7 @@ t.test("bad input stalls without retries; a source failure is transient", async 
   const loop = startLoop({
     snapshot: async () => {
       calls += 1;
-      if (calls === 1) throw new SourceError("git fetch of https://example.invalid/r.git (main) timed out after 60000 ms", "SourceFailed");
+      if (calls === 1) throw new SourceError("SourceFailed", "git fetch of https://example.invalid/r.git (main) timed out after 60000 ms");
       return snap("main@sha1:" + "1".repeat(40));
     },
     step: async (s) => ({ result: "refused", revision: s.revision, reason: "ConfigInvalid", message: "edge.yaml:3:1: spec: ...", transient: false }),
