@@ -14,7 +14,6 @@ import { constants } from "node:os";
 
 const GRACE_MS = 2000;
 
-const child = spawn("git", process.argv.slice(2), { stdio: "inherit", detached: true });
 let stopping = false;
 const signalGroup = (signal: NodeJS.Signals) => {
   // The group's id is git's pid, which no other process can take while git or any of its group lives.
@@ -31,7 +30,10 @@ const stop = () => {
   signalGroup("SIGTERM");
   setTimeout(() => signalGroup("SIGKILL"), GRACE_MS).unref();
 };
+// Before git starts: a signal from then on finds its listener (listeners run on the event loop, after this
+// script, so `child` is set by the time one does).
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, stop);
+const child = spawn("git", process.argv.slice(2), { stdio: "inherit", detached: true });
 
 child.on("error", (error) => {
   process.stderr.write(`fatal: cannot run git: ${error.message}\n`);

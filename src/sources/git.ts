@@ -14,6 +14,11 @@ import { simpleGit, GitPluginError, type SimpleGit } from "simple-git";
 import { verifyCommitSignature } from "./signatures.js";
 import { SourceError, configFilesIn, describeError, digestOf, isWithin, readConfigFile, type ConfigFileEntry, type Snapshot } from "./snapshot.js";
 
+/** The cache directory a caller gives when the user names none. */
+export const DEFAULT_CACHE_DIR = "/var/lib/nfctl/cache";
+/** The timeout of one git operation a caller gives when the user names none. */
+export const DEFAULT_GIT_TIMEOUT_MS = 60_000;
+
 export interface GitSourceOptions {
   /** https://, ssh://, user@host:path, file:// or an absolute local path. */
   url: string;
@@ -264,7 +269,7 @@ function repoPath(path: string | undefined): string {
 }
 
 /** Runs git with `args` in the cache; a failure is a SourceError "cannot <what>: <git's message>". */
-export type GitRun = (args: string[], what: string, env?: Record<string, string>) => Promise<string>;
+type GitRun = (args: string[], what: string, env?: Record<string, string>) => Promise<string>;
 
 /**
  * Per-command config: no hooks run (the cache's own are git's samples, but

@@ -6,8 +6,10 @@
  */
 import t, { type Test } from "tap";
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { gitSnapshot, validateGitRef, validateGitUrl, type GitSourceOptions } from "../../src/sources/git.js";
 import { SourceError } from "../../src/sources/snapshot.js";
 import { expectedDigest, git, headOf, makeRemote, source } from "./helpers/git-fixtures.js";
@@ -281,6 +283,16 @@ t.test("option injection through the URL or the ref never reaches git", async (t
   }
   t.notOk(existsSync(pwned), "nothing ran");
   t.notOk(existsSync(cacheDir), "no cache made: refused before any git command");
+});
+
+t.test("git-group.js runs git and exits as git did", async (t) => {
+  const wrapper = fileURLToPath(new URL("../../src/sources/git-group.js", import.meta.url));
+  const run = (args: string[]) => spawnSync(process.execPath, [wrapper, ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+  const version = run(["--version"]);
+  t.equal(version.status, 0);
+  t.match(version.stdout, /^git version \d/);
+  const failed = run(["-C", tempDir(t), "rev-parse", "--verify", "--quiet", "HEAD"]);
+  t.equal(failed.status, 128, "git's exit status, passed on");
 });
 
 t.test("every git operation has a timeout: an https server that never answers", async (t) => {
