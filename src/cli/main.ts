@@ -20,6 +20,7 @@ import type { StatusOptions } from "./status.js";
 import type { DestroyOptions } from "./destroy.js";
 import type { WatchOptions } from "./watch.js";
 import { parseDuration } from "./durations.js";
+import { DEFAULT_LISTEN, listenAddress } from "./listen.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -156,6 +157,7 @@ function main(argv: string[]): void {
     .option("--allow-empty", "detach every hook when the source yields no network function")
     .option("--force", "remove programs other tools attached to hooks nfctl manages")
     .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000)
+    .option("--listen <host:port>", "where to serve /metrics, /healthz, /readyz and /status", listenAddress, listenAddress(DEFAULT_LISTEN))
     .addHelpText(
       "after",
       "\nExamples:\n  nfctl watch -f /etc/nfctl\n  nfctl watch --git https://git.example.com/net/nfs.git --ref main --path hosts --interval 30s\n",

@@ -7,10 +7,12 @@
  * apply in flight finish, then the loop exits 0 and every NF keeps running.
  */
 import { resolve } from "node:path";
-import { resolveRoot, saveLoopStatus } from "../reconcile/index.js";
+import { readFileSync } from "node:fs";
+import { resolveRoot, saveLoopStatus, status as readStatus } from "../reconcile/index.js";
 import { directorySnapshot, watchPaths } from "../sources/directory.js";
 import { gitSnapshot, validateGitUrl } from "../sources/git.js";
-import { reconcileStep, startLoop, watchLinks, type LoopStatus } from "../controller/index.js";
+import { createMetrics, reconcileStep, startHttpEndpoint, startLoop, watchLinks, type LoopStatus, type NfCounter } from "../controller/index.js";
+import { jsonOutput } from "./views/json.js";
 import type { Context } from "./main.js";
 
 export interface WatchOptions {
@@ -28,6 +30,18 @@ export interface WatchOptions {
   allowEmpty?: boolean;
   force?: boolean;
   lockTimeout: number;
+  listen: { host: string; port: number };
+}
+
+const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+
+/** The nf_stats counters of every NF nfctl runs here, for /metrics. */
+function nfCounters(root: string): NfCounter[] {
+  return readStatus(root).hooks.flatMap((h) =>
+    h.nfs.flatMap((nf) =>
+      nf.counters ? (["seen", "dropped"] as const).map((verdict) => ({ ifname: h.ifname, hook: h.hook, nf: nf.name, verdict, ...nf.counters![verdict] })) : [],
+    ),
+  );
 }
 
 export async function watchCommand(opts: WatchOptions, context: Context): Promise<number> {
@@ -42,6 +56,8 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
       ? { kind: "directory", paths }
       : { kind: "git", url: git, ...(opts.ref !== undefined && { ref: opts.ref }), ...(opts.path !== undefined && { path: opts.path }) };
   let interfaces = new Set<string>();
+  let ready = false;
+  const metrics = createMetrics({ version, nfCounters: () => nfCounters(root) });
   const loop = startLoop({
     snapshot:
       git === undefined
@@ -63,13 +79,33 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
       log: context.libbpfLog,
       ...(opts.force && { force: true }),
       onInterfaces: (names) => (interfaces = new Set(names)),
+      onOutcome: (outcome) => {
+        metrics.driftFound(outcome.plan.hooks.reduce((n, h) => n + h.actions.filter((a) => a.reason.code === "drift").length, 0));
+        if (outcome.result) metrics.hookApplied("success", outcome.result.hooks.length);
+      },
     }),
     resyncMs: opts.resync,
     retryMs: Math.min(opts.retryInterval, opts.resync),
     source,
-    onStatus: (status) => saveLoopStatus(root, status),
+    onStatus: (status) => {
+      saveLoopStatus(root, status);
+      metrics.setConditions(status.conditions);
+    },
+    onFetch: (seconds, error) => metrics.sourceFetched(seconds, error),
+    onReconciled: (outcome, seconds) => {
+      metrics.reconcileDone(outcome.result, seconds);
+      if (outcome.result === "failed" && outcome.reason === "ApplyFailed") metrics.hookApplied("failure", 1);
+      if (outcome.result === "applied" || outcome.result === "unchanged") ready = true;
+    },
     logger,
   });
+  const endpoint = await startHttpEndpoint({
+    listen: opts.listen,
+    metrics,
+    status: () => jsonOutput("Status", { status: readStatus(root), loop: loop.status() }),
+    ready: () => ready,
+  });
+  logger.info({ listen: `${endpoint.address.host}:${endpoint.address.port}` }, "serving /metrics, /healthz, /readyz and /status");
   const sourceWatch =
     git === undefined
       ? watchPaths(paths, () => loop.trigger("file change"), { debounceMs: opts.debounce })
@@ -89,7 +125,7 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
     process.off("SIGHUP", onHup);
     process.off("SIGTERM", onStop);
     process.off("SIGINT", onStop);
-    await Promise.all([sourceWatch.close(), links.close()]);
+    await Promise.all([sourceWatch.close(), links.close(), endpoint.close()]);
   }
   logger.info({ reconciles: loop.status().reconciles }, "stopped; every network function keeps running");
   return 0;

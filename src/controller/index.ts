@@ -6,3 +6,5 @@ export { startLoop, retryDelay, type Loop, type LoopOptions, type StepResult } f
 export { reconcileStep, type StepOptions } from "./reconcile-step.js";
 export { watchLinks, linkEventName, type LinkWatch } from "./link-events.js";
 export type { Condition, ConditionType, LoopStatus } from "./status.js";
+export { createMetrics, type LoopMetrics, type NfCounter } from "./metrics.js";
+export { startHttpEndpoint, parseListen, DEFAULT_LISTEN, type HttpEndpoint } from "./http.js";

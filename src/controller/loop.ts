@@ -38,6 +38,8 @@ export interface LoopOptions {
   onStatus(status: LoopStatus): void;
   /** Told each source fetch's duration and outcome (for metrics). */
   onFetch?(durationSeconds: number, error: boolean): void;
+  /** Told each reconcile's outcome and duration (for metrics). */
+  onReconciled?(outcome: StepResult, durationSeconds: number): void;
   logger: Logger;
 }
 
@@ -50,6 +52,9 @@ export interface Loop {
   /** Resolves once the loop has stopped. */
   readonly stopped: Promise<void>;
 }
+
+/** The status is stored in a record of 32 KiB: a longer error is cut. */
+const MAX_ERROR_CHARS = 4000;
 
 export function succeeded(outcome: StepResult): outcome is Extract<StepResult, { result: "applied" | "unchanged" }> {
   return outcome.result === "applied" || outcome.result === "unchanged";
@@ -134,10 +139,11 @@ export function startLoop(options: LoopOptions): Loop {
       failures += 1;
       retry = outcome.transient;
       next.conditions = conditionsAfter(status.conditions, { kind: "failed", outcome }, finished);
-      next.lastError = outcome.message;
+      next.lastError = outcome.message.length > MAX_ERROR_CHARS ? `${outcome.message.slice(0, MAX_ERROR_CHARS)}…` : outcome.message;
       logger.error({ reason: outcome.reason, revision: outcome.revision, durationSeconds }, outcome.message);
     }
     publish(next);
+    options.onReconciled?.(outcome, durationSeconds);
     if (stopping) return;
     if (retry) schedule(retryDelay(failures, options.retryMs, options.resyncMs), "retry");
     else schedule(options.resyncMs, "resync");

@@ -18,7 +18,7 @@ requireKernel();
 
 const bl: NfSpec = { name: "bl", nf: "blocklist", maps: `blocklist_v4:\n  ${ADDR.blocked}/32: 1` };
 const c1: NfSpec = { name: "c1", nf: "counter" };
-const FAST = ["--resync", "60s", "--debounce", "100ms", "--retry-interval", "200ms"];
+const FAST = ["--listen", "127.0.0.1:0", "--resync", "60s", "--debounce", "100ms", "--retry-interval", "200ms"];
 
 function chainOf(lab: Lab, ifname = "veth-b"): string[] {
   return (

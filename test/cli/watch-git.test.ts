@@ -6,13 +6,12 @@
  */
 import t from "tap";
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLab, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, eventually, type TapTest } from "../helpers/kernel.js";
 import { conditionOf, loopJson, startNfctl, statusJson, writeConfig, type NfSpec, type StartedNfctl } from "../helpers/cli.js";
-import { writeFileSync } from "node:fs";
 
 requireKernel();
 
@@ -78,6 +77,8 @@ t.test("commits are applied as they are pushed; a bad commit changes nothing", a
     join(dir, "cache"),
     "--retry-interval",
     "500ms",
+    "--listen",
+    "127.0.0.1:0",
   ]);
   await waitFor(t, "the first commit is applied", () => loopJson(lab)?.lastAppliedRevision === `main@sha1:${first}`, run);
   t.same(chainOf(lab), ["c1", "bl"]);

@@ -27,9 +27,14 @@ export type JsonOutput =
 
 type Body<K extends JsonOutput["kind"]> = Omit<Extract<JsonOutput, { kind: K }>, "formatVersion" | "kind">;
 
+/** One output as a value (what GET /status of `nfctl watch` serves). */
+export function jsonOutput<K extends JsonOutput["kind"]>(kind: K, body: Body<K>): JsonOutput {
+  return { formatVersion: JSON_FORMAT_VERSION, kind, ...body } as unknown as JsonOutput;
+}
+
 /** The JSON text of one output, with a final newline. */
 export function toJson<K extends JsonOutput["kind"]>(kind: K, body: Body<K>): string {
-  return `${JSON.stringify({ formatVersion: JSON_FORMAT_VERSION, kind, ...body }, null, 2)}\n`;
+  return `${JSON.stringify(jsonOutput(kind, body), null, 2)}\n`;
 }
 
 /**
