@@ -43,6 +43,9 @@ const milliseconds = (value: string): number => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a whole number of milliseconds");
   return Number(value);
 };
+/** A duration option whose default shows as written ("30s"), not in milliseconds. */
+const durationOption = (flags: string, description: string, fallback: string) =>
+  new Option(flags, description).argParser(parseDuration).default(parseDuration(fallback), fallback);
 const output = (formats: string[] = ["text", "json"]) => new Option("-o, --output <format>", "output format").choices(formats).default("text");
 /** What a plan renders as: markdown is for a pull-request comment. */
 const PLAN_FORMATS = ["text", "json", "markdown"];
@@ -147,13 +150,13 @@ function main(argv: string[]): void {
     .option("--git <url>", "git repository to follow (https://, ssh://, user@host:path or file://)")
     .option("--ref <ref>", "branch, tag or commit sha to follow (default: the remote's default branch)")
     .option("--path <dir>", "directory of the config in the repository")
-    .option("--interval <duration>", "how often to fetch the repository", parseDuration, 30_000)
+    .addOption(durationOption("--interval <duration>", "how often to fetch the repository", "30s"))
     .option("--cache-dir <dir>", "where repositories are cloned", "/var/lib/nfctl/cache")
-    .option("--git-timeout <duration>", "the longest one git operation may take", parseDuration, 60_000)
+    .addOption(durationOption("--git-timeout <duration>", "the longest one git operation may take", "60s"))
     .option("--verify-signatures <keyring>", "apply only commits signed by a key of this OpenPGP keyring")
-    .option("--resync <duration>", "reconcile this often without a change, which repairs drift", parseDuration, 60_000)
-    .option("--retry-interval <duration>", "the first retry after a failure; it doubles, up to --resync", parseDuration, 5_000)
-    .option("--debounce <duration>", "how long file events settle before a reconcile", parseDuration, 200)
+    .addOption(durationOption("--resync <duration>", "reconcile this often without a change, which repairs drift", "60s"))
+    .addOption(durationOption("--retry-interval <duration>", "the first retry after a failure; it doubles, up to --resync", "5s"))
+    .addOption(durationOption("--debounce <duration>", "how long file events settle before a reconcile", "200ms"))
     .option("--allow-empty", "detach every hook when the source yields no network function")
     .option("--force", "remove programs other tools attached to hooks nfctl manages")
     .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000)
