@@ -83,11 +83,12 @@ function main(argv: string[]): void {
     .addOption(output(PLAN_FORMATS))
     .option("--detailed-exitcode", "exit 0 when there are no changes, 2 when there are, 1 on error")
     .option("--offline", "do not read the kernel: plan against an empty state (checks the config and objects only; no root needed)")
+    .option("--observed <file>", "plan offline against a host's status instead (FILE: nfctl status -o json, taken on that host); implies --offline")
     .option("--force", "plan the removal of programs other tools attached to hooks nfctl manages")
     .option("--out <file>", "also save the plan to FILE (JSON), for nfctl apply FILE")
     .addHelpText(
       "after",
-      "\nExamples:\n  nfctl plan -f examples/lab.yaml\n  nfctl plan -f config/ --detailed-exitcode -o json\n  nfctl plan -f config/ --out plan.json && nfctl apply plan.json\n",
+      "\nExamples:\n  nfctl plan -f examples/lab.yaml\n  nfctl plan -f config/ --detailed-exitcode -o json\n  nfctl plan -f config/ --out plan.json && nfctl apply plan.json\n  nfctl plan -f config/ --offline --observed hosts/edge-1.json -o markdown\n",
     )
     .action(run<PlanOptions>(async () => (await import("./plan.js")).planCommand));
 

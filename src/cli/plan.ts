@@ -8,13 +8,15 @@ import { colorsFor } from "./colors.js";
 import { renderPlan } from "./views/plan-text.js";
 import { renderPlanMarkdown } from "./views/plan-markdown.js";
 import { toJson } from "./views/json.js";
-import { writeJsonFile } from "./json-files.js";
+import { readStatusSnapshot, writeJsonFile } from "./json-files.js";
 
 export interface PlanOptions {
   file: string[];
   output: "text" | "json" | "markdown";
   detailedExitcode?: boolean;
   offline?: boolean;
+  /** A host's `nfctl status -o json` to plan against (implies offline). */
+  observed?: string;
   force?: boolean;
   /** Where to save the plan (the JSON envelope) for `nfctl apply FILE`. */
   out?: string;
@@ -22,7 +24,12 @@ export interface PlanOptions {
 
 export async function planCommand(opts: PlanOptions, context: Context): Promise<number> {
   const desired = loadDesired(opts.file, { log: context.libbpfLog });
-  const { plan, note } = planOnce(desired, { root: resolveRoot(context.bpffs), ...(opts.offline && { offline: true }), ...(opts.force && { force: true }) });
+  const { plan, note } = planOnce(desired, {
+    root: resolveRoot(context.bpffs),
+    ...(opts.offline && { offline: true }),
+    ...(opts.observed !== undefined && { offline: true, observed: { status: readStatusSnapshot(opts.observed), name: opts.observed } }),
+    ...(opts.force && { force: true }),
+  });
   if (note) process.stderr.write(`nfctl: ${note}\n`);
   if (opts.out !== undefined) {
     writeJsonFile(opts.out, toJson("Plan", { plan }));
