@@ -18,6 +18,7 @@ import type { PlanOptions } from "./plan.js";
 import type { ApplyOptions } from "./apply.js";
 import type { StatusOptions } from "./status.js";
 import type { DestroyOptions } from "./destroy.js";
+import { hostOptions } from "./host-options.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -78,7 +79,7 @@ function main(argv: string[]): void {
       }
     };
 
-  files(program.command("plan"))
+  hostOptions(files(program.command("plan")))
     .description("show what apply would change, without changing anything")
     .addOption(output(PLAN_FORMATS))
     .option("--detailed-exitcode", "exit 0 when there are no changes, 2 when there are, 1 on error")
@@ -88,12 +89,11 @@ function main(argv: string[]): void {
     .option("--out <file>", "also save the plan to FILE (JSON), for nfctl apply FILE")
     .addHelpText(
       "after",
-      "\nExamples:\n  nfctl plan -f examples/lab.yaml\n  nfctl plan -f config/ --detailed-exitcode -o json\n  nfctl plan -f config/ --out plan.json && nfctl apply plan.json\n  nfctl plan -f config/ --offline --observed hosts/edge-1.json -o markdown\n",
+      "\nExamples:\n  nfctl plan -f examples/lab.yaml\n  nfctl plan -f config/ --detailed-exitcode -o json\n  nfctl plan -f config/ --out plan.json && nfctl apply plan.json\n  nfctl plan -f fleet/ --offline --observed hosts/edge-1.json --hostname edge-1 --host-label role=edge -o markdown\n",
     )
     .action(run<PlanOptions>(async () => (await import("./plan.js")).planCommand));
 
-  program
-    .command("apply")
+  hostOptions(program.command("apply"))
     .argument("[plan-file]", "a plan saved by nfctl plan --out: apply exactly it, planning nothing (instead of -f)")
     .description("plan, print the plan, and apply it (nothing is asked interactively); or apply a saved plan")
     .option("-f, --file <path>", "config file, directory of *.yaml/*.yml, or - for stdin (repeatable; all merge)", collect)

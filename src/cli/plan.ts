@@ -2,15 +2,16 @@
  * `nfctl plan`: what apply would change, and why. Changes nothing; with
  * --out, also saves the plan for `nfctl apply FILE`.
  */
-import { isEmptyPlan, loadDesired, planOnce, resolveRoot } from "../reconcile/index.js";
+import { isEmptyPlan, loadDesired, planOnce, resolveHost, resolveRoot } from "../reconcile/index.js";
 import type { Context } from "./main.js";
 import { colorsFor } from "./colors.js";
 import { renderPlan } from "./views/plan-text.js";
 import { renderPlanMarkdown } from "./views/plan-markdown.js";
 import { toJson } from "./views/json.js";
 import { readStatusSnapshot, writeJsonFile } from "./json-files.js";
+import { hostOptionsOf, type HostFlags } from "./host-options.js";
 
-export interface PlanOptions {
+export interface PlanOptions extends HostFlags {
   file: string[];
   output: "text" | "json" | "markdown";
   detailedExitcode?: boolean;
@@ -23,7 +24,9 @@ export interface PlanOptions {
 }
 
 export async function planCommand(opts: PlanOptions, context: Context): Promise<number> {
-  const desired = loadDesired(opts.file, { log: context.libbpfLog });
+  const { host, from } = resolveHost(hostOptionsOf(opts));
+  const desired = loadDesired(opts.file, { log: context.libbpfLog, host });
+  const offline = opts.offline === true || opts.observed !== undefined;
   const { plan, note } = planOnce(desired, {
     root: resolveRoot(context.bpffs),
     ...(opts.offline && { offline: true }),
@@ -35,8 +38,14 @@ export async function planCommand(opts: PlanOptions, context: Context): Promise<
     writeJsonFile(opts.out, toJson("Plan", { plan }));
     process.stderr.write(`nfctl: saved the plan to ${opts.out}; apply exactly it with: nfctl apply ${opts.out}\n`);
   }
+  // Offline, the system's host name is the CI runner's, not the one planned for: the heading names only a host someone named.
+  const named = offline && from === "system" ? {} : { host: host.name };
   process.stdout.write(
-    opts.output === "json" ? toJson("Plan", { plan }) : opts.output === "markdown" ? renderPlanMarkdown(plan) : renderPlan(plan, colorsFor(process.stdout)),
+    opts.output === "json"
+      ? toJson("Plan", { plan })
+      : opts.output === "markdown"
+        ? renderPlanMarkdown(plan, named)
+        : renderPlan(plan, colorsFor(process.stdout)),
   );
   return opts.detailedExitcode && !isEmptyPlan(plan) ? 2 : 0;
 }
