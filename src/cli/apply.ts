@@ -3,15 +3,16 @@
  * and what was done after it. Given a saved plan (`nfctl apply plan.json`)
  * instead of -f, it carries out exactly that plan, or refuses it.
  */
-import { loadDesired, reconcileOnce, resolveRoot, stepHook, type ReconcileRequest } from "../reconcile/index.js";
+import { loadDesired, reconcileOnce, resolveHost, resolveRoot, stepHook, type ReconcileRequest } from "../reconcile/index.js";
 import type { Context } from "./main.js";
 import { colorsFor } from "./colors.js";
 import { renderApplyResult, renderPlan } from "./views/plan-text.js";
 import { renderPlanMarkdown } from "./views/plan-markdown.js";
 import { toJson } from "./views/json.js";
 import { readSavedPlan } from "./json-files.js";
+import { hostFlagsGiven, hostOptionsOf, type HostFlags } from "./host-options.js";
 
-export interface ApplyOptions {
+export interface ApplyOptions extends HostFlags {
   file?: string[];
   /** A plan saved by `nfctl plan --out`, instead of -f. */
   planFile?: string;
@@ -22,21 +23,25 @@ export interface ApplyOptions {
   lockTimeout: number;
 }
 
-/** What to apply: the config of -f, or a saved plan; never both. */
-function request(opts: ApplyOptions, context: Context): ReconcileRequest {
+/** What to apply: the config of -f (and the host it is loaded for), or a saved plan; never both. */
+function request(opts: ApplyOptions, context: Context): { request: ReconcileRequest; host?: string } {
   if (opts.planFile !== undefined) {
     if (opts.file) throw new Error(`give a saved plan (${opts.planFile}) or -f, not both: a saved plan is applied as it was made`);
     if (opts.force) throw new Error(`--force is chosen when the plan is made (nfctl plan --force --out ...); ${opts.planFile} is applied as it was made`);
-    return { plan: readSavedPlan(opts.planFile) };
+    if (hostFlagsGiven(opts))
+      throw new Error(`the host is chosen when the plan is made (nfctl plan --hostname ... --out ...); ${opts.planFile} is applied as it was made`);
+    return { request: { plan: readSavedPlan(opts.planFile) } };
   }
   if (!opts.file) throw new Error("apply needs -f (a config file, a directory, or - for standard input), or a saved plan: nfctl apply plan.json");
-  return { desired: loadDesired(opts.file, { log: context.libbpfLog }) };
+  const { host } = resolveHost(hostOptionsOf(opts));
+  return { request: { desired: loadDesired(opts.file, { log: context.libbpfLog, host }) }, host: host.name };
 }
 
 export async function applyCommand(opts: ApplyOptions, context: Context): Promise<number> {
   if (opts.output === "markdown" && !opts.dryRun) throw new Error("-o markdown shows a plan: use it with nfctl plan, or apply --dry-run");
   const colors = colorsFor(process.stdout);
-  const { plan, result } = await reconcileOnce(request(opts, context), {
+  const what = request(opts, context);
+  const { plan, result } = await reconcileOnce(what.request, {
     root: resolveRoot(context.bpffs),
     lockTimeout: opts.lockTimeout,
     log: context.libbpfLog,
@@ -49,7 +54,7 @@ export async function applyCommand(opts: ApplyOptions, context: Context): Promis
     },
   });
   if (opts.output === "json") process.stdout.write(toJson("ApplyResult", { applied: result !== undefined, plan, ...(result && { result }) }));
-  else if (opts.output === "markdown") process.stdout.write(renderPlanMarkdown(plan));
+  else if (opts.output === "markdown") process.stdout.write(renderPlanMarkdown(plan, what.host === undefined ? {} : { host: what.host }));
   else process.stdout.write(result ? renderApplyResult(result, colors) : renderPlan(plan, colors));
   return 0;
 }

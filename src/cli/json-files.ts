@@ -1,7 +1,7 @@
 /**
  * nfctl's JSON outputs as files: a saved plan written by `plan --out` and
- * read by `apply FILE`. Every problem with such a file is one line that
- * names it.
+ * read by `apply FILE`, and a host's status read by `plan --observed
+ * FILE`. Every problem with such a file is one line that names it.
  *
  * @example
  *     writeJsonFile("plan.json", toJson("Plan", { plan }));
@@ -9,7 +9,7 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { checkPlanShape, describeFsError, type Plan } from "../reconcile/index.js";
+import { checkPlanShape, checkStatusShape, describeFsError, type Plan, type StatusReport } from "../reconcile/index.js";
 import { parseJsonOutput } from "./views/json.js";
 
 /** The largest file read back: a plan of thousands of hooks with full maps is megabytes, not gigabytes. */
@@ -55,4 +55,12 @@ export function readSavedPlan(path: string): Plan {
   const checked = checkPlanShape(body.plan);
   if (!checked.ok) throw new Error(`${path} is not a plan this nfctl can apply: ${checked.problem}`);
   return checked.plan;
+}
+
+/** The status saved in `path` (the `-o json` envelope of `nfctl status`, taken on a host), checked; throws one line naming the file. */
+export function readStatusSnapshot(path: string): StatusReport {
+  const body = parseJsonOutput("Status", readJsonFile(path, "the observed status"), path);
+  const checked = checkStatusShape(body.status);
+  if (!checked.ok) throw new Error(`${path} is not a status this nfctl can plan against: ${checked.problem}`);
+  return checked.status;
 }

@@ -21,6 +21,7 @@ import type { DestroyOptions } from "./destroy.js";
 import type { WatchOptions } from "./watch.js";
 import { parseDuration } from "./durations.js";
 import { DEFAULT_LISTEN, listenAddress } from "./listen.js";
+import { hostOptions } from "./host-options.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -100,28 +101,33 @@ function main(argv: string[]): void {
       }
     };
 
-  files(program.command("plan"))
-    .description("show what apply would change, without changing anything")
-    .addOption(output(PLAN_FORMATS))
-    .option("--detailed-exitcode", "exit 0 when there are no changes, 2 when there are, 1 on error")
-    .option("--offline", "do not read the kernel: plan against an empty state (checks the config and objects only; no root needed)")
-    .option("--force", "plan the removal of programs other tools attached to hooks nfctl manages")
-    .option("--out <file>", "also save the plan to FILE (JSON), for nfctl apply FILE")
+  hostOptions(
+    files(program.command("plan"))
+      .description("show what apply would change, without changing anything")
+      .addOption(output(PLAN_FORMATS))
+      .option("--detailed-exitcode", "exit 0 when there are no changes, 2 when there are, 1 on error")
+      .option("--offline", "do not read the kernel: plan against an empty state (checks the config and objects only; no root needed)")
+      .option("--observed <file>", "plan offline against a host's status instead (FILE: nfctl status -o json, taken on that host); implies --offline")
+      .option("--force", "plan the removal of programs other tools attached to hooks nfctl manages")
+      .option("--out <file>", "also save the plan to FILE (JSON), for nfctl apply FILE"),
+  )
     .addHelpText(
       "after",
-      "\nExamples:\n  nfctl plan -f examples/lab.yaml\n  nfctl plan -f config/ --detailed-exitcode -o json\n  nfctl plan -f config/ --out plan.json && nfctl apply plan.json\n",
+      "\nExamples:\n  nfctl plan -f examples/lab.yaml\n  nfctl plan -f config/ --detailed-exitcode -o json\n  nfctl plan -f config/ --out plan.json && nfctl apply plan.json\n  nfctl plan -f fleet/ --offline --observed hosts/edge-1.json --hostname edge-1 --host-label role=edge -o markdown\n",
     )
     .action(run<PlanOptions>(async () => (await import("./plan.js")).planCommand));
 
-  program
-    .command("apply")
-    .argument("[plan-file]", "a plan saved by nfctl plan --out: apply exactly it, planning nothing (instead of -f)")
-    .description("plan, print the plan, and apply it (nothing is asked interactively); or apply a saved plan")
-    .option("-f, --file <path>", "config file, directory of *.yaml/*.yml, or - for stdin (repeatable; all merge)", collect)
-    .addOption(output(PLAN_FORMATS))
-    .option("--dry-run", "plan and print only; change nothing")
-    .option("--force", "remove programs other tools attached to hooks nfctl manages")
-    .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000)
+  hostOptions(
+    program
+      .command("apply")
+      .argument("[plan-file]", "a plan saved by nfctl plan --out: apply exactly it, planning nothing (instead of -f)")
+      .description("plan, print the plan, and apply it (nothing is asked interactively); or apply a saved plan")
+      .option("-f, --file <path>", "config file, directory of *.yaml/*.yml, or - for stdin (repeatable; all merge)", collect)
+      .addOption(output(PLAN_FORMATS))
+      .option("--dry-run", "plan and print only; change nothing")
+      .option("--force", "remove programs other tools attached to hooks nfctl manages")
+      .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000),
+  )
     .addHelpText("after", "\nExamples:\n  nfctl apply -f examples/lab.yaml\n  nfctl apply plan.json\n")
     .action((planFile: string | undefined, opts: Omit<ApplyOptions, "planFile">) =>
       run<ApplyOptions>(async () => (await import("./apply.js")).applyCommand)({ ...opts, ...(planFile !== undefined && { planFile }) }),

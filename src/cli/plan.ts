@@ -2,34 +2,50 @@
  * `nfctl plan`: what apply would change, and why. Changes nothing; with
  * --out, also saves the plan for `nfctl apply FILE`.
  */
-import { isEmptyPlan, loadDesired, planOnce, resolveRoot } from "../reconcile/index.js";
+import { isEmptyPlan, loadDesired, planOnce, resolveHost, resolveRoot } from "../reconcile/index.js";
 import type { Context } from "./main.js";
 import { colorsFor } from "./colors.js";
 import { renderPlan } from "./views/plan-text.js";
 import { renderPlanMarkdown } from "./views/plan-markdown.js";
 import { toJson } from "./views/json.js";
-import { writeJsonFile } from "./json-files.js";
+import { readStatusSnapshot, writeJsonFile } from "./json-files.js";
+import { hostOptionsOf, type HostFlags } from "./host-options.js";
 
-export interface PlanOptions {
+export interface PlanOptions extends HostFlags {
   file: string[];
   output: "text" | "json" | "markdown";
   detailedExitcode?: boolean;
   offline?: boolean;
+  /** A host's `nfctl status -o json` to plan against (implies offline). */
+  observed?: string;
   force?: boolean;
   /** Where to save the plan (the JSON envelope) for `nfctl apply FILE`. */
   out?: string;
 }
 
 export async function planCommand(opts: PlanOptions, context: Context): Promise<number> {
-  const desired = loadDesired(opts.file, { log: context.libbpfLog });
-  const { plan, note } = planOnce(desired, { root: resolveRoot(context.bpffs), ...(opts.offline && { offline: true }), ...(opts.force && { force: true }) });
+  const { host, from } = resolveHost(hostOptionsOf(opts));
+  const desired = loadDesired(opts.file, { log: context.libbpfLog, host });
+  const offline = opts.offline === true || opts.observed !== undefined;
+  const { plan, note } = planOnce(desired, {
+    root: resolveRoot(context.bpffs),
+    ...(opts.offline && { offline: true }),
+    ...(opts.observed !== undefined && { offline: true, observed: { status: readStatusSnapshot(opts.observed), name: opts.observed } }),
+    ...(opts.force && { force: true }),
+  });
   if (note) process.stderr.write(`nfctl: ${note}\n`);
   if (opts.out !== undefined) {
     writeJsonFile(opts.out, toJson("Plan", { plan }));
     process.stderr.write(`nfctl: saved the plan to ${opts.out}; apply exactly it with: nfctl apply ${opts.out}\n`);
   }
+  // Offline, the system's host name is the CI runner's, not the one planned for: the heading names only a host someone named.
+  const named = offline && from === "system" ? {} : { host: host.name };
   process.stdout.write(
-    opts.output === "json" ? toJson("Plan", { plan }) : opts.output === "markdown" ? renderPlanMarkdown(plan) : renderPlan(plan, colorsFor(process.stdout)),
+    opts.output === "json"
+      ? toJson("Plan", { plan })
+      : opts.output === "markdown"
+        ? renderPlanMarkdown(plan, named)
+        : renderPlan(plan, colorsFor(process.stdout)),
   );
   return opts.detailedExitcode && !isEmptyPlan(plan) ? 2 : 0;
 }

@@ -174,6 +174,7 @@ export function executePlan(plan: Plan, options: ExecuteOptions): ApplyResult {
     if (hooks.length === 0) return { hooks };
     const after = nextStateMeta(state);
     writeStateMeta(records, after);
+    ctx.step(`counted the apply: state lineage ${after.lineage}, serial ${after.serial}`);
     return { hooks, state: after };
   } finally {
     records.close();

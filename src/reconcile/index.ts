@@ -12,9 +12,23 @@ export { saveLoopStatus, loadLoopStatus } from "./loop-record.js";
 export { reconcileOnce, planOnce, type ReconcileRequest, type ReconcileOptions, type ReconcileOutcome } from "./reconcile.js";
 export { stepHook } from "./test-hooks.js";
 export { setChain, ChainError, type ChainNf, type ChainTarget, type SetChainOptions } from "./set-chain.js";
-export { status, STATS_MAP, type StatusReport, type HookStatus, type NfStatus, type Counter } from "./status.js";
+export {
+  status,
+  describeStatus,
+  STATS_MAP,
+  type StatusReport,
+  type StatusReads,
+  type HookStatus,
+  type NfStatus,
+  type MapStatus,
+  type InterfaceStatus,
+  type Counter,
+} from "./status.js";
 export { ConfigErrors, loadDesired } from "./load-desired.js";
+export { resolveHost, parseLabel, parseLabelsFile, LABEL_KEY, LABEL_VALUE, type Host, type HostOptions, type HostNameSource } from "./host.js";
 export { formatConfigError, describeFsError, type ConfigError } from "./config/index.js";
 export { checkPlanShape, type PlanShapeResult } from "./plan-shape.js";
+export { checkStatusShape, type StatusShapeResult } from "./status-shape.js";
+export { observationFromStatus } from "./observed-snapshot.js";
 // The state layer's entry points the commands need.
 export { resolveRoot, NativeError, LibraryError, type Drift, type DriftKind, type ForeignProgram, type LibbpfLogSink, type StateMeta } from "../state/index.js";

@@ -25,6 +25,8 @@ import { gather, nothingObserved, type Observation } from "./gather.js";
 import { ConfigErrors } from "./load-desired.js";
 import { isEmptyPlan, hookId, type Plan } from "./plan.js";
 import { planChanges, planDestroy } from "./planner.js";
+import { observationFromStatus } from "./observed-snapshot.js";
+import type { StatusReport } from "./status.js";
 
 /**
  * What to converge on: a desired state, or nothing (destroy: everything, or
@@ -75,14 +77,10 @@ function missingInterfaces(desired: DesiredState, observed: ObservedState): Map<
   return missing;
 }
 
-/** Every interface the config puts NFs on must exist in this network namespace. */
-function checkInterfaces(desired: DesiredState, observed: ObservedState): void {
+/** Every interface the config puts NFs on must exist in this network namespace (`where`: or the one a status was taken in). */
+function checkInterfaces(desired: DesiredState, observed: ObservedState, where = "in this network namespace"): void {
   const missing = missingInterfaces(desired, observed);
-  const errors = [...missing.values()].map((d): ConfigError => ({
-    ...d.source,
-    path: "",
-    message: `interface "${d.ifname}" does not exist in this network namespace`,
-  }));
+  const errors = [...missing.values()].map((d): ConfigError => ({ ...d.source, path: "", message: `interface "${d.ifname}" does not exist ${where}` }));
   if (errors.length > 0) throw new ConfigErrors(errors);
 }
 
@@ -124,8 +122,10 @@ const NOT_ROOT_NOTE = "cannot read the kernel's state without root (CAP_BPF, CAP
 
 export interface PlanOnceOptions {
   root: string;
-  /** Do not read the kernel: plan against an empty state. */
+  /** Do not read the kernel: plan against an empty state, or against `observed`. */
   offline?: boolean;
+  /** A host's status (`nfctl status -o json` taken there) to plan against instead of the kernel; `name` says where it came from. */
+  observed?: { status: StatusReport; name: string };
   force?: boolean;
 }
 
@@ -133,9 +133,14 @@ export interface PlanOnceOptions {
  * Plans `desired` against the kernel, changing nothing. Without the
  * privileges to read the kernel (not root), or offline, plans against an
  * empty state and says so in `note`: a partial reading would be worse than
- * none.
+ * none. Given a host's status, plans against it, as that host would.
  */
 export function planOnce(desired: DesiredState, options: PlanOnceOptions): { plan: Plan; note?: string } {
+  if (options.observed) {
+    const observation = observationFromStatus(options.observed.status, desired);
+    checkInterfaces(desired, observation.observed, `on the host of ${options.observed.name} (network namespace ${options.observed.status.netns})`);
+    return { plan: planChanges(desired, observation.observed, observation.contents, { ...(options.force && { force: true }) }) };
+  }
   const { observation, note } = observeForPlan(options.root, desired, options.offline === true);
   const plan = planChanges(desired, observation.observed, observation.contents, { ...(options.force && { force: true }) });
   return note === undefined ? { plan } : { plan, note };

@@ -14,3 +14,4 @@ export * from "./drift.js";
 // What the layers above need of the native layer, so that they talk to this one only.
 export { NativeError, LibraryError, findIfIndex, MapType, type MapSpec, type ProgramSpec, type XdpMode, type LibbpfLogSink } from "../native/index.js";
 export * from "./data-maps.js";
+export * from "./interfaces.js";

@@ -23,3 +23,15 @@ for (const file of files) {
     t.ok(desiredOf(result).hooks.length > 0, "it configures at least one hook");
   });
 }
+
+t.test("examples/fleet.yaml gives each host its own hooks", async (t) => {
+  const hooksOf = (name: string, labels: Record<string, string>) =>
+    desiredOf(load(EXAMPLES, ["fleet.yaml"], { host: { name, labels } })).hooks.map(
+      (h) => `${h.ifname} ${h.hook}: ${h.chain.map((nf) => nf.name).join(" -> ")}`,
+    );
+  t.same(hooksOf("edge-1", { role: "edge", zone: "eu-1" }), ["eth1 tc-egress: counter", "eth1 xdp: blocklist -> counter", "eth2 xdp: portfilter"]);
+  t.same(hooksOf("edge-2", { role: "edge", zone: "us-1" }), ["eth1 tc-egress: counter", "eth1 xdp: blocklist -> counter"]);
+  t.same(hooksOf("core-1", { role: "core" }), ["eth1 tc-egress: counter", "eth1 xdp: ratelimit"]);
+  t.same(hooksOf("core-lab", { role: "core", lab: "yes" }), ["eth1 tc-egress: counter"]);
+  t.same(hooksOf("other", {}), ["eth1 tc-egress: counter"]);
+});

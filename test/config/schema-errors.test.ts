@@ -76,7 +76,7 @@ t.test("an unknown field, with a suggestion, at its key", async (t) => {
 
 t.test("an unknown field with nothing close lists the fields", async (t) => {
   t.same(errorsFor(t, configText("    - name: eth1\n      colour: red\n      xdp: { chain: [{ name: c, object: o.o, program: p }] }\n")), [
-    'c.yaml:8:7: spec.interfaces[0]: unknown field "colour"; the fields here are: name, xdp, tcIngress, tcEgress',
+    'c.yaml:8:7: spec.interfaces[0]: unknown field "colour"; the fields here are: name, hostSelector, xdp, tcIngress, tcEgress',
   ]);
 });
 

@@ -1,8 +1,11 @@
 /**
- * One schema-valid config document resolved into the hooks it configures,
- * with the checks JSON Schema cannot express: each interface listed once,
- * NF names unique within a chain, and chain-unaware objects only at the
- * end of a chain. Each NF is checked against its object by nf.ts.
+ * One schema-valid config document resolved into the hooks it configures
+ * on one host, with the checks JSON Schema cannot express: each interface
+ * listed once, NF names unique within a chain, and chain-unaware objects
+ * only at the end of a chain. Each NF is checked against its object by
+ * nf.ts. A document or interface entry whose host selector does not select
+ * the host is left out, as if it were not written; its selectors are still
+ * checked.
  */
 import type { Hook } from "../../state/index.js";
 import type { DesiredHook, DesiredNf } from "../desired.js";
@@ -10,6 +13,8 @@ import { duplicateNames, unawareNotLast } from "../chain-rules.js";
 import { formatPath, type ConfigError, type PathSegment } from "./errors.js";
 import { resolveNf, type NfContext, type ResolvedNf } from "./nf.js";
 import type { Inspector } from "./objects.js";
+import type { Host } from "../host.js";
+import { selectorProblems, selectsHost } from "./host-selector.js";
 import type { NetworkFunctionsConfig, TcNf, XdpNf } from "./schema-types.js";
 import type { SourceDocument } from "./yaml-source.js";
 
@@ -37,18 +42,23 @@ export interface ResolvedDocument {
 }
 
 /**
- * Resolves a document that passed the schema. Relative object paths start
- * at `baseDir`.
+ * Resolves a document that passed the schema, for `host`. Relative object
+ * paths start at `baseDir`.
  *
  * @example
- *     resolveDocument(doc, config, "/repo/examples", objectInspector())
+ *     resolveDocument(doc, config, "/repo/examples", objectInspector(), { name: "edge-1", labels: {} })
  *     // { hooks: [{ hook: { ifname: "eth1", hook: "xdp", chain: [...], source }, path: ["spec", "interfaces", 0, "xdp"] }], errors: [] }
  */
-export function resolveDocument(doc: SourceDocument, config: NetworkFunctionsConfig, baseDir: string, inspect: Inspector): ResolvedDocument {
+export function resolveDocument(doc: SourceDocument, config: NetworkFunctionsConfig, baseDir: string, inspect: Inspector, host: Host): ResolvedDocument {
   const hooks: PlacedHook[] = [];
-  const errors: ConfigError[] = [];
+  const errors: ConfigError[] = selectorProblems(doc, ["spec", "hostSelector"], config.spec.hostSelector);
+  config.spec.interfaces.forEach((iface, i) => {
+    for (const error of selectorProblems(doc, ["spec", "interfaces", i, "hostSelector"], iface.hostSelector)) errors.push(error);
+  });
+  if (!selectsHost(config.spec.hostSelector, host)) return { hooks, errors };
   const firstIndex = new Map<string, number>();
   config.spec.interfaces.forEach((iface, i) => {
+    if (!selectsHost(iface.hostSelector, host)) return;
     const ifacePath = ["spec", "interfaces", i];
     const earlier = firstIndex.get(iface.name);
     if (earlier !== undefined) {

@@ -4,7 +4,17 @@
  */
 export { loadConfig, type LoadConfigOptions, type LoadConfigResult } from "./load.js";
 export { describeFsError } from "./inputs.js";
+export { selectsHost, globMatches } from "./host-selector.js";
 export { formatConfigError, formatPath, type ConfigError, type PathSegment } from "./errors.js";
-export { encodeMapEntries, decodeMapEntry, formatMapEntries, mapsDigest, type ConfigMapEntry, type EncodedMap, type MapValueProblem } from "./map-values.js";
+export {
+  encodeMapEntries,
+  decodeMapEntry,
+  isSettableMap,
+  formatMapEntries,
+  mapsDigest,
+  type ConfigMapEntry,
+  type EncodedMap,
+  type MapValueProblem,
+} from "./map-values.js";
 export { proceedMask, defaultProceedOn } from "./verdicts.js";
 export type { NetworkFunctionsConfig } from "./schema-types.js";

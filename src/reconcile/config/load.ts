@@ -11,10 +11,14 @@ import { objectInspector, type Inspector } from "./objects.js";
 import { validateConfig } from "./schema.js";
 import { parseYaml } from "./yaml-source.js";
 import type { LibbpfLogSink } from "../../state/index.js";
+import type { Host } from "../host.js";
+import { hostname } from "node:os";
 
 export interface LoadConfigOptions extends InputOptions {
   /** Receives libbpf's messages while objects are inspected. */
   log?: LibbpfLogSink;
+  /** The host whose desired state is loaded (host selectors); default: the system's host name, no labels. */
+  host?: Host;
 }
 
 export type LoadConfigResult = { ok: true; desired: DesiredState } | { ok: false; errors: ConfigError[] };
@@ -24,7 +28,8 @@ export type LoadConfigResult = { ok: true; desired: DesiredState } | { ok: false
  * *.yaml and *.yml, sorted) and "-" for stdin, merged into one desired
  * state. Reports all the errors of every file: YAML syntax first; else
  * schema errors; else the checks against the objects. A hook configured in
- * two places is an error naming both.
+ * two places is an error naming both. Documents and interface entries whose
+ * host selector does not select `options.host` are left out.
  *
  * @example
  *     const result = loadConfig(["examples/counter.yaml"]);
@@ -34,9 +39,10 @@ export type LoadConfigResult = { ok: true; desired: DesiredState } | { ok: false
 export function loadConfig(inputs: readonly string[], options: LoadConfigOptions = {}): LoadConfigResult {
   const { files, errors } = readInputs(inputs, options);
   const inspect = objectInspector(options.log);
+  const host = options.host ?? { name: hostname(), labels: {} };
   const hooks: PlacedHook[] = [];
   for (const file of files) {
-    const loaded = loadFile(file, inspect);
+    const loaded = loadFile(file, inspect, host);
     // Loops, not push(...list): a list of 100,000 errors overflows the stack as arguments.
     for (const error of loaded.errors) errors.push(error);
     for (const hook of loaded.hooks) hooks.push(hook);
@@ -46,7 +52,7 @@ export function loadConfig(inputs: readonly string[], options: LoadConfigOptions
   return { ok: true, desired: { files: files.map((f) => f.name), hooks: hooks.map((h) => h.hook) } };
 }
 
-function loadFile(file: ConfigFile, inspect: Inspector): { hooks: PlacedHook[]; errors: ConfigError[] } {
+function loadFile(file: ConfigFile, inspect: Inspector, host: Host): { hooks: PlacedHook[]; errors: ConfigError[] } {
   const parsed = parseYaml(file.name, file.text);
   if (!parsed.ok) return { hooks: [], errors: parsed.errors };
   const validated = parsed.documents.map((doc) => ({ doc, result: validateConfig(doc) }));
@@ -56,7 +62,7 @@ function loadFile(file: ConfigFile, inspect: Inspector): { hooks: PlacedHook[]; 
   const errors: ConfigError[] = [];
   for (const { doc, result } of validated) {
     if (!result.ok) continue; // for the type checker: schemaErrors was empty
-    const resolved = resolveDocument(doc, result.config, file.baseDir, inspect);
+    const resolved = resolveDocument(doc, result.config, file.baseDir, inspect, host);
     for (const hook of resolved.hooks) hooks.push(hook);
     for (const error of resolved.errors) errors.push(error);
   }

@@ -123,6 +123,11 @@ export function mapsDigest(maps: ReadonlyArray<{ name: string; entries: readonly
   return createHash("sha256").update(canonical.join("\n")).digest("hex");
 }
 
+/** Whether a config can set this map's contents (then a plan compares them with the kernel's). */
+export function isSettableMap(spec: MapSpec): boolean {
+  return unwritableReason(spec) === undefined;
+}
+
 /** Why nfctl cannot fill this map from the config, or undefined when it can. */
 function unwritableReason(spec: MapSpec): string | undefined {
   const sizes = "nfctl can only write integers of 1, 2, 4 or 8 bytes";

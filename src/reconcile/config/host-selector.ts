@@ -1,0 +1,68 @@
+/**
+ * Host selectors: which hosts a config document, or one interface entry of
+ * it, applies to, in the manner of Kubernetes label selectors. Every term
+ * given must match: one of the host name globs, every matchLabels entry,
+ * every matchExpression. What does not select the host is left out of its
+ * desired state, as if it were not written (document.ts).
+ *
+ * The schema checks the syntax; this checks what it cannot (values for
+ * In/NotIn, none for Exists/DoesNotExist) and does the matching.
+ *
+ * @example
+ *     const edge = { name: "edge-7.fra", labels: { role: "edge", zone: "eu-1" } };
+ *     selectsHost({ hostnames: ["edge-*"], matchExpressions: [{ key: "zone", operator: "In", values: ["eu-1", "eu-2"] }] }, edge) // true
+ *     selectsHost({ matchLabels: { role: "core" } }, edge) // false
+ */
+import type { Host } from "../host.js";
+import type { ConfigError, PathSegment } from "./errors.js";
+import type { HostSelector, LabelExpression } from "./schema-types.js";
+import type { SourceDocument } from "./yaml-source.js";
+
+/** Whether a host name glob (* any characters, ? one) matches `name`, ignoring case as DNS does. */
+export function globMatches(glob: string, name: string): boolean {
+  const pattern = [...glob].map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("");
+  return new RegExp(`^${pattern}$`, "i").test(name);
+}
+
+function expressionHolds(expression: LabelExpression, labels: Host["labels"]): boolean {
+  const value = Object.hasOwn(labels, expression.key) ? labels[expression.key] : undefined;
+  switch (expression.operator) {
+    case "In":
+      return value !== undefined && (expression.values ?? []).includes(value);
+    case "NotIn":
+      return value === undefined || !(expression.values ?? []).includes(value);
+    case "Exists":
+      return value !== undefined;
+    case "DoesNotExist":
+      return value === undefined;
+  }
+}
+
+/** Whether `selector` selects `host`; no selector selects every host. */
+export function selectsHost(selector: HostSelector | undefined, host: Host): boolean {
+  if (!selector) return true;
+  if (selector.hostnames && !selector.hostnames.some((glob) => globMatches(glob, host.name))) return false;
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+    if (!Object.hasOwn(host.labels, key) || host.labels[key] !== value) return false;
+  }
+  return (selector.matchExpressions ?? []).every((expression) => expressionHolds(expression, host.labels));
+}
+
+/**
+ * What the schema cannot say about the selector at `path`: In and NotIn
+ * need values, Exists and DoesNotExist take none. Checked whichever host
+ * the config is loaded for, so that a mistake shows on every host.
+ */
+export function selectorProblems(doc: SourceDocument, path: PathSegment[], selector: HostSelector | undefined): ConfigError[] {
+  return (selector?.matchExpressions ?? []).flatMap((expression, i) => {
+    const at = [...path, "matchExpressions", i];
+    const hasValues = expression.values !== undefined;
+    if ((expression.operator === "In" || expression.operator === "NotIn") && (expression.values ?? []).length === 0) {
+      return [doc.error(hasValues ? [...at, "values"] : at, `operator ${expression.operator} needs values: the label values to compare with`)];
+    }
+    if ((expression.operator === "Exists" || expression.operator === "DoesNotExist") && hasValues) {
+      return [doc.error([...at, "values"], `operator ${expression.operator} takes no values; remove values`, "key")];
+    }
+    return [];
+  });
+}
