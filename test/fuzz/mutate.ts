@@ -12,7 +12,7 @@
  * keys, alias bombs, several documents, BOMs, CRLF, tabs, typos in and
  * removal of fields).
  */
-import { Scalar, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap, type YAMLSeq } from "yaml";
+import { Scalar, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type Pair, type YAMLMap, type YAMLSeq } from "yaml";
 
 // ---------------------------------------------------------------- the PRNG
 
@@ -575,13 +575,16 @@ function structural(
   edit: (doc: Document, site: Site) => { detail: string; fragment?: string; heavy?: boolean },
   filter: (site: Site) => boolean = () => true,
 ): Edit {
-  const doc = parseDocument(text);
-  const sites = allSites(doc).filter(filter);
-  if (sites.length === 0) return { detail: "nothing to edit", bytes: utf8(text) };
-  const site = rng.pick(sites);
+  // A base may hold several documents (examples/fleet.yaml): edit one of them.
+  const docs = parseAllDocuments(text);
+  if (!Array.isArray(docs) || docs.some((d) => d.errors.length > 0)) return { detail: "nothing to edit", bytes: utf8(text) };
+  const candidates = docs.filter((d) => allSites(d).some(filter));
+  if (candidates.length === 0) return { detail: "nothing to edit", bytes: utf8(text) };
+  const doc = candidates.length === 1 ? candidates[0]! : rng.pick(candidates);
+  const site = rng.pick(allSites(doc).filter(filter));
   const { detail, fragment, heavy } = edit(doc, site);
   if (fragment !== undefined) replaceAt(site, new Scalar(PLACEHOLDER));
-  let out = doc.toString({ lineWidth: 0 });
+  let out = docs.map((d) => d.toString({ lineWidth: 0 })).join("");
   if (fragment !== undefined) out = spliceFragment(out, fragment);
   return { detail, bytes: utf8(out), heavy: heavy === true };
 }
