@@ -113,7 +113,7 @@ function main(argv: string[]): void {
   )
     .addHelpText(
       "after",
-      "\nExamples:\n  nfctl plan -f examples/lab.yaml\n  nfctl plan -f config/ --detailed-exitcode -o json\n  nfctl plan -f config/ --out plan.json && nfctl apply plan.json\n  nfctl plan -f fleet/ --offline --observed hosts/edge-1.json --hostname edge-1 --host-label role=edge -o markdown\n",
+      "\nExamples:\n  nfctl plan -f examples/lab.yaml\n  nfctl plan -f config/ --detailed-exitcode -o json\n  nfctl plan -f config/ --out plan.json && nfctl apply plan.json\n  nfctl plan -f config/ --offline --observed hosts/edge-1.json --hostname edge-1 --host-label role=edge -o markdown\n",
     )
     .action(run<PlanOptions>(async () => (await import("./plan.js")).planCommand));
 

@@ -6,7 +6,7 @@
  */
 import t from "tap";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
@@ -89,7 +89,9 @@ t.test("the workflow's plan step, run as it is, writes one host's plan as markdo
   mkdirSync(join(dir, "config"));
   mkdirSync(join(dir, "hosts"));
   mkdirSync(join(dir, "bin"));
-  writeFileSync(join(dir, "config", "fleet.yaml"), readFileSync(join(EXAMPLES, "fleet.yaml"), "utf8").replaceAll("../bpf/build/", `${BUILD}/`));
+  for (const file of readdirSync(join(EXAMPLES, "fleet"))) {
+    writeFileSync(join(dir, "config", file), readFileSync(join(EXAMPLES, "fleet", file), "utf8").replaceAll("../../bpf/build/", `${BUILD}/`));
+  }
   const status = {
     formatVersion: 1,
     netns: 4026532000,

@@ -24,11 +24,16 @@ for (const file of files) {
   });
 }
 
-t.test("examples/fleet.yaml gives each host its own hooks", async (t) => {
-  const hooksOf = (name: string, labels: Record<string, string>) =>
-    desiredOf(load(EXAMPLES, ["fleet.yaml"], { host: { name, labels } })).hooks.map(
-      (h) => `${h.ifname} ${h.hook}: ${h.chain.map((nf) => nf.name).join(" -> ")}`,
+t.test("examples/fleet/ gives each host its own hooks", async (t) => {
+  for (const file of readdirSync(join(EXAMPLES, "fleet"))) {
+    t.match(
+      readFileSync(join(EXAMPLES, "fleet", file), "utf8"),
+      /^# yaml-language-server: \$schema=\.\.\/\.\.\/schemas\/nfconfig\.schema\.json\n/,
+      `editors find the schema from fleet/${file}`,
     );
+  }
+  const hooksOf = (name: string, labels: Record<string, string>) =>
+    desiredOf(load(EXAMPLES, ["fleet"], { host: { name, labels } })).hooks.map((h) => `${h.ifname} ${h.hook}: ${h.chain.map((nf) => nf.name).join(" -> ")}`);
   t.same(hooksOf("edge-1", { role: "edge", zone: "eu-1" }), ["eth1 tc-egress: counter", "eth1 xdp: blocklist -> counter", "eth2 xdp: portfilter"]);
   t.same(hooksOf("edge-2", { role: "edge", zone: "us-1" }), ["eth1 tc-egress: counter", "eth1 xdp: blocklist -> counter"]);
   t.same(hooksOf("core-1", { role: "core" }), ["eth1 tc-egress: counter", "eth1 xdp: ratelimit"]);

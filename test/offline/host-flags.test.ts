@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { EXAMPLES } from "../config/helpers/configs.js";
 
 const NFCTL = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-const FLEET = join(EXAMPLES, "fleet.yaml");
+const FLEET = join(EXAMPLES, "fleet");
 
 function nfctl(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "NFCTL_HOSTNAME" && k !== "KUBE_NODE_NAME"));
