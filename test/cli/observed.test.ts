@@ -24,10 +24,9 @@ const bl = (addresses: string[]): NfSpec => ({ name: "bl", nf: "blocklist", maps
 
 /** nfctl as user nobody, outside the lab's namespace: it reads files only. */
 function asNobody(args: string[]): CliResult {
-  const r = spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, NFCTL, ...args], {
-    encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1" },
-  });
+  // `env -i`: without the hooks the test runner adds to every child's environment (they write where nobody may not).
+  const user = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "env", "-i", `PATH=${process.env.PATH ?? ""}`, "NO_COLOR=1"];
+  const r = spawnSync("setpriv", [...user, process.execPath, NFCTL, ...args], { encoding: "utf8" });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
