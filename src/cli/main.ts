@@ -149,24 +149,26 @@ function main(argv: string[]): void {
     .addHelpText("after", "\nExamples:\n  nfctl destroy --interface eth1\n  nfctl destroy\n")
     .action(run<DestroyOptions>(async () => (await import("./destroy.js")).destroyCommand));
 
-  program
-    .command("watch")
-    .description("reconcile continuously: on every change of a config directory or git repository, on interface events, on SIGHUP and every resync")
-    .option("-f, --file <path>", "config file or directory to watch (repeatable; all merge)", collect)
-    .option("--git <url>", "git repository to follow (https://, ssh://, user@host:path or file://)")
-    .option("--ref <ref>", "branch, tag or commit sha to follow (default: the remote's default branch)")
-    .option("--path <dir>", "directory of the config in the repository")
-    .addOption(durationOption("--interval <duration>", "how often to fetch the repository", "30s"))
-    .option("--cache-dir <dir>", "where repositories are cloned", "/var/lib/nfctl/cache")
-    .addOption(durationOption("--git-timeout <duration>", "the longest one git operation may take", "60s"))
-    .option("--verify-signatures <keyring>", "apply only commits signed by a key of this OpenPGP keyring")
-    .addOption(durationOption("--resync <duration>", "reconcile this often without a change, which repairs drift", "60s"))
-    .addOption(durationOption("--retry-interval <duration>", "the first retry after a failure; it doubles, up to --resync", "5s"))
-    .addOption(durationOption("--debounce <duration>", "how long file events settle before a reconcile", "200ms"))
-    .option("--allow-empty", "detach every hook when the source yields no network function")
-    .option("--force", "remove programs other tools attached to hooks nfctl manages")
-    .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000)
-    .option("--listen <host:port>", "where to serve /metrics, /healthz, /readyz and /status", listenAddress, listenAddress(DEFAULT_LISTEN))
+  hostOptions(
+    program
+      .command("watch")
+      .description("reconcile continuously: on every change of a config directory or git repository, on interface events, on SIGHUP and every resync")
+      .option("-f, --file <path>", "config file or directory to watch (repeatable; all merge)", collect)
+      .option("--git <url>", "git repository to follow (https://, ssh://, user@host:path or file://)")
+      .option("--ref <ref>", "branch, tag or commit sha to follow (default: the remote's default branch)")
+      .option("--path <dir>", "directory of the config in the repository")
+      .addOption(durationOption("--interval <duration>", "how often to fetch the repository", "30s"))
+      .option("--cache-dir <dir>", "where repositories are cloned", "/var/lib/nfctl/cache")
+      .addOption(durationOption("--git-timeout <duration>", "the longest one git operation may take", "60s"))
+      .option("--verify-signatures <keyring>", "apply only commits signed by a key of this OpenPGP keyring")
+      .addOption(durationOption("--resync <duration>", "reconcile this often without a change, which repairs drift", "60s"))
+      .addOption(durationOption("--retry-interval <duration>", "the first retry after a failure; it doubles, up to --resync", "5s"))
+      .addOption(durationOption("--debounce <duration>", "how long file events settle before a reconcile", "200ms"))
+      .option("--allow-empty", "detach every hook when the source yields no network function")
+      .option("--force", "remove programs other tools attached to hooks nfctl manages")
+      .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000)
+      .option("--listen <host:port>", "where to serve /metrics, /healthz, /readyz and /status", listenAddress, listenAddress(DEFAULT_LISTEN)),
+  )
     .addHelpText(
       "after",
       "\nExamples:\n  nfctl watch -f /etc/nfctl\n  nfctl watch --git https://git.example.com/net/nfs.git --ref main --path hosts --interval 30s\n",

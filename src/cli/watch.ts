@@ -8,14 +8,15 @@
  */
 import { resolve } from "node:path";
 import { readFileSync } from "node:fs";
-import { resolveRoot, saveLoopStatus, status as readStatus } from "../reconcile/index.js";
+import { resolveHost, resolveRoot, saveLoopStatus, status as readStatus } from "../reconcile/index.js";
 import { directorySnapshot, watchPaths } from "../sources/directory.js";
 import { gitSnapshot, validateGitUrl } from "../sources/git.js";
 import { createMetrics, reconcileStep, startHttpEndpoint, startLoop, watchLinks, type LoopStatus, type NfCounter } from "../controller/index.js";
+import { hostOptionsOf, type HostFlags } from "./host-options.js";
 import { jsonOutput } from "./views/json.js";
 import type { Context } from "./main.js";
 
-export interface WatchOptions {
+export interface WatchOptions extends HostFlags {
   file?: string[];
   git?: string;
   ref?: string;
@@ -49,6 +50,8 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
   if (opts.git !== undefined) validateGitUrl(opts.git);
   const root = resolveRoot(context.bpffs);
   const { logger } = context;
+  const { host, from } = resolveHost(hostOptionsOf(opts));
+  logger.info({ host: host.name, hostFrom: from, labels: host.labels }, "loading the config for this host");
   const paths = (opts.file ?? []).map((p) => resolve(p));
   const git = opts.git;
   const source: LoopStatus["source"] =
@@ -75,6 +78,7 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
       root,
       lockTimeout: opts.lockTimeout,
       allowEmpty: opts.allowEmpty === true,
+      host,
       sourcePath: git ?? paths.join(", "),
       log: context.libbpfLog,
       ...(opts.force && { force: true }),
@@ -107,9 +111,7 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
   });
   logger.info({ listen: `${endpoint.address.host}:${endpoint.address.port}` }, "serving /metrics, /healthz, /readyz and /status");
   const sourceWatch =
-    git === undefined
-      ? watchPaths(paths, () => loop.trigger("file change"), { debounceMs: opts.debounce })
-      : pollEvery(opts.interval, () => loop.trigger("git poll"));
+    git === undefined ? watchPaths(paths, () => loop.trigger("file change"), { debounceMs: opts.debounce }) : pollEvery(opts.interval, () => loop.poll());
   const links = watchLinks((name) => interfaces.has(name) && loop.trigger(`link ${name}`), logger);
   const onHup = () => loop.trigger("SIGHUP");
   const onStop = (signal: NodeJS.Signals) => {

@@ -7,6 +7,7 @@
 import {
   ApplyError,
   ConfigErrors,
+  EMPTY_DESIRED,
   PlanRefusedError,
   StalePlanError,
   formatConfigError,
@@ -14,6 +15,7 @@ import {
   loadDesired,
   reconcileOnce,
   type DesiredState,
+  type Host,
   type LibbpfLogSink,
   type ReconcileOutcome,
 } from "../reconcile/index.js";
@@ -25,6 +27,8 @@ export interface StepOptions {
   lockTimeout: number;
   /** Detach everything when the source yields no NF at all (Argo CD's allowEmpty). */
   allowEmpty: boolean;
+  /** The host the config is loaded for (its host selectors). */
+  host: Host;
   force?: boolean;
   /** Where the snapshot came from, recorded with each generation. */
   sourcePath: string;
@@ -59,7 +63,10 @@ export function reconcileStep(options: StepOptions): (snapshot: Snapshot) => Pro
     const { revision } = snapshot;
     let desired: DesiredState;
     try {
-      desired = { ...loadDesired(snapshot.inputs, options.log ? { log: options.log } : {}), source: { path: options.sourcePath, revision } };
+      // A source without config files configures nothing (refused below unless --allow-empty).
+      const loaded =
+        snapshot.inputs.length === 0 ? EMPTY_DESIRED : loadDesired(snapshot.inputs, { ...(options.log && { log: options.log }), host: options.host });
+      desired = { ...loaded, source: { path: options.sourcePath, revision } };
     } catch (err) {
       if (err instanceof ConfigErrors) return { result: "refused", revision, reason: "ConfigInvalid", message: describeConfigErrors(err), transient: false };
       throw err;

@@ -29,12 +29,14 @@ export function directorySnapshot(paths: string[]): Snapshot {
   for (const path of paths) {
     const absolute = resolve(path);
     const real = realpathOrThrow(absolute);
-    if (!inputs.includes(real)) inputs.push(real);
-    if (isDirectory(real)) {
-      for (const file of configFilesIn(real, (name) => join(real, name))) files.push(file);
-    } else {
-      files.push(readConfigFile(join(realpathOrThrow(dirname(absolute)), basename(absolute)), absolute));
-    }
+    // A directory without config files (an emptied ConfigMap) adds no
+    // input: the snapshot configures nothing, which the loop refuses to
+    // apply unless --allow-empty, rather than an error that hides it.
+    const found = isDirectory(real)
+      ? configFilesIn(real, (name) => join(real, name))
+      : [readConfigFile(join(realpathOrThrow(dirname(absolute)), basename(absolute)), absolute)];
+    if (found.length > 0 && !inputs.includes(real)) inputs.push(real);
+    for (const file of found) files.push(file);
   }
   const digest = digestOf(files);
   return { inputs, revision: `sha256:${digest}`, digest };

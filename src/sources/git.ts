@@ -7,7 +7,7 @@
  * `--` (or as a sha git printed) where git takes them.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join, posix, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { simpleGit, GitPluginError, type SimpleGit } from "simple-git";
@@ -139,6 +139,22 @@ type Target = Named<"branch"> | Named<"tag"> | { kind: "commit"; sha: string };
 /** `remoteSha`: the commit ls-remote reported, when it was asked. */
 type Named<K extends "branch" | "tag"> = { kind: K; name: string; pointer: string; remoteSha?: string };
 
+/**
+ * Per checkout, the commit whose signature was last accepted, with the
+ * digest of the keyring it was checked with: a poll that finds the same
+ * commit and the same keyring does not run gpg again.
+ */
+const verifiedCommits = new Map<string, string>();
+
+/** sha256 of the keyring file's bytes ("unreadable" when it cannot be read: never a verified stamp, so verification runs and names the error). */
+function keyringDigest(keyring: string): string {
+  try {
+    return createHash("sha256").update(readFileSync(keyring)).digest("hex");
+  } catch {
+    return "unreadable";
+  }
+}
+
 async function snapshotIn(checkout: string, subdir: string, options: GitSourceOptions): Promise<Snapshot> {
   const { url, timeoutMs } = options;
   const shown = redactUrl(url);
@@ -152,7 +168,7 @@ async function snapshotIn(checkout: string, subdir: string, options: GitSourceOp
 
   const target = await resolveTarget(run, url, options.ref);
   const where = target.kind === "commit" ? `commit ${target.sha}` : `${target.kind} ${target.name}`;
-  const head = await currentHead(run);
+  const head = currentHead(checkout);
   const localRef = target.kind === "branch" ? `refs/remotes/origin/${target.name}` : target.kind === "tag" ? `refs/tags/${target.name}` : target.sha;
   const upToDate = target.kind === "commit" ? head === target.sha : target.remoteSha !== undefined && head === target.remoteSha;
   if (!upToDate) {
@@ -164,13 +180,17 @@ async function snapshotIn(checkout: string, subdir: string, options: GitSourceOp
   const revision = target.kind === "commit" ? `sha1:${sha}` : `${target.pointer}@sha1:${sha}`;
 
   if (options.verifySignatures !== undefined) {
-    await verifyCommitSignature({
-      keyring: options.verifySignatures,
-      sha,
-      describe: `commit ${sha.slice(0, 7)}${target.kind === "commit" ? "" : ` on ${target.pointer}`} of ${shown}`,
-      timeoutMs,
-      git: (args, env) => run(args, `read the signature of commit ${sha} from ${shown}`, env),
-    });
+    const stamp = `${keyringDigest(options.verifySignatures)}:${sha}`;
+    if (verifiedCommits.get(checkout) !== stamp) {
+      await verifyCommitSignature({
+        keyring: options.verifySignatures,
+        sha,
+        describe: `commit ${sha.slice(0, 7)}${target.kind === "commit" ? "" : ` on ${target.pointer}`} of ${shown}`,
+        timeoutMs,
+        git: (args, env) => run(args, `read the signature of commit ${sha} from ${shown}`, env),
+      });
+      verifiedCommits.set(checkout, stamp);
+    }
   }
   if (head !== sha) {
     await run(["checkout", "--quiet", "--detach", "--force", sha], `check out ${revision} of ${shown}`);
@@ -218,13 +238,20 @@ function parseLsRemote(out: string): { refs: Map<string, string>; symrefs: Map<s
 }
 
 /** The commit checked out, or undefined in a fresh cache. */
-async function currentHead(run: GitRun): Promise<string | undefined> {
+/**
+ * The commit the cache has checked out. The cache is always a detached
+ * checkout, whose .git/HEAD holds the commit's sha itself: read as a file,
+ * it costs a poll no process (a branch name there, or anything else, means
+ * no known commit, and the poll fetches).
+ */
+function currentHead(checkout: string): string | undefined {
+  let head: string;
   try {
-    const out = (await run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], "read HEAD")).trim();
-    return SHA.test(out) ? out : undefined;
+    head = readFileSync(join(checkout, ".git", "HEAD"), "utf8").trim();
   } catch {
     return undefined;
   }
+  return SHA.test(head) ? head.toLowerCase() : undefined;
 }
 
 async function commitOf(run: GitRun, rev: string, what: string): Promise<string> {
@@ -241,8 +268,10 @@ function configAt(checkout: string, subdir: string, where: string): { inputs: st
   try {
     real = realpathSync(wanted);
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : `cannot be read (${describeError(err)})`;
-    throw new SourceError("SourceFailed", `path ${subdir} ${why} in ${where}`, { cause: err });
+    // A path the commit deleted configures nothing: the loop refuses that
+    // unless --allow-empty (Argo CD's allowEmpty), and says so.
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { inputs: [], digest: digestOf([]) };
+    throw new SourceError("SourceFailed", `path ${subdir} cannot be read in ${where} (${describeError(err)})`, { cause: err });
   }
   if (!isWithin(real, root)) throw new SourceError("SourceFailed", `path ${subdir} of ${where} is a symlink that leads out of the repository`);
   if (isWithin(real, join(root, ".git"))) throw new SourceError("SourceFailed", `path ${subdir} of ${where} leads into .git`);
@@ -250,7 +279,7 @@ function configAt(checkout: string, subdir: string, where: string): { inputs: st
   let files: ConfigFileEntry[];
   if (statSync(real).isDirectory()) files = configFilesIn(real, (name) => keyOf(join(real, name)), root);
   else files = [readConfigFile(keyOf(real), real, root)];
-  return { inputs: [real], digest: digestOf(files) };
+  return { inputs: files.length > 0 ? [real] : [], digest: digestOf(files) };
 }
 
 /** `path` as a relative POSIX path inside the repository ("" for its root); throws SourceError for one that leaves it. */

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, sep } from "node:path";
 
 export interface Snapshot {
-  /** Absolute paths of the config inputs to load (directories or files), resolved through symlinks (realpath). */
+  /** Absolute paths of the config inputs to load (directories or files), resolved through symlinks (realpath); none when the source holds no config file (an emptied ConfigMap, a deleted path). */
   inputs: string[];
   /** Flux-style revision: "main@sha1:<40 hex>" for git, "sha256:<64 hex>" for a directory snapshot. */
   revision: string;

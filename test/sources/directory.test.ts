@@ -196,3 +196,18 @@ t.test("debounceMs is checked", async (t) => {
   const dir = tempDir(t);
   t.throws(() => watchPaths([dir], () => {}, { debounceMs: -1 }), new RangeError("debounceMs must be a number of milliseconds >= 0, not -1"));
 });
+
+t.test("a directory without config files is a snapshot of nothing, not an error", async (t) => {
+  const root = tempDir(t);
+  const empty = join(root, "empty");
+  const full = join(root, "full");
+  mkdirSync(empty);
+  mkdirSync(full);
+  mkdirSync(join(root, "other"));
+  writeFileSync(join(empty, "README.md"), "not a config\n");
+  writeFileSync(join(full, "a.yaml"), A);
+  const nothing = directorySnapshot([empty]);
+  t.same(nothing.inputs, [], "no input to load");
+  t.equal(nothing.digest, directorySnapshot([join(root, "other")]).digest, "the digest of no file");
+  t.same(directorySnapshot([empty, full]).inputs, [realpathSync(full)], "only the directory that holds config is an input");
+});
