@@ -7,6 +7,10 @@
  * and failed applies leave the kernel as it was (the executor guarantees
  * it) and become conditions; the loop never ends on them. A transient
  * failure is retried with backoff, never later than the resync interval.
+ * A poll (a git repository's --interval) is the one trigger that first
+ * reads the source and reconciles only when its snapshot is not the one
+ * the last reconcile read: an unchanged commit costs one ls-remote, not a
+ * reconcile (drift is the resync's to repair).
  *
  * @example
  *     const loop = startLoop({ snapshot, step, resyncMs: 60_000, retryMs: 5_000, source, onStatus, logger });
@@ -46,6 +50,8 @@ export interface LoopOptions {
 export interface Loop {
   /** Marks a reconcile as wanted; `reason` is logged. */
   trigger(reason: string): void;
+  /** Reads the source and reconciles only if its snapshot changed since the last reconcile (or a trigger came too). */
+  poll(): void;
   /** Lets the reconcile in flight run to its end, then stops; resolves when stopped. */
   stop(): Promise<void>;
   status(): LoopStatus;
@@ -74,7 +80,10 @@ export function startLoop(options: LoopOptions): Loop {
     reconciles: 0,
     pid: process.pid,
   };
-  let wanted = false;
+  /** What the next run does: nothing, a poll of the source, or a whole reconcile. */
+  let wanted: "none" | "poll" | "reconcile" = "none";
+  /** The snapshot the last reconcile read (undefined after a failed read): a poll that reads it again has nothing to do. */
+  let lastRead: { revision: string; digest: string } | undefined;
   let running: Promise<void> | undefined;
   let stopping = false;
   let failures = 0;
@@ -96,27 +105,55 @@ export function startLoop(options: LoopOptions): Loop {
     timer = setTimeout(() => trigger(reason), ms);
   };
 
-  const reconcile = async (): Promise<StepResult> => {
+  /** The source's snapshot, or the StepResult of a failed read. */
+  const read = async (): Promise<Snapshot | StepResult> => {
     const fetchStart = performance.now();
-    let snapshot: Snapshot;
     try {
-      snapshot = await options.snapshot();
+      const snapshot = await options.snapshot();
       options.onFetch?.((performance.now() - fetchStart) / 1000, false);
+      return snapshot;
     } catch (err) {
       options.onFetch?.((performance.now() - fetchStart) / 1000, true);
       if (!(err instanceof SourceError)) throw err;
       return { result: "failed", reason: err.reason, message: err.message, transient: err.reason === "SourceFailed" };
     }
-    publish({ ...status, lastAttemptedRevision: snapshot.revision });
-    return options.step(snapshot);
   };
 
-  const runOnce = async () => {
+  const reconcile = async (read: Snapshot | StepResult): Promise<StepResult> => {
+    if (!("digest" in read)) {
+      lastRead = undefined;
+      return read;
+    }
+    lastRead = { revision: read.revision, digest: read.digest };
+    publish({ ...status, lastAttemptedRevision: read.revision });
+    return options.step(read);
+  };
+
+  /** A poll: the snapshot when it differs from the last reconcile's (or cannot be read), else undefined. */
+  const changedSnapshot = async (): Promise<Snapshot | StepResult | undefined> => {
+    const snapshot = await read();
+    if ("digest" in snapshot && lastRead !== undefined && snapshot.revision === lastRead.revision && snapshot.digest === lastRead.digest) {
+      logger.debug({ revision: snapshot.revision }, "the source is unchanged");
+      return undefined;
+    }
+    return snapshot;
+  };
+
+  const runOnce = async (mode: "poll" | "reconcile") => {
+    let polled: Snapshot | StepResult | undefined;
+    if (mode === "poll") {
+      try {
+        polled = await changedSnapshot();
+      } catch (err) {
+        polled = { result: "failed", reason: "ReconciliationFailed", message: err instanceof Error ? err.message : String(err), transient: true };
+      }
+      if (polled === undefined) return;
+    }
     const started = new Date();
     publish({ ...status, conditions: conditionsAfter(status.conditions, { kind: "progressing", retrying: failures > 0 }, started) });
     let outcome: StepResult;
     try {
-      outcome = await reconcile();
+      outcome = await reconcile(polled ?? (await read()));
     } catch (err) {
       outcome = { result: "failed", reason: "ReconciliationFailed", message: err instanceof Error ? err.message : String(err), transient: true };
     }
@@ -150,9 +187,10 @@ export function startLoop(options: LoopOptions): Loop {
   };
 
   const drain = async () => {
-    while (wanted && !stopping) {
-      wanted = false;
-      await runOnce();
+    while (wanted !== "none" && !stopping) {
+      const mode = wanted;
+      wanted = "none";
+      await runOnce(mode);
     }
     running = undefined;
   };
@@ -160,13 +198,18 @@ export function startLoop(options: LoopOptions): Loop {
   const trigger = (reason: string) => {
     if (stopping) return;
     logger.debug({ reason }, "reconcile wanted");
-    wanted = true;
+    wanted = "reconcile";
     running ??= drain();
   };
 
   trigger("start");
   return {
     trigger,
+    poll() {
+      if (stopping) return;
+      if (wanted === "none") wanted = "poll";
+      running ??= drain();
+    },
     status: () => status,
     stopped,
     async stop() {

@@ -167,3 +167,51 @@ t.test("stop waits for the reconcile in flight, and no reconcile starts after it
   await new Promise((r) => setTimeout(r, 50));
   t.equal(runs, 1, "the coalesced trigger and the resync do not run after stop");
 });
+
+t.test("a poll reconciles only a snapshot that changed, or after a failed read", async (t) => {
+  let source: Snapshot | Error = snap("main@sha1:1");
+  let reads = 0;
+  const steps: string[] = [];
+  const loop = startLoop({
+    snapshot: async () => {
+      reads += 1;
+      if (source instanceof Error) throw source;
+      return source;
+    },
+    step: async (s) => {
+      steps.push(s.revision);
+      return applied(s.revision);
+    },
+    resyncMs: 60_000,
+    retryMs: 60_000,
+    source: { kind: "git", url: "file:///repo" },
+    onStatus: () => undefined,
+    logger,
+  });
+  await until("the first reconcile", () => loop.status().reconciles === 1);
+  loop.poll();
+  await until("the poll's read", () => reads === 2);
+  await new Promise((r) => setTimeout(r, 20));
+  t.same(steps, ["main@sha1:1"], "an unchanged commit is read, not reconciled");
+  t.equal(loop.status().reconciles, 1, "nor counted");
+
+  source = { ...snap("main@sha1:2"), digest: "bb" };
+  loop.poll();
+  await until("the new commit's reconcile", () => loop.status().reconciles === 2);
+  t.same(steps, ["main@sha1:1", "main@sha1:2"], "a new commit is reconciled, read once");
+  t.equal(reads, 3);
+
+  source = new SourceError("SourceFailed", "cannot reach the remote");
+  loop.poll();
+  await until("the failed read is a reconcile", () => loop.status().reconciles === 3);
+  t.equal(condition(loop.status(), "Ready"), "False/SourceFailed");
+  source = { ...snap("main@sha1:2"), digest: "bb" };
+  loop.poll();
+  await until("the same commit, read again after the failure, is reconciled", () => loop.status().reconciles === 4);
+  t.equal(condition(loop.status(), "Ready"), "True/ReconciliationSucceeded");
+
+  loop.trigger("SIGHUP");
+  await until("a trigger always reconciles", () => loop.status().reconciles === 5);
+  t.same(steps, ["main@sha1:1", "main@sha1:2", "main@sha1:2", "main@sha1:2"]);
+  await loop.stop();
+});
