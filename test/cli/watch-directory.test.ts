@@ -11,26 +11,25 @@ import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:
 import { join } from "node:path";
 import { createLab, ipIn, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
-import { requireKernel, eventually, type TapTest } from "../helpers/kernel.js";
-import { conditionOf, loopJson, startNfctl, statusJson, writeConfig, writeConfigFor, type NfSpec, type StartedNfctl } from "../helpers/cli.js";
+import { requireKernel, type TapTest } from "../helpers/kernel.js";
+import {
+  chainOf,
+  conditionOf,
+  loopJson,
+  startNfctl,
+  statusJson,
+  untilTrue,
+  writeConfig,
+  writeConfigFor,
+  type NfSpec,
+  type StartedNfctl,
+} from "../helpers/cli.js";
 
 requireKernel();
 
 const bl: NfSpec = { name: "bl", nf: "blocklist", maps: `blocklist_v4:\n  ${ADDR.blocked}/32: 1` };
 const c1: NfSpec = { name: "c1", nf: "counter" };
 const FAST = ["--listen", "127.0.0.1:0", "--resync", "60s", "--debounce", "100ms", "--retry-interval", "200ms"];
-
-function chainOf(lab: Lab, ifname = "veth-b"): string[] {
-  return (
-    statusJson(lab)
-      .hooks.find((h) => h.ifname === ifname && h.hook === "xdp")
-      ?.nfs.map((n) => n.name) ?? []
-  );
-}
-
-async function waitFor(t: TapTest, what: string, probe: () => boolean, run: StartedNfctl, ms = 10_000): Promise<void> {
-  if (!(await eventually(probe, ms))) t.fail(`timed out waiting until ${what}; nfctl's log:\n${run.stderr().slice(-3000)}`);
-}
 
 function watch(t: TapTest, lab: Lab, dir: string, extra: string[] = []): StartedNfctl {
   return startNfctl(t, lab, ["watch", "-f", dir, ...FAST, ...extra]);
@@ -43,7 +42,7 @@ t.test("a directory: converge, follow changes, keep the last good state on bad a
   mkdirSync(dir);
   writeConfig(dir, "edge.yaml", { xdp: [c1, bl] });
   const run = watch(t, lab, dir);
-  await waitFor(t, "the first reconcile is applied", () => conditionOf(loopJson(lab), "Ready") === "True/ReconciliationSucceeded", run);
+  await untilTrue(t, "the first reconcile is applied", () => conditionOf(loopJson(lab), "Ready") === "True/ReconciliationSucceeded", run);
   t.same(chainOf(lab), ["c1", "bl"]);
   t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 0 }, "the blocklist drops");
   const first = loopJson(lab)!;
@@ -51,7 +50,7 @@ t.test("a directory: converge, follow changes, keep the last good state on bad a
   t.same(first.source, { kind: "directory", paths: [dir] });
 
   writeConfig(dir, "edge.yaml", { xdp: [c1] });
-  await waitFor(t, "the change is applied", () => chainOf(lab).join() === "c1", run);
+  await untilTrue(t, "the change is applied", () => chainOf(lab).join() === "c1", run);
   t.not(loopJson(lab)!.lastAppliedRevision, first.lastAppliedRevision, "a new revision");
   t.same(await udpExchange(lab, [ADDR.blocked], 20), { [ADDR.blocked]: 20 }, "without the blocklist the blocked source passes");
   t.match(statusJson(lab).hooks[0]!.source?.revision, /^sha256:/, "the generation records the revision it came from");
@@ -59,7 +58,7 @@ t.test("a directory: converge, follow changes, keep the last good state on bad a
   const progIds = () => statusJson(lab).hooks.flatMap((h) => h.nfs.map((n) => n.progId));
   const serving = progIds();
   writeFileSync(join(dir, "edge.yaml"), "apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nspec: [\n");
-  await waitFor(t, "the bad config is refused", () => conditionOf(loopJson(lab), "Ready") === "False/ConfigInvalid", run);
+  await untilTrue(t, "the bad config is refused", () => conditionOf(loopJson(lab), "Ready") === "False/ConfigInvalid", run);
   const bad = loopJson(lab)!;
   t.equal(conditionOf(bad, "Stalled"), "True/ConfigInvalid", "bad input needs a human");
   t.match(bad.lastError, /edge\.yaml:\d+:\d+: /, "the error names the file, line and column");
@@ -67,19 +66,19 @@ t.test("a directory: converge, follow changes, keep the last good state on bad a
   t.equal(run.child.exitCode, null, "the loop goes on");
 
   writeConfig(dir, "edge.yaml", { xdp: [c1, bl] });
-  await waitFor(t, "the fixed config is applied", () => chainOf(lab).join() === "c1,bl", run);
-  t.equal(conditionOf(loopJson(lab), "Ready"), "True/ReconciliationSucceeded");
+  await untilTrue(t, "the fixed config is applied", () => chainOf(lab).join() === "c1,bl", run);
+  await untilTrue(t, "the loop is Ready again", () => conditionOf(loopJson(lab), "Ready") === "True/ReconciliationSucceeded", run);
 
   rmSync(join(dir, "edge.yaml"));
-  await waitFor(t, "the empty source is refused", () => conditionOf(loopJson(lab), "Ready") === "False/EmptyRefused", run);
+  await untilTrue(t, "the empty source is refused", () => conditionOf(loopJson(lab), "Ready") === "False/EmptyRefused", run);
   t.same(chainOf(lab), ["c1", "bl"], "an empty source does not detach every hook");
   t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 0 }, "still filtering");
 
   writeConfig(dir, "edge.yaml", { xdp: [c1, bl] });
-  await waitFor(t, "the config is back", () => conditionOf(loopJson(lab), "Ready") === "True/ReconciliationSucceeded", run);
+  await untilTrue(t, "the config is back", () => conditionOf(loopJson(lab), "Ready") === "True/ReconciliationSucceeded", run);
   const before = loopJson(lab)!.reconciles;
   run.child.kill("SIGHUP");
-  await waitFor(t, "SIGHUP reconciles", () => loopJson(lab)!.reconciles > before, run);
+  await untilTrue(t, "SIGHUP reconciles", () => loopJson(lab)!.reconciles > before, run);
 
   run.child.kill("SIGTERM");
   t.equal(await run.exited, 0, "SIGTERM: exit 0");
@@ -94,10 +93,10 @@ t.test("--allow-empty: an empty source detaches every hook", async (t) => {
   mkdirSync(dir);
   writeConfig(dir, "edge.yaml", { xdp: [c1] });
   const run = watch(t, lab, dir, ["--allow-empty"]);
-  await waitFor(t, "applied", () => chainOf(lab).join() === "c1", run);
+  await untilTrue(t, "applied", () => chainOf(lab).join() === "c1", run);
   rmSync(join(dir, "edge.yaml"));
-  await waitFor(t, "detached", () => statusJson(lab).hooks.length === 0, run);
-  t.equal(conditionOf(loopJson(lab), "Ready"), "True/ReconciliationSucceeded");
+  await untilTrue(t, "detached", () => statusJson(lab).hooks.length === 0, run);
+  await untilTrue(t, "the loop is Ready", () => conditionOf(loopJson(lab), "Ready") === "True/ReconciliationSucceeded", run);
   run.child.kill("SIGTERM");
   t.equal(await run.exited, 0);
 });
@@ -119,9 +118,9 @@ t.test("a ConfigMap volume: the ..data symlink swap is followed, through the sym
   publish("2026_12_01_10_00_00.000000001", [c1, bl]);
   symlinkSync("..data/edge.yaml", join(volume, "edge.yaml"));
   const run = watch(t, lab, volume);
-  await waitFor(t, "the first version is applied", () => chainOf(lab).join() === "c1,bl", run);
+  await untilTrue(t, "the first version is applied", () => chainOf(lab).join() === "c1,bl", run);
   publish("2026_12_01_10_05_00.000000002", [c1]);
-  await waitFor(t, "the swapped version is applied", () => chainOf(lab).join() === "c1", run);
+  await untilTrue(t, "the swapped version is applied", () => chainOf(lab).join() === "c1", run);
   t.same(await udpExchange(lab, [ADDR.blocked], 20), { [ADDR.blocked]: 20 }, "the new chain serves");
   run.child.kill("SIGTERM");
   t.equal(await run.exited, 0);
@@ -139,7 +138,7 @@ t.test("an interface deleted and created again is attached again within seconds,
   mkdirSync(dir);
   writeConfigFor(dir, "edge.yaml", [{ ifname: "x0", xdp: [c1] }]);
   const run = watch(t, lab, dir);
-  await waitFor(
+  await untilTrue(
     t,
     "the loop waits for x0",
     () => /waiting for interfaces x0/.test(loopJson(lab)?.conditions.find((c) => c.type === "Ready")?.message ?? ""),
@@ -152,12 +151,12 @@ t.test("an interface deleted and created again is attached again within seconds,
     return hook !== undefined && hook.nfs.length === 1 && hook.drift.length === 0;
   };
   let started = Date.now();
-  await waitFor(t, "x0 is attached", attached, run, 5000);
+  await untilTrue(t, "x0 is attached", attached, run, 5000);
   t.comment(`x0 appeared: attached after ${Date.now() - started} ms`);
   ipIn(lab.nsB, "link", "del", "x0");
   addPair();
   started = Date.now();
-  await waitFor(
+  await untilTrue(
     t,
     "x0 is attached again",
     () => {

@@ -1,116 +1,126 @@
 /**
  * `nfctl watch --git` on a local bare repository: a pushed commit is
  * applied and its revision (main@sha1:<sha>) recorded with the chain; a bad
- * commit changes nothing in the kernel and shows in the status; the next
- * good commit applies.
+ * commit, a commit that deletes the config's path, and a commit that is
+ * unsigned or signed by a key outside the keyring change nothing in the
+ * kernel and show in the status; the next good commit applies.
  */
 import t from "tap";
-import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLab, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
-import { requireKernel, eventually, type TapTest } from "../helpers/kernel.js";
-import { conditionOf, loopJson, startNfctl, statusJson, writeConfig, type NfSpec, type StartedNfctl } from "../helpers/cli.js";
+import { requireKernel, type TapTest } from "../helpers/kernel.js";
+import { chainOf, conditionOf, loopJson, startNfctl, statusJson, untilLoop, untilTrue, writeConfig, type NfSpec, type StartedNfctl } from "../helpers/cli.js";
+import type { LoopStatus } from "../../src/controller/index.js";
+import { gpgKey, makeRemote, type Remote } from "../sources/helpers/git-fixtures.js";
 
 requireKernel();
 
 const bl: NfSpec = { name: "bl", nf: "blocklist", maps: `blocklist_v4:\n  ${ADDR.blocked}/32: 1` };
 const c1: NfSpec = { name: "c1", nf: "counter" };
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", ["-c", "user.name=nfctl test", "-c", "user.email=test@nfctl.invalid", "-c", "commit.gpgsign=false", ...args], {
-    cwd,
-    encoding: "utf8",
-  }).trim();
+/** `cacheDir`: not t.testdir(), which empties the test's directory each time it is called. */
+function watchGit(t: TapTest, lab: Lab, remote: Remote, cacheDir: string, extra: string[] = []): StartedNfctl {
+  const args = ["watch", "--git", remote.url, "--path", "hosts", "--interval", "1s", "--cache-dir", cacheDir];
+  return startNfctl(t, lab, [...args, "--retry-interval", "500ms", "--listen", "127.0.0.1:0", ...extra]);
 }
 
-/** A bare repository and a clone to commit from; returns the file:// URL and a commit-and-push function. */
-function repository(dir: string): { url: string; work: string; push(message: string): string } {
-  const bare = join(dir, "nfs.git");
-  const work = join(dir, "work");
-  execFileSync("git", ["init", "-q", "--bare", "-b", "main", bare]);
-  execFileSync("git", ["init", "-q", "-b", "main", work]);
-  git(work, "remote", "add", "origin", bare);
-  return {
-    url: `file://${bare}`,
-    work,
-    push(message) {
-      git(work, "add", "-A");
-      git(work, "commit", "-q", "-m", message);
-      git(work, "push", "-q", "origin", "main");
-      return git(work, "rev-parse", "HEAD");
-    },
-  };
+/** Commits the chain `nfs` on veth-b's XDP hook as hosts/edge.yaml and pushes it; returns the revision. */
+function pushChain(remote: Remote, nfs: NfSpec[], options: Parameters<Remote["commit"]>[1] = {}): string {
+  mkdirSync(join(remote.work, "hosts"), { recursive: true });
+  writeConfig(join(remote.work, "hosts"), "edge.yaml", { xdp: nfs });
+  return pushed(remote, remote.commit({}, options));
 }
 
-function chainOf(lab: Lab): string[] {
-  return (
-    statusJson(lab)
-      .hooks.find((h) => h.hook === "xdp")
-      ?.nfs.map((n) => n.name) ?? []
-  );
+function pushed(remote: Remote, sha: string): string {
+  remote.push("main");
+  return `main@sha1:${sha}`;
 }
 
-async function waitFor(t: TapTest, what: string, probe: () => boolean, run: StartedNfctl, ms = 15_000): Promise<void> {
-  if (!(await eventually(probe, ms))) t.fail(`timed out waiting until ${what}; nfctl's log:\n${run.stderr().slice(-3000)}`);
-}
+const progIds = (lab: Lab) => statusJson(lab).hooks.flatMap((h) => h.nfs.map((n) => n.progId));
 
-t.test("commits are applied as they are pushed; a bad commit changes nothing", async (t) => {
+t.test("commits are applied as they are pushed; a bad commit and a deleted path change nothing", async (t) => {
   const lab = createLab();
   t.teardown(lab.cleanup);
-  const dir = t.testdir();
-  const repo = repository(dir);
-  const hosts = join(repo.work, "hosts");
-  mkdirSync(hosts);
-  writeConfig(hosts, "edge.yaml", { xdp: [c1, bl] });
-  const first = repo.push("c1 and the blocklist");
-  const run = startNfctl(t, lab, [
-    "watch",
-    "--git",
-    repo.url,
-    "--path",
-    "hosts",
-    "--interval",
-    "1s",
-    "--cache-dir",
-    join(dir, "cache"),
-    "--retry-interval",
-    "500ms",
-    "--listen",
-    "127.0.0.1:0",
-  ]);
-  await waitFor(t, "the first commit is applied", () => loopJson(lab)?.lastAppliedRevision === `main@sha1:${first}`, run);
+  const remote = makeRemote(t);
+  const first = pushChain(remote, [c1, bl]);
+  const run = watchGit(t, lab, remote, join(t.testdir(), "cache"));
+  await untilTrue(t, "the first commit is applied", () => loopJson(lab)?.lastAppliedRevision === first, run);
   t.same(chainOf(lab), ["c1", "bl"]);
-  t.same(statusJson(lab).hooks[0]!.source, { path: repo.url, revision: `main@sha1:${first}` }, "the generation records the commit it runs");
+  t.same(statusJson(lab).hooks[0]!.source, { path: remote.url, revision: first }, "the generation records the commit it runs");
   t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 0 });
 
-  writeConfig(hosts, "edge.yaml", { xdp: [c1] });
-  const second = repo.push("drop the blocklist");
+  const second = pushChain(remote, [c1]);
   const pushedAt = Date.now();
-  await waitFor(t, "the second commit is applied", () => loopJson(lab)?.lastAppliedRevision === `main@sha1:${second}`, run);
+  await untilTrue(t, "the second commit is applied", () => loopJson(lab)?.lastAppliedRevision === second, run);
   t.comment(`push to applied: ${Date.now() - pushedAt} ms with --interval 1s`);
   t.same(chainOf(lab), ["c1"]);
   t.same(await udpExchange(lab, [ADDR.blocked], 20), { [ADDR.blocked]: 20 });
 
-  const progIds = statusJson(lab).hooks.flatMap((h) => h.nfs.map((n) => n.progId));
-  writeFileSync(join(hosts, "edge.yaml"), "apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nspec:\n  interfaces: 7\n");
-  const bad = repo.push("a bad config");
-  await waitFor(t, "the bad commit is refused", () => loopJson(lab)?.lastAttemptedRevision === `main@sha1:${bad}`, run);
-  await waitFor(t, "the refusal shows", () => conditionOf(loopJson(lab), "Ready") === "False/ConfigInvalid", run);
-  const loop = loopJson(lab)!;
-  t.equal(loop.lastAppliedRevision, `main@sha1:${second}`, "the last good commit is still the applied one");
-  t.same(
-    statusJson(lab).hooks.flatMap((h) => h.nfs.map((n) => n.progId)),
-    progIds,
-    "the kernel runs what it ran",
+  const serving = progIds(lab);
+  writeFileSync(join(remote.work, "hosts", "edge.yaml"), "apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nspec:\n  interfaces: 7\n");
+  const bad = pushed(remote, remote.commit({}, { message: "a bad config" }));
+  let loop = (await untilLoop(t, "the bad commit is refused", lab, run, (l) => conditionOf(l, "Ready") === "False/ConfigInvalid"))!;
+  t.equal(loop.lastAttemptedRevision, bad);
+  t.equal(loop.lastAppliedRevision, second, "the last good commit is still the applied one");
+  t.match(
+    loop.conditions.find((c) => c.type === "Ready")?.message,
+    /hosts\/edge\.yaml:4:15: spec\.interfaces: must be a list/,
+    "the status names the file, line and field",
   );
+  t.same(progIds(lab), serving, "the kernel runs what it ran");
 
-  writeConfig(hosts, "edge.yaml", { xdp: [c1, bl] });
-  const fixed = repo.push("the blocklist again");
-  await waitFor(t, "the fix is applied", () => loopJson(lab)?.lastAppliedRevision === `main@sha1:${fixed}`, run);
-  t.equal(conditionOf(loopJson(lab), "Ready"), "True/ReconciliationSucceeded");
+  const deleted = pushed(remote, remote.commit({ hosts: null }, { message: "delete the hosts directory" }));
+  loop = (await untilLoop(t, "the deleted path is refused", lab, run, (l) => conditionOf(l, "Ready") === "False/EmptyRefused"))!;
+  t.equal(loop.lastAttemptedRevision, deleted);
+  t.match(loop.conditions.find((c) => c.type === "Ready")?.message, /configures no network function; .*--allow-empty/);
+  t.same(progIds(lab), serving, "nothing was detached");
+  t.same(await udpExchange(lab, [ADDR.blocked], 10), { [ADDR.blocked]: 10 });
+
+  const fixed = pushChain(remote, [c1, bl]);
+  await untilTrue(t, "the fix is applied", () => loopJson(lab)?.lastAppliedRevision === fixed, run);
+  await untilTrue(t, "the loop is Ready", () => conditionOf(loopJson(lab), "Ready") === "True/ReconciliationSucceeded", run);
   t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 0 });
+  run.child.kill("SIGTERM");
+  t.equal(await run.exited, 0);
+});
+
+t.test("--verify-signatures: only commits signed by a key of the keyring are applied", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const signer = gpgKey(t, "nfctl signer <signer@nfctl.invalid>");
+  const stranger = gpgKey(t, "someone else <else@nfctl.invalid>");
+  const dir = t.testdir();
+  const keyring = signer.exportTo(join(dir, "keyring.asc"), true);
+  const remote = makeRemote(t);
+  const signed = pushChain(remote, [c1, bl], { key: signer });
+  const run = watchGit(t, lab, remote, join(dir, "cache"), ["--verify-signatures", keyring]);
+  await untilTrue(t, "the signed commit is applied", () => loopJson(lab)?.lastAppliedRevision === signed, run);
+  t.same(chainOf(lab), ["c1", "bl"]);
+  const serving = progIds(lab);
+
+  const unsigned = pushChain(remote, [c1]);
+  const readyOf = (loop: LoopStatus | undefined) => loop?.conditions.find((c) => c.type === "Ready");
+  let refused = await untilLoop(t, "the unsigned commit is refused", lab, run, (loop) => conditionOf(loop, "Ready") === "False/VerificationFailed");
+  t.equal(readyOf(refused)?.message, `commit ${unsigned.slice(-40, -33)} on main of ${remote.url} is not signed`);
+  t.same(progIds(lab), serving, "the kernel runs the signed commit's chain");
+  t.same(await udpExchange(lab, [ADDR.blocked], 10), { [ADDR.blocked]: 0 }, "the blocklist still drops");
+
+  const foreign = pushChain(remote, [c1], { key: stranger });
+  refused = await untilLoop(t, "the foreign signature is refused", lab, run, (loop) => /signed by key/.test(readyOf(loop)?.message ?? ""));
+  t.equal(readyOf(refused)?.reason, "VerificationFailed");
+  t.equal(
+    readyOf(refused)?.message,
+    `commit ${foreign.slice(-40, -33)} on main of ${remote.url} is signed by key ${stranger.keyId} which is not in the keyring ${keyring}`,
+  );
+  t.equal(refused?.lastAppliedRevision, signed);
+  t.same(progIds(lab), serving);
+
+  const next = pushChain(remote, [c1], { key: signer });
+  await untilTrue(t, "the next signed commit is applied", () => loopJson(lab)?.lastAppliedRevision === next, run);
+  t.same(chainOf(lab), ["c1"]);
+  t.same(await udpExchange(lab, [ADDR.blocked], 10), { [ADDR.blocked]: 10 });
   run.child.kill("SIGTERM");
   t.equal(await run.exited, 0);
 });

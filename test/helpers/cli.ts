@@ -10,6 +10,7 @@ import type { StatusReport } from "../../src/reconcile/index.js";
 import type { LoopStatus } from "../../src/controller/index.js";
 import type { Lab } from "../../scripts/test-lab.js";
 import { BUILD } from "../../scripts/nfs.js";
+import { eventually } from "./kernel.js";
 
 const NFCTL = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
@@ -142,9 +143,19 @@ function chainYaml(kind: "xdp" | "tc", nfs: NfSpec[]): string {
     .join("");
 }
 
+/** A host selector of a whole config document: the hosts with all of these labels. */
+export interface ConfigOptions {
+  matchLabels?: Record<string, string>;
+}
+
 /** A config with absolute object paths, written into `dir`; returns its path. */
-export function writeConfigFor(dir: string, file: string, interfaces: InterfaceSpec[]): string {
-  let text = "apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nmetadata:\n  name: test\nspec:\n  interfaces:\n";
+export function writeConfigFor(dir: string, file: string, interfaces: InterfaceSpec[], options: ConfigOptions = {}): string {
+  let text = "apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nmetadata:\n  name: test\nspec:\n";
+  if (options.matchLabels) {
+    text += "  hostSelector:\n    matchLabels:\n";
+    for (const [key, value] of Object.entries(options.matchLabels)) text += `      ${key}: ${value}\n`;
+  }
+  text += "  interfaces:\n";
   for (const i of interfaces) {
     text += `    - name: ${i.ifname}\n`;
     if (i.xdp) text += `      xdp:\n        chain:\n${chainYaml("xdp", i.xdp)}`;
@@ -157,8 +168,8 @@ export function writeConfigFor(dir: string, file: string, interfaces: InterfaceS
 }
 
 /** A config for one interface (veth-b unless named). */
-export function writeConfig(dir: string, file: string, hooks: Omit<InterfaceSpec, "ifname"> & { ifname?: string }): string {
-  return writeConfigFor(dir, file, [{ ...hooks, ifname: hooks.ifname ?? "veth-b" }]);
+export function writeConfig(dir: string, file: string, hooks: Omit<InterfaceSpec, "ifname"> & { ifname?: string }, options: ConfigOptions = {}): string {
+  return writeConfigFor(dir, file, [{ ...hooks, ifname: hooks.ifname ?? "veth-b" }], options);
 }
 
 /**
@@ -190,4 +201,38 @@ export function loopJson(lab: Lab): LoopStatus | undefined {
 export function conditionOf(loop: LoopStatus | undefined, type: string): string {
   const c = loop?.conditions.find((x) => x.type === type);
   return c ? `${c.status}/${c.reason}` : "none";
+}
+
+/** The NF names of one hook's chain in the lab, as `nfctl status` shows them ([] when nothing runs there). */
+export function chainOf(lab: Lab, ifname = "veth-b", hook = "xdp"): string[] {
+  return (
+    statusJson(lab)
+      .hooks.find((h) => h.ifname === ifname && h.hook === hook)
+      ?.nfs.map((n) => n.name) ?? []
+  );
+}
+
+/** Waits until `probe` holds; on a timeout fails `t` with the end of the nfctl run's log. */
+export async function untilTrue(t: { fail(message: string): void }, what: string, probe: () => boolean, run: StartedNfctl, ms = 15_000): Promise<boolean> {
+  if (await eventually(probe, ms)) return true;
+  t.fail(`timed out after ${ms} ms waiting until ${what}; nfctl's log:\n${run.stderr().slice(-3000)}`);
+  return false;
+}
+
+/** Waits until the lab's loop status satisfies `ok` and returns that status (undefined, and `t` failed, on a timeout). */
+export async function untilLoop(
+  t: { fail(message: string): void },
+  what: string,
+  lab: Lab,
+  run: StartedNfctl,
+  ok: (loop: LoopStatus) => boolean,
+  ms = 15_000,
+): Promise<LoopStatus | undefined> {
+  let seen: LoopStatus | undefined;
+  const probe = () => {
+    const loop = loopJson(lab);
+    if (loop !== undefined && ok(loop)) seen = loop;
+    return seen !== undefined;
+  };
+  return (await untilTrue(t, what, probe, run, ms)) ? seen : undefined;
 }

@@ -9,6 +9,9 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { httpGet } from "../../scripts/netns-http.js";
+
+export { httpGet };
 
 const MISSING = "install the Debian package prometheus (bash scripts/setup.sh does)";
 
@@ -42,10 +45,12 @@ interface Teardown {
 }
 
 /**
- * Starts `prometheus` scraping `target` (HOST:PORT) every second, waits
- * until its API answers (at most 30 s), and stops it when `t` ends.
+ * Starts `prometheus` scraping `target` (HOST:PORT) every second, inside
+ * network namespace `options.netns` when given, waits until its API
+ * answers (at most 30 s), and stops it when `t` ends.
  */
-export async function startPrometheus(t: Teardown, target: string): Promise<PromServer> {
+export async function startPrometheus(t: Teardown, target: string, options: { netns?: string } = {}): Promise<PromServer> {
+  const { netns } = options;
   requireBinary("prometheus");
   const dir = mkdtempSync(join(tmpdir(), "nfctl-prometheus-"));
   const config = join(dir, "prometheus.yml");
@@ -63,10 +68,10 @@ export async function startPrometheus(t: Teardown, target: string): Promise<Prom
       "",
     ].join("\n"),
   );
-  const child = spawn("prometheus", [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, "data")}`, "--web.listen-address=127.0.0.1:0"], {
-    cwd: dir,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const command = ["prometheus", `--config.file=${config}`, `--storage.tsdb.path=${join(dir, "data")}`, "--web.listen-address=127.0.0.1:0"];
+  // nsenter execs prometheus without forking: the child's pid is the server's.
+  const [file, ...args] = netns === undefined ? command : ["nsenter", `--net=/run/netns/${netns}`, ...command];
+  const child = spawn(file!, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stdout.setEncoding("utf8").on("data", (s: string) => (log += s));
   child.stderr.setEncoding("utf8").on("data", (s: string) => (log += s));
@@ -92,7 +97,7 @@ export async function startPrometheus(t: Teardown, target: string): Promise<Prom
     const port = /msg="Listening on" address=127\.0\.0\.1:(\d+)/.exec(log)?.[1];
     if (port === undefined) return false;
     url = `http://127.0.0.1:${port}`;
-    const r = await fetch(`${url}/-/ready`).catch(() => undefined);
+    const r = await httpGet(`${url}/-/ready`, netns).catch(() => undefined);
     return r?.status === 200;
   }).catch((err: unknown) => {
     throw new Error(`prometheus did not become ready: ${err instanceof Error ? err.message : String(err)}\n${log}`);
@@ -102,8 +107,8 @@ export async function startPrometheus(t: Teardown, target: string): Promise<Prom
   return {
     url: base,
     async query(promql) {
-      const r = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(promql)}`);
-      const body = (await r.json()) as { status: string; error?: string; data?: { result?: { value?: [number, string] }[] } };
+      const r = await httpGet(`${base}/api/v1/query?query=${encodeURIComponent(promql)}`, netns);
+      const body = JSON.parse(r.body) as { status: string; error?: string; data?: { result?: { value?: [number, string] }[] } };
       if (body.status !== "success") throw new Error(`query ${promql}: ${body.error ?? r.status}`);
       const value = body.data?.result?.[0]?.value?.[1];
       return value === undefined ? undefined : Number(value);

@@ -1,0 +1,79 @@
+/**
+ * What a running `nfctl watch` serves, read with the real tools: promtool
+ * accepts its /metrics, a real Prometheus server scrapes it and answers
+ * PromQL on the reconcile counter and on the packets an NF dropped (read
+ * from its nf_stats map at scrape time), and /healthz, /readyz and /status
+ * answer as documented. Everything runs inside the lab's namespace, whose
+ * 127.0.0.1 is the lab's own.
+ */
+import t from "tap";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createLab, ADDR } from "../../scripts/test-lab.js";
+import { udpExchange } from "../../scripts/traffic.js";
+import { requireKernel } from "../helpers/kernel.js";
+import { conditionOf, loopJson, startNfctl, untilTrue, writeConfig, type NfSpec } from "../helpers/cli.js";
+import { httpGet, promtoolCheckMetrics, startPrometheus, waitFor } from "../helpers/prometheus.js";
+
+requireKernel();
+
+const bl: NfSpec = { name: "bl", nf: "blocklist", maps: `blocklist_v4:\n  ${ADDR.blocked}/32: 1` };
+const c1: NfSpec = { name: "c1", nf: "counter" };
+
+t.test("a real Prometheus scrapes nfctl watch: reconciles and an NF's dropped packets", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const dir = join(t.testdir(), "config");
+  mkdirSync(dir);
+  writeConfig(dir, "edge.yaml", { xdp: [c1, bl] });
+  const run = startNfctl(t, lab, ["watch", "-f", dir, "--listen", "127.0.0.1:0", "--debounce", "100ms"]);
+  await untilTrue(t, "the first reconcile is applied", () => conditionOf(loopJson(lab), "Ready") === "True/ReconciliationSucceeded", run);
+  const listening = () => /"listen":"127\.0\.0\.1:(\d+)"/.exec(run.stderr())?.[1];
+  await untilTrue(t, "nfctl says where it listens", () => listening() !== undefined, run);
+  const port = listening()!;
+  const base = `http://127.0.0.1:${port}`;
+  t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 0 });
+
+  const metrics = await httpGet(`${base}/metrics`, lab.nsB);
+  t.equal(metrics.status, 200);
+  const check = promtoolCheckMetrics(metrics.body);
+  t.equal(check.code, 0, `promtool check metrics accepts the exposition: ${check.output}`);
+  t.match(
+    metrics.body,
+    /^nfctl_nf_packets_total\{interface="veth-b",hook="xdp",nf="bl",verdict="dropped"\} 20$/m,
+    "the blocklist's drops, from its nf_stats map",
+  );
+  t.match(metrics.body, /^nfctl_condition\{type="Ready",status="True"\} 1$/m);
+  t.same(await httpGet(`${base}/healthz`, lab.nsB), { status: 200, body: "ok\n" });
+  t.equal((await httpGet(`${base}/readyz`, lab.nsB)).status, 200, "ready after the first successful reconcile");
+  const status = JSON.parse((await httpGet(`${base}/status`, lab.nsB)).body) as {
+    kind: string;
+    status: { hooks: { nfs: { name: string }[] }[] };
+    loop: { lastAppliedRevision: string };
+  };
+  t.equal(status.kind, "Status");
+  t.same(
+    status.status.hooks[0]!.nfs.map((n) => n.name),
+    ["c1", "bl"],
+  );
+  t.match(status.loop.lastAppliedRevision, /^sha256:[0-9a-f]{64}$/);
+
+  const prometheus = await startPrometheus(t, `127.0.0.1:${port}`, { netns: lab.nsB });
+  await waitFor(30_000, async () => ((await prometheus.query('nfctl_nf_packets_total{nf="bl",verdict="dropped"}')) ?? 0) >= 20).catch((err: unknown) =>
+    t.fail(`Prometheus never saw the drops: ${String(err)}\n${prometheus.log().slice(-2000)}`),
+  );
+  t.equal(await prometheus.query('nfctl_nf_packets_total{nf="bl",verdict="dropped"}'), 20, "PromQL: the NF's dropped packets");
+  t.ok(
+    (await prometheus.query('nfctl_nf_packets_total{nf="c1",verdict="seen"}'))! >= 40,
+    "PromQL: the counter saw every packet (and the neighbour discovery besides)",
+  );
+  t.ok((await prometheus.query('sum(nfctl_reconciles_total{result="applied"})'))! >= 1, "PromQL: the applied reconcile is counted");
+
+  t.same(await udpExchange(lab, [ADDR.blocked], 10), { [ADDR.blocked]: 0 });
+  await waitFor(30_000, async () => (await prometheus.query('nfctl_nf_packets_total{nf="bl",verdict="dropped"}')) === 30).catch((err: unknown) =>
+    t.fail(`Prometheus never saw the next 10 drops: ${String(err)}`),
+  );
+  await prometheus.stop();
+  run.child.kill("SIGTERM");
+  t.equal(await run.exited, 0);
+});
