@@ -2,7 +2,7 @@
  * `nfctl plan`: what apply would change, and why. Changes nothing; with
  * --out, also saves the plan for `nfctl apply FILE`.
  */
-import { isEmptyPlan, loadDesired, planOnce, resolveHost, resolveRoot } from "../reconcile/index.js";
+import { isEmptyPlan, planOnce, resolveHost, resolveRoot } from "../reconcile/index.js";
 import type { Context } from "./main.js";
 import { colorsFor } from "./colors.js";
 import { renderPlan } from "./views/plan-text.js";
@@ -10,9 +10,10 @@ import { renderPlanMarkdown } from "./views/plan-markdown.js";
 import { toJson } from "./views/json.js";
 import { readStatusSnapshot, writeJsonFile } from "./json-files.js";
 import { hostOptionsOf, type HostFlags } from "./host-options.js";
+import { checkOneSource } from "./git-options.js";
+import { loadSourceConfig, type SourceFlags } from "./config-source.js";
 
-export interface PlanOptions extends HostFlags {
-  file: string[];
+export interface PlanOptions extends HostFlags, SourceFlags {
   output: "text" | "json" | "markdown";
   detailedExitcode?: boolean;
   offline?: boolean;
@@ -24,8 +25,9 @@ export interface PlanOptions extends HostFlags {
 }
 
 export async function planCommand(opts: PlanOptions, context: Context): Promise<number> {
+  checkOneSource("plan", opts);
   const { host, from } = resolveHost(hostOptionsOf(opts));
-  const desired = loadDesired(opts.file, { log: context.libbpfLog, host });
+  const desired = await loadSourceConfig(opts, { log: context.libbpfLog, host });
   const offline = opts.offline === true || opts.observed !== undefined;
   const { plan, note } = planOnce(desired, {
     root: resolveRoot(context.bpffs),

@@ -14,16 +14,11 @@ import { gitSnapshot, validateGitUrl } from "../sources/git.js";
 import { createMetrics, reconcileStep, startHttpEndpoint, startLoop, watchLinks, type LoopStatus, type NfCounter } from "../controller/index.js";
 import { jsonOutput } from "./views/json.js";
 import type { Context } from "./main.js";
+import { checkOneSource, gitSourceOf, type GitFlags } from "./git-options.js";
 
-export interface WatchOptions {
+export interface WatchOptions extends GitFlags {
   file?: string[];
-  git?: string;
-  ref?: string;
-  path?: string;
   interval: number;
-  cacheDir: string;
-  gitTimeout: number;
-  verifySignatures?: string;
   resync: number;
   retryInterval: number;
   debounce: number;
@@ -45,7 +40,7 @@ function nfCounters(root: string): NfCounter[] {
 }
 
 export async function watchCommand(opts: WatchOptions, context: Context): Promise<number> {
-  if ((opts.file === undefined) === (opts.git === undefined)) throw new Error("watch needs exactly one source: -f PATH (repeatable) or --git URL");
+  checkOneSource("watch", opts);
   if (opts.git !== undefined) validateGitUrl(opts.git);
   const root = resolveRoot(context.bpffs);
   const { logger } = context;
@@ -59,18 +54,7 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
   let ready = false;
   const metrics = createMetrics({ version, nfCounters: () => nfCounters(root) });
   const loop = startLoop({
-    snapshot:
-      git === undefined
-        ? () => Promise.resolve(directorySnapshot(paths))
-        : () =>
-            gitSnapshot({
-              url: git,
-              cacheDir: opts.cacheDir,
-              timeoutMs: opts.gitTimeout,
-              ...(opts.ref !== undefined && { ref: opts.ref }),
-              ...(opts.path !== undefined && { path: opts.path }),
-              ...(opts.verifySignatures !== undefined && { verifySignatures: opts.verifySignatures }),
-            }),
+    snapshot: git === undefined ? () => Promise.resolve(directorySnapshot(paths)) : () => gitSnapshot(gitSourceOf(opts, git)),
     step: reconcileStep({
       root,
       lockTimeout: opts.lockTimeout,

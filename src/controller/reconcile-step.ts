@@ -59,7 +59,7 @@ export function reconcileStep(options: StepOptions): (snapshot: Snapshot) => Pro
     const { revision } = snapshot;
     let desired: DesiredState;
     try {
-      desired = { ...loadDesired(snapshot.inputs, options.log ? { log: options.log } : {}), source: { path: options.sourcePath, revision } };
+      desired = loadDesired(snapshot.inputs, { ...(options.log && { log: options.log }), source: { path: options.sourcePath, revision } });
     } catch (err) {
       if (err instanceof ConfigErrors) return { result: "refused", revision, reason: "ConfigInvalid", message: describeConfigErrors(err), transient: false };
       throw err;
