@@ -30,5 +30,6 @@ export { formatConfigError, describeFsError, type ConfigError } from "./config/i
 export { checkPlanShape, type PlanShapeResult } from "./plan-shape.js";
 export { checkStatusShape, type StatusShapeResult } from "./status-shape.js";
 export { observationFromStatus } from "./observed-snapshot.js";
+export { convergedObservation } from "./converged-observation.js";
 // The state layer's entry points the commands need.
 export { resolveRoot, NativeError, LibraryError, type Drift, type DriftKind, type ForeignProgram, type LibbpfLogSink, type StateMeta } from "../state/index.js";
