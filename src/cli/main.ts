@@ -107,12 +107,16 @@ function main(argv: string[]): void {
       .option("--detailed-exitcode", "exit 0 when there are no changes, 2 when there are, 1 on error")
       .option("--offline", "do not read the kernel: plan against an empty state (checks the config and objects only; no root needed)")
       .option("--observed <file>", "plan offline against a host's status instead (FILE: nfctl status -o json, taken on that host); implies --offline")
+      .option(
+        "--base-ref <ref>",
+        "plan offline against hosts assumed to run the config at this git ref instead (with --git: a ref of that repository, same --path; with -f: a ref of the git work tree the paths lie in, and an object file the ref lacks, being built rather than committed, is taken from the work tree); implies --offline",
+      )
       .option("--force", "plan the removal of programs other tools attached to hooks nfctl manages")
       .option("--out <file>", "also save the plan to FILE (JSON), for nfctl apply FILE"),
   )
     .addHelpText(
       "after",
-      "\nExamples:\n  nfctl plan -f examples/lab.yaml\n  nfctl plan -f config/ --detailed-exitcode -o json\n  nfctl plan -f config/ --out plan.json && nfctl apply plan.json\n  nfctl plan -f config/ --offline --observed hosts/edge-1.json --hostname edge-1 --host-label role=edge -o markdown\n",
+      "\nExamples:\n  nfctl plan -f examples/lab.yaml\n  nfctl plan -f config/ --detailed-exitcode -o json\n  nfctl plan -f config/ --out plan.json && nfctl apply plan.json\n  nfctl plan -f config/ --offline --observed hosts/edge-1.json --hostname edge-1 --host-label role=edge -o markdown\n  nfctl plan -f config/ --base-ref origin/main --detailed-exitcode -o markdown\n  nfctl plan --git https://git.example.com/net/nfs.git --ref my-change --base-ref main --path hosts --cache-dir /tmp/nfctl-cache\n",
     )
     .action(run<PlanOptions>(async () => (await import("./plan.js")).planCommand));
 
