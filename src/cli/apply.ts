@@ -1,7 +1,7 @@
 /**
  * `nfctl apply`: reconcile once, printing the plan before the first change
  * and what was done after it. Given a saved plan (`nfctl apply plan.json`)
- * instead of -f, it carries out exactly that plan, or refuses it.
+ * instead of -f or --git, it carries out exactly that plan, or refuses it.
  */
 import { reconcileOnce, resolveHost, resolveRoot, stepHook, type ReconcileRequest } from "../reconcile/index.js";
 import type { Context } from "./main.js";
@@ -15,7 +15,7 @@ import { checkOneSource } from "./git-options.js";
 import { loadSourceConfig, type SourceFlags } from "./config-source.js";
 
 export interface ApplyOptions extends HostFlags, SourceFlags {
-  /** A plan saved by `nfctl plan --out`, instead of -f. */
+  /** A plan saved by `nfctl plan --out`, instead of -f or --git. */
   planFile?: string;
   /** markdown only with dryRun: it shows a plan, not what was done. */
   output: "text" | "json" | "markdown";
