@@ -5,7 +5,7 @@
  * @example
  *     parseDuration("1m30s") // 90_000
  */
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -18,3 +18,7 @@ export function parseDuration(value: string): number {
   if (ms === 0) throw new InvalidArgumentError("must be longer than 0");
   return ms;
 }
+
+/** A duration option whose default shows as written ("30s"), not in milliseconds. */
+export const durationOption = (flags: string, description: string, fallback: string) =>
+  new Option(flags, description).argParser(parseDuration).default(parseDuration(fallback), fallback);

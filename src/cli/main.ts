@@ -19,9 +19,10 @@ import type { ApplyOptions } from "./apply.js";
 import type { StatusOptions } from "./status.js";
 import type { DestroyOptions } from "./destroy.js";
 import type { WatchOptions } from "./watch.js";
-import { parseDuration } from "./durations.js";
+import { durationOption } from "./durations.js";
 import { DEFAULT_LISTEN, listenAddress } from "./listen.js";
 import { hostOptions } from "./host-options.js";
+import { gitOptions } from "./git-options.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -44,14 +45,12 @@ const milliseconds = (value: string): number => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a whole number of milliseconds");
   return Number(value);
 };
-/** A duration option whose default shows as written ("30s"), not in milliseconds. */
-const durationOption = (flags: string, description: string, fallback: string) =>
-  new Option(flags, description).argParser(parseDuration).default(parseDuration(fallback), fallback);
 const output = (formats: string[] = ["text", "json"]) => new Option("-o, --output <format>", "output format").choices(formats).default("text");
 /** What a plan renders as: markdown is for a pull-request comment. */
 const PLAN_FORMATS = ["text", "json", "markdown"];
-const files = (cmd: Command) =>
-  cmd.requiredOption("-f, --file <path>", "config file, directory of *.yaml/*.yml, or - for stdin (repeatable; all merge)", collect);
+/** -f, or --git and its options: a command that loads a config takes exactly one of the two (git-options.ts). */
+const configSource = (cmd: Command, fileHelp = "config file, directory of *.yaml/*.yml, or - for stdin (repeatable; all merge)") =>
+  gitOptions(cmd.option("-f, --file <path>", fileHelp, collect));
 
 type CommandFn<T> = (opts: T, context: Context) => Promise<number>;
 
@@ -102,27 +101,29 @@ function main(argv: string[]): void {
     };
 
   hostOptions(
-    files(program.command("plan"))
+    configSource(program.command("plan"))
       .description("show what apply would change, without changing anything")
       .addOption(output(PLAN_FORMATS))
       .option("--detailed-exitcode", "exit 0 when there are no changes, 2 when there are, 1 on error")
       .option("--offline", "do not read the kernel: plan against an empty state (checks the config and objects only; no root needed)")
       .option("--observed <file>", "plan offline against a host's status instead (FILE: nfctl status -o json, taken on that host); implies --offline")
+      .option(
+        "--base-ref <ref>",
+        "plan offline against hosts assumed to run the config at this git ref instead (with --git: a ref of that repository, same --path; with -f: a ref of the git work tree the paths lie in, and an object file the ref lacks, being built rather than committed, is taken from the work tree); implies --offline",
+      )
       .option("--force", "plan the removal of programs other tools attached to hooks nfctl manages")
       .option("--out <file>", "also save the plan to FILE (JSON), for nfctl apply FILE"),
   )
     .addHelpText(
       "after",
-      "\nExamples:\n  nfctl plan -f examples/lab.yaml\n  nfctl plan -f config/ --detailed-exitcode -o json\n  nfctl plan -f config/ --out plan.json && nfctl apply plan.json\n  nfctl plan -f config/ --offline --observed hosts/edge-1.json --hostname edge-1 --host-label role=edge -o markdown\n",
+      "\nExamples:\n  nfctl plan -f examples/lab.yaml\n  nfctl plan -f config/ --detailed-exitcode -o json\n  nfctl plan -f config/ --out plan.json && nfctl apply plan.json\n  nfctl plan -f config/ --offline --observed hosts/edge-1.json --hostname edge-1 --host-label role=edge -o markdown\n  nfctl plan -f config/ --base-ref origin/main --detailed-exitcode -o markdown\n  nfctl plan --git https://git.example.com/net/nfs.git --ref my-change --base-ref main --path hosts --cache-dir /tmp/nfctl-cache\n",
     )
     .action(run<PlanOptions>(async () => (await import("./plan.js")).planCommand));
 
   hostOptions(
-    program
-      .command("apply")
-      .argument("[plan-file]", "a plan saved by nfctl plan --out: apply exactly it, planning nothing (instead of -f)")
+    configSource(program.command("apply"))
+      .argument("[plan-file]", "a plan saved by nfctl plan --out: apply exactly it, planning nothing (instead of -f or --git)")
       .description("plan, print the plan, and apply it (nothing is asked interactively); or apply a saved plan")
-      .option("-f, --file <path>", "config file, directory of *.yaml/*.yml, or - for stdin (repeatable; all merge)", collect)
       .addOption(output(PLAN_FORMATS))
       .option("--dry-run", "plan and print only; change nothing")
       .option("--force", "remove programs other tools attached to hooks nfctl manages")
@@ -150,17 +151,9 @@ function main(argv: string[]): void {
     .action(run<DestroyOptions>(async () => (await import("./destroy.js")).destroyCommand));
 
   hostOptions(
-    program
-      .command("watch")
+    configSource(program.command("watch"), "config file or directory to watch (repeatable; all merge)")
       .description("reconcile continuously: on every change of a config directory or git repository, on interface events, on SIGHUP and every resync")
-      .option("-f, --file <path>", "config file or directory to watch (repeatable; all merge)", collect)
-      .option("--git <url>", "git repository to follow (https://, ssh://, user@host:path or file://)")
-      .option("--ref <ref>", "branch, tag or commit sha to follow (default: the remote's default branch)")
-      .option("--path <dir>", "directory of the config in the repository")
-      .addOption(durationOption("--interval <duration>", "how often to fetch the repository", "30s"))
-      .option("--cache-dir <dir>", "where repositories are cloned", "/var/lib/nfctl/cache")
-      .addOption(durationOption("--git-timeout <duration>", "the longest one git operation may take", "60s"))
-      .option("--verify-signatures <keyring>", "apply only commits signed by a key of this OpenPGP keyring")
+      .addOption(durationOption("--interval <duration>", "how often to fetch --git", "30s"))
       .addOption(durationOption("--resync <duration>", "reconcile this often without a change, which repairs drift", "60s"))
       .addOption(durationOption("--retry-interval <duration>", "the first retry after a failure; it doubles, up to --resync", "5s"))
       .addOption(durationOption("--debounce <duration>", "how long file events settle before a reconcile", "200ms"))

@@ -10,21 +10,16 @@ import { resolve } from "node:path";
 import { readFileSync } from "node:fs";
 import { resolveHost, resolveRoot, saveLoopStatus, status as readStatus } from "../reconcile/index.js";
 import { directorySnapshot, watchPaths } from "../sources/directory.js";
-import { gitSnapshot, validateGitUrl } from "../sources/git.js";
+import { gitSnapshot, redactUrl, validateGitUrl } from "../sources/git.js";
 import { createMetrics, reconcileStep, startHttpEndpoint, startLoop, watchLinks, type LoopStatus, type NfCounter } from "../controller/index.js";
 import { hostOptionsOf, type HostFlags } from "./host-options.js";
 import { jsonOutput } from "./views/json.js";
 import type { Context } from "./main.js";
+import { checkOneSource, gitSourceOf, type GitFlags } from "./git-options.js";
 
-export interface WatchOptions extends HostFlags {
+export interface WatchOptions extends GitFlags, HostFlags {
   file?: string[];
-  git?: string;
-  ref?: string;
-  path?: string;
   interval: number;
-  cacheDir: string;
-  gitTimeout: number;
-  verifySignatures?: string;
   resync: number;
   retryInterval: number;
   debounce: number;
@@ -46,7 +41,7 @@ function nfCounters(root: string): NfCounter[] {
 }
 
 export async function watchCommand(opts: WatchOptions, context: Context): Promise<number> {
-  if ((opts.file === undefined) === (opts.git === undefined)) throw new Error("watch needs exactly one source: -f PATH (repeatable) or --git URL");
+  checkOneSource("watch", opts);
   if (opts.git !== undefined) validateGitUrl(opts.git);
   const root = resolveRoot(context.bpffs);
   const { logger } = context;
@@ -57,29 +52,18 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
   const source: LoopStatus["source"] =
     git === undefined
       ? { kind: "directory", paths }
-      : { kind: "git", url: git, ...(opts.ref !== undefined && { ref: opts.ref }), ...(opts.path !== undefined && { path: opts.path }) };
+      : { kind: "git", url: redactUrl(git), ...(opts.ref !== undefined && { ref: opts.ref }), ...(opts.path !== undefined && { path: opts.path }) };
   let interfaces = new Set<string>();
   let ready = false;
   const metrics = createMetrics({ version, nfCounters: () => nfCounters(root) });
   const loop = startLoop({
-    snapshot:
-      git === undefined
-        ? () => Promise.resolve(directorySnapshot(paths))
-        : () =>
-            gitSnapshot({
-              url: git,
-              cacheDir: opts.cacheDir,
-              timeoutMs: opts.gitTimeout,
-              ...(opts.ref !== undefined && { ref: opts.ref }),
-              ...(opts.path !== undefined && { path: opts.path }),
-              ...(opts.verifySignatures !== undefined && { verifySignatures: opts.verifySignatures }),
-            }),
+    snapshot: git === undefined ? () => Promise.resolve(directorySnapshot(paths)) : () => gitSnapshot(gitSourceOf(opts, git)),
     step: reconcileStep({
       root,
       lockTimeout: opts.lockTimeout,
       allowEmpty: opts.allowEmpty === true,
       host,
-      sourcePath: git ?? paths.join(", "),
+      sourcePath: git === undefined ? paths.join(", ") : redactUrl(git),
       log: context.libbpfLog,
       ...(opts.force && { force: true }),
       onInterfaces: (names) => (interfaces = new Set(names)),

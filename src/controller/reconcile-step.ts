@@ -64,9 +64,11 @@ export function reconcileStep(options: StepOptions): (snapshot: Snapshot) => Pro
     let desired: DesiredState;
     try {
       // A source without config files configures nothing (refused below unless --allow-empty).
-      const loaded =
-        snapshot.inputs.length === 0 ? EMPTY_DESIRED : loadDesired(snapshot.inputs, { ...(options.log && { log: options.log }), host: options.host });
-      desired = { ...loaded, source: { path: options.sourcePath, revision } };
+      const source = { path: options.sourcePath, revision };
+      desired =
+        snapshot.inputs.length === 0
+          ? { ...EMPTY_DESIRED, source }
+          : loadDesired(snapshot.inputs, { ...(options.log && { log: options.log }), host: options.host, source });
     } catch (err) {
       if (err instanceof ConfigErrors) return { result: "refused", revision, reason: "ConfigInvalid", message: describeConfigErrors(err), transient: false };
       throw err;

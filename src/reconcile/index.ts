@@ -24,11 +24,12 @@ export {
   type InterfaceStatus,
   type Counter,
 } from "./status.js";
-export { ConfigErrors, loadDesired } from "./load-desired.js";
+export { ConfigErrors, loadDesired, type LoadDesiredOptions } from "./load-desired.js";
 export { resolveHost, parseLabel, parseLabelsFile, LABEL_KEY, LABEL_VALUE, type Host, type HostOptions, type HostNameSource } from "./host.js";
 export { formatConfigError, describeFsError, type ConfigError } from "./config/index.js";
 export { checkPlanShape, type PlanShapeResult } from "./plan-shape.js";
 export { checkStatusShape, type StatusShapeResult } from "./status-shape.js";
 export { observationFromStatus } from "./observed-snapshot.js";
+export { convergedObservation } from "./converged-observation.js";
 // The state layer's entry points the commands need.
 export { resolveRoot, NativeError, LibraryError, type Drift, type DriftKind, type ForeignProgram, type LibbpfLogSink, type StateMeta } from "../state/index.js";

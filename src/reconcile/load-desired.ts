@@ -2,10 +2,8 @@
  * The config named by `-f` arguments, loaded and checked into a
  * DesiredState, or every problem with it as one error.
  */
-import { loadConfig, type ConfigError } from "./config/index.js";
+import { loadConfig, type ConfigError, type LoadConfigOptions } from "./config/index.js";
 import type { DesiredState } from "./desired.js";
-import type { LibbpfLogSink } from "../state/index.js";
-import type { Host } from "./host.js";
 
 /** Every problem found in the config, each with file, line, column and field. */
 export class ConfigErrors extends Error {
@@ -15,13 +13,19 @@ export class ConfigErrors extends Error {
   }
 }
 
+export interface LoadDesiredOptions extends Pick<LoadConfigOptions, "log" | "host" | "objectFallback"> {
+  /** Where the config came from, recorded with each generation; default: the inputs, joined (a git snapshot: its URL and revision). */
+  source?: { path: string; revision?: string };
+}
+
 /**
  * Loads and checks the config named by `-f` arguments, for `options.host`
  * (host selectors); throws ConfigErrors. libbpf's messages, while the
  * objects are inspected, go to `options.log`.
  */
-export function loadDesired(inputs: string[], options: { log?: LibbpfLogSink; host?: Host } = {}): DesiredState {
-  const result = loadConfig(inputs, options);
+export function loadDesired(inputs: string[], options: LoadDesiredOptions = {}): DesiredState {
+  const { source, ...config } = options;
+  const result = loadConfig(inputs, config);
   if (!result.ok) throw new ConfigErrors(result.errors);
-  return { ...result.desired, source: { path: inputs.join(", ") } };
+  return { ...result.desired, source: source ?? { path: inputs.join(", ") } };
 }

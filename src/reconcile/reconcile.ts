@@ -26,6 +26,7 @@ import { ConfigErrors } from "./load-desired.js";
 import { isEmptyPlan, hookId, type Plan } from "./plan.js";
 import { planChanges, planDestroy } from "./planner.js";
 import { observationFromStatus } from "./observed-snapshot.js";
+import { convergedObservation } from "./converged-observation.js";
 import type { StatusReport } from "./status.js";
 
 /**
@@ -126,6 +127,8 @@ export interface PlanOnceOptions {
   offline?: boolean;
   /** A host's status (`nfctl status -o json` taken there) to plan against instead of the kernel; `name` says where it came from. */
   observed?: { status: StatusReport; name: string };
+  /** A config the host is assumed converged on (`plan --base-ref`): plan against the observation of it instead of the kernel. */
+  base?: DesiredState;
   force?: boolean;
 }
 
@@ -133,9 +136,14 @@ export interface PlanOnceOptions {
  * Plans `desired` against the kernel, changing nothing. Without the
  * privileges to read the kernel (not root), or offline, plans against an
  * empty state and says so in `note`: a partial reading would be worse than
- * none. Given a host's status, plans against it, as that host would.
+ * none. Given a host's status, plans against it, as that host would;
+ * given a base config, against a host converged on it.
  */
 export function planOnce(desired: DesiredState, options: PlanOnceOptions): { plan: Plan; note?: string } {
+  if (options.base) {
+    const { observed, contents } = convergedObservation(options.base);
+    return { plan: planChanges(desired, observed, contents, { ...(options.force && { force: true }) }) };
+  }
   if (options.observed) {
     const observation = observationFromStatus(options.observed.status, desired);
     checkInterfaces(desired, observation.observed, `on the host of ${options.observed.name} (network namespace ${options.observed.status.netns})`);

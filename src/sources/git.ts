@@ -9,9 +9,10 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join, posix, relative, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
-import { simpleGit, GitPluginError, type SimpleGit } from "simple-git";
 import { verifyCommitSignature } from "./signatures.js";
+import { SHA, gitRunner, redactUrl, type GitRun } from "./git-run.js";
+
+export { redactUrl };
 import { SourceError, configFilesIn, describeError, digestOf, isWithin, readConfigFile, type ConfigFileEntry, type Snapshot } from "./snapshot.js";
 
 /** The cache directory a caller gives when the user names none. */
@@ -131,8 +132,6 @@ export async function gitSnapshot(options: GitSourceOptions): Promise<Snapshot> 
   const checkout = join(resolve(options.cacheDir), "git", createHash("sha256").update(options.url).digest("hex"));
   return serialized(checkout, () => snapshotIn(checkout, subdir, options));
 }
-
-const SHA = /^[0-9a-f]{40}$/i;
 
 /** What a ref stands for: a branch or tag (`pointer` as the revision names it), or a commit. */
 type Target = Named<"branch"> | Named<"tag"> | { kind: "commit"; sha: string };
@@ -295,91 +294,6 @@ function repoPath(path: string | undefined): string {
   if (parts.includes("..")) refuse('it contains ".."');
   if (parts.some((part) => part.toLowerCase() === ".git")) refuse("it names .git");
   return parts.join("/");
-}
-
-/** Runs git with `args` in the cache; a failure is a SourceError "cannot <what>: <git's message>". */
-type GitRun = (args: string[], what: string, env?: Record<string, string>) => Promise<string>;
-
-/**
- * Per-command config: no hooks run (the cache's own are git's samples, but
- * a hook would run code), and the default gpg, whatever the user's config says.
- */
-const GIT_CONFIG = ["core.hooksPath=/dev/null", "gpg.program=gpg"];
-
-/** What of nfctl's environment reaches git: a search path, ssh's agent and keys, proxies and CAs; GIT_TERMINAL_PROMPT=0 so nothing waits for a password. */
-const PASSED_ENV = [
-  "PATH",
-  "HOME",
-  "TMPDIR",
-  "SSH_AUTH_SOCK",
-  "http_proxy",
-  "https_proxy",
-  "HTTPS_PROXY",
-  "all_proxy",
-  "ALL_PROXY",
-  "no_proxy",
-  "NO_PROXY",
-  "SSL_CERT_FILE",
-  "SSL_CERT_DIR",
-  "GIT_SSL_CAINFO",
-  "GIT_SSL_CAPATH",
-];
-const ALLOWED_GIT_ENV = ["GIT_TERMINAL_PROMPT", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH"];
-
-/**
- * The commands that talk to a remote over the network run through
- * git-group.js, which ends git's transport helper with git at a timeout
- * (git alone would leave git-remote-https or ssh waiting on a silent
- * server). A local repository (file://, a path) needs none: git's
- * upload-pack child ends with git.
- */
-const NETWORK_COMMANDS = new Set(["ls-remote", "fetch"]);
-const isLocal = (url: string) => url.startsWith("/") || /^file:\/\//i.test(url);
-const GIT_GROUP = fileURLToPath(new URL("./git-group.js", import.meta.url));
-
-function gitRunner(baseDir: string, url: string, timeoutMs: number): GitRun {
-  return async (args, what, extraEnv = {}) => {
-    const env: Record<string, string> = { LC_ALL: "C", GIT_TERMINAL_PROMPT: "0" };
-    for (const key of PASSED_ENV) {
-      const value = process.env[key];
-      if (value !== undefined) env[key] = value;
-    }
-    const git: SimpleGit = simpleGit({
-      baseDir,
-      // A hard limit: output does not reset it.
-      timeout: { block: timeoutMs, stdOut: false, stdErr: false },
-      config: GIT_CONFIG,
-      ...(NETWORK_COMMANDS.has(args[0] ?? "") && !isLocal(url) ? { binary: [process.execPath, GIT_GROUP] as [string, string] } : {}),
-      // Only for the constants of GIT_CONFIG and GIT_GROUP (whose path may hold any character); every other argument is validated or a sha git printed.
-      unsafe: { allowUnsafeHooksPath: true, allowUnsafeGpgProgram: true, allowUnsafeCustomBinary: true },
-      allowEnvironment: ALLOWED_GIT_ENV,
-      maxConcurrentProcesses: 1,
-    }).env({ ...env, ...extraEnv });
-    try {
-      return await git.raw(args);
-    } catch (err) {
-      if (err instanceof GitPluginError && err.plugin === "timeout") {
-        throw new SourceError("SourceFailed", `cannot ${what}: git timed out after ${timeoutMs} ms`, { cause: err });
-      }
-      throw new SourceError("SourceFailed", `cannot ${what}: ${gitMessage(err, url)}`, { cause: err });
-    }
-  };
-}
-
-/** git's own reason in one line: its first fatal: or error: line (the later ones are generic), else its last line; the URL's credentials hidden. */
-function gitMessage(err: unknown, url: string): string {
-  const text = (err instanceof Error ? err.message : String(err)).split(url).join(redactUrl(url));
-  const lines = text
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line !== "");
-  const reason = lines.find((line) => /^(fatal|error):/.test(line)) ?? lines.at(-1) ?? "git failed";
-  return reason.replace(/^(fatal|error):\s*/, "");
-}
-
-/** The URL as messages show it: an https URL's user and password (a token, often) as "***". */
-export function redactUrl(url: string): string {
-  return url.replace(/^(https:\/\/)[^/@]*@/i, "$1***@");
 }
 
 /** One snapshot at a time per cache directory within this process: two fetches and checkouts in one work tree would interleave. */

@@ -5,4 +5,5 @@
  */
 export { SourceError, type Snapshot, type SourceErrorReason } from "./snapshot.js";
 export { directorySnapshot, watchPaths, type PathWatch, type WatchOptions } from "./directory.js";
-export { DEFAULT_CACHE_DIR, DEFAULT_GIT_TIMEOUT_MS, gitSnapshot, redactUrl, validateGitRef, validateGitUrl, type GitSourceOptions } from "./git.js";
+export { DEFAULT_CACHE_DIR, DEFAULT_GIT_TIMEOUT_MS, gitSnapshot, validateGitRef, validateGitUrl, type GitSourceOptions } from "./git.js";
+export { redactUrl } from "./git-run.js";

@@ -5,8 +5,10 @@
  * edge or core. The config gives each group its own chain through host
  * selectors. A pushed commit converges every host, which reports it; a bad
  * commit changes no host and every host reports the failure; a fix
- * converges all again. Traffic on every host proves what its kernel does.
- * The comments report how long the fleet took (from each host's own log; every host polls every 2 s)
+ * converges all again. Traffic on every host proves what its kernel does
+ * (nfctl status, a node process each, is asked where traffic cannot tell:
+ * the chain's names and the commit it records, and the refusal).
+ * The comments report how long the fleet took (from each host's own log; every host polls every 3 s)
  * and what each watcher's memory came to.
  */
 import t from "tap";
@@ -15,14 +17,14 @@ import { join } from "node:path";
 import { createLab, ipIn, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, type TapTest } from "../helpers/kernel.js";
-import { chainOf, conditionOf, loopJson, startNfctl, statusJson, untilTrue, writeConfig, type NfSpec, type StartedNfctl } from "../helpers/cli.js";
+import { conditionOf, loopJson, startNfctl, statusJson, untilTrue, writeConfig, type NfSpec, type StartedNfctl } from "../helpers/cli.js";
 import { makeRemote, type Remote } from "../sources/helpers/git-fixtures.js";
 
 requireKernel();
 
 const HOSTS = 20;
 /** Each watcher's poll of the repository: 20 of them share this machine's CPUs. */
-const INTERVAL = "2s";
+const INTERVAL = "3s";
 const GROUPS = ["edge", "core"] as const;
 type Group = (typeof GROUPS)[number];
 
@@ -134,7 +136,6 @@ t.test(`a fleet of ${HOSTS} hosts on one repository converges, refuses a bad com
     return { name, group, lab, run };
   });
   t.comment(describeTimes("start to the first commit applied", await fleetReports(t, hosts, firstRevision, startedAt)));
-  for (const host of hosts) t.same(chainOf(host.lab), names(first[host.group]), `${host.name} (${host.group}) runs its group's chain`);
   await expectTraffic(t, hosts, first);
 
   const second: Record<Group, NfSpec[]> = { edge: [c1], core: [c1, bl] };
@@ -172,7 +173,6 @@ t.test(`a fleet of ${HOSTS} hosts on one repository converges, refuses a bad com
   pushedAt = Date.now();
   const fixedRevision = pushFleet(remote, first);
   t.comment(describeTimes("push of the fix to every host converged", await fleetReports(t, hosts, fixedRevision, pushedAt)));
-  for (const host of hosts) t.same(chainOf(host.lab), names(first[host.group]), `${host.name} (${host.group}) converged on the fix`);
   await expectTraffic(t, hosts, first);
 
   const rss = hosts.map((h) => memoryKb(h.run.child.pid!, "VmRSS")).sort((a, b) => a - b);

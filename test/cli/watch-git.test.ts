@@ -11,7 +11,19 @@ import { join } from "node:path";
 import { createLab, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, type TapTest } from "../helpers/kernel.js";
-import { chainOf, conditionOf, loopJson, startNfctl, statusJson, untilLoop, untilTrue, writeConfig, type NfSpec, type StartedNfctl } from "../helpers/cli.js";
+import {
+  chainOf,
+  conditionOf,
+  loopJson,
+  nfctl,
+  startNfctl,
+  statusJson,
+  untilLoop,
+  untilTrue,
+  writeConfig,
+  type NfSpec,
+  type StartedNfctl,
+} from "../helpers/cli.js";
 import type { LoopStatus } from "../../src/controller/index.js";
 import { gpgKey, makeRemote, type Remote } from "../sources/helpers/git-fixtures.js";
 
@@ -123,4 +135,19 @@ t.test("--verify-signatures: only commits signed by a key of the keyring are app
   t.same(await udpExchange(lab, [ADDR.blocked], 10), { [ADDR.blocked]: 10 });
   run.child.kill("SIGTERM");
   t.equal(await run.exited, 0);
+});
+
+t.test("one-shot apply --git applies the commit once and records it, as the loop does", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const remote = makeRemote(t);
+  const revision = pushChain(remote, [c1, bl]);
+  const cache = join(t.testdir(), "cache");
+  const r = nfctl(lab, ["apply", "--git", remote.url, "--path", "hosts", "--cache-dir", cache]);
+  t.equal(r.code, 0, r.stderr);
+  t.same(chainOf(lab), ["c1", "bl"]);
+  t.same(statusJson(lab).hooks[0]!.source, { path: remote.url, revision }, "the generation records the commit");
+  t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 10), { [ADDR.allowed]: 10, [ADDR.blocked]: 0 });
+  const again = nfctl(lab, ["plan", "--git", remote.url, "--path", "hosts", "--cache-dir", cache, "--detailed-exitcode"]);
+  t.equal(again.code, 0, "converged: the same commit plans no change");
 });

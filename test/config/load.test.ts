@@ -200,6 +200,34 @@ t.test("relative object paths start at the directory of the file naming them", a
   t.equal(desiredOf(load(join(dir, "conf"), ["c.yaml"])).hooks[0]!.chain[0]!.object, join(dir, "objs/counter.o"), "whatever the cwd");
 });
 
+t.test("an object fallback: an object missing under the tree is opened at the same place under the fallback", async (t) => {
+  const good = configText(
+    hookText("eth1", "xdp", [nfText("built", "../objs/counter.o", "xdp_counter"), nfText("committed", "../objs/blocklist.o", "xdp_blocklist")]) +
+      "      tcEgress:\n        chain:\n" +
+      nfText("elsewhere", COUNTER, "tc_counter"),
+  );
+  const bad = configText(hookText("eth1", "xdp", [nfText("nowhere", "../objs/nope.o", "xdp_counter")]));
+  const dir = t.testdir({
+    exported: { objs: { "blocklist.o": readFileSync(BLOCKLIST) }, conf: { "good.yaml": good, "bad.yaml": bad } },
+    work: { objs: { "counter.o": readFileSync(COUNTER), "blocklist.o": readFileSync(UNAWARE) } },
+  });
+  const objectFallback = { tree: join(dir, "exported"), fallback: join(dir, "work") };
+  const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+  const desired = desiredOf(load(dir, ["exported/conf/good.yaml"], { objectFallback }));
+  t.same(
+    desired.hooks.flatMap((h) => h.chain.map((n) => [n.name, n.object, n.digest])),
+    [
+      ["built", join(dir, "work/objs/counter.o"), sha256(COUNTER)],
+      ["committed", join(dir, "exported/objs/blocklist.o"), sha256(BLOCKLIST)],
+      ["elsewhere", COUNTER, sha256(COUNTER)],
+    ],
+    "the object the tree lacks from the fallback, the one it has from the tree, one outside it where it is",
+  );
+  t.same(errorsOf(load(dir, ["exported/conf/bad.yaml"], { objectFallback })), [
+    `exported/conf/bad.yaml:11:21: spec.interfaces[0].xdp.chain[0].object: object file ${join(dir, "work/objs/nope.o")} does not exist`,
+  ]);
+});
+
 t.test("a file failing the schema is not checked against objects", async (t) => {
   const dir = t.testdir({ "c.yaml": configText(hookText("eth1", "xdp", [nfText("c", "nope.o", "xdp_counter", "            enabled: maybe\n")])) });
   t.same(errorsOf(load(dir, ["c.yaml"])), ["c.yaml:13:22: spec.interfaces[0].xdp.chain[0].enabled: must be true or false"]);

@@ -7,7 +7,7 @@ import type { DesiredState } from "../desired.js";
 import { byPosition, formatPath, type ConfigError } from "./errors.js";
 import { readInputs, type ConfigFile, type InputOptions } from "./inputs.js";
 import { hookField, resolveDocument, type PlacedHook } from "./document.js";
-import { objectInspector, type Inspector } from "./objects.js";
+import { objectInspector, type Inspector, type ObjectFallback } from "./objects.js";
 import { validateConfig } from "./schema.js";
 import { parseYaml } from "./yaml-source.js";
 import type { LibbpfLogSink } from "../../state/index.js";
@@ -19,6 +19,12 @@ export interface LoadConfigOptions extends InputOptions {
   log?: LibbpfLogSink;
   /** The host whose desired state is loaded (host selectors); default: the system's host name, no labels. */
   host?: Host;
+  /**
+   * An object under `tree` that does not exist is opened at the same path
+   * under `fallback` instead: a config exported from a git revision names
+   * objects that are built, not committed, and the work tree has them.
+   */
+  objectFallback?: ObjectFallback;
 }
 
 export type LoadConfigResult = { ok: true; desired: DesiredState } | { ok: false; errors: ConfigError[] };
@@ -38,7 +44,7 @@ export type LoadConfigResult = { ok: true; desired: DesiredState } | { ok: false
  */
 export function loadConfig(inputs: readonly string[], options: LoadConfigOptions = {}): LoadConfigResult {
   const { files, errors } = readInputs(inputs, options);
-  const inspect = objectInspector(options.log);
+  const inspect = objectInspector(options.log, options.objectFallback);
   const host = options.host ?? { name: hostname(), labels: {} };
   const hooks: PlacedHook[] = [];
   for (const file of files) {

@@ -39,10 +39,11 @@ export interface ResolvedNf {
  *     // { nf: { name: "counter", object: "/repo/bpf/build/counter.o", proceedMask: 4, enabled: true, ... }, summary, errors: [] }
  */
 export function resolveNf(ctx: NfContext, path: PathSegment[], config: XdpNf | TcNf): ResolvedNf {
-  const object = resolveObjectPath(config.object, ctx.baseDir);
-  const inspected = ctx.inspect(object);
+  const inspected = ctx.inspect(resolveObjectPath(config.object, ctx.baseDir));
   if (!inspected.ok) return { errors: [ctx.doc.error([...path, "object"], inspected.message)] };
   const summary = inspected.summary;
+  // The file opened, which an object fallback may have taken from elsewhere.
+  const object = summary.path;
   const errors: ConfigError[] = [];
 
   const program = programProblem(summary.programs, config.program, ctx.hook);

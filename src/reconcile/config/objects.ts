@@ -2,8 +2,8 @@
  * The BPF objects a config names: where they are, and what they hold.
  * Objects are opened, never loaded, so checking a config needs no root.
  */
-import { statSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { LibraryError, NativeError, inspectObject, type LibbpfLogSink, type ObjectSummary } from "../../state/index.js";
 import { describeFsError } from "./inputs.js";
 
@@ -24,17 +24,28 @@ export function resolveObjectPath(written: string, baseDir: string): string {
   return isAbsolute(written) ? written : resolve(baseDir, written);
 }
 
+/** Where to open an object that is missing under `tree`: the same relative path under `fallback`. */
+export interface ObjectFallback {
+  tree: string;
+  fallback: string;
+}
+
 /**
  * An Inspector that opens each object once, however many NFs name it;
- * libbpf's messages go to `log`.
+ * libbpf's messages go to `log`. With a fallback, an object missing under
+ * its tree is opened in the fallback's place instead; the summary's path
+ * says which file was opened.
  *
  * @example
  *     const inspect = objectInspector();
  *     inspect("/repo/bpf/build/nope.o") // { ok: false, message: "object file /repo/bpf/build/nope.o does not exist" }
+ *     objectInspector(undefined, { tree: "/tmp/base", fallback: "/repo" })("/tmp/base/bpf/build/counter.o").summary.path
+ *     // "/repo/bpf/build/counter.o", when the export has no such file
  */
-export function objectInspector(log?: LibbpfLogSink): Inspector {
+export function objectInspector(log?: LibbpfLogSink, fallback?: ObjectFallback): Inspector {
   const seen = new Map<string, InspectedObject>();
-  return (path) => {
+  return (written) => {
+    const path = fallback ? fallbackPath(written, fallback) : written;
     let result = seen.get(path);
     if (!result) {
       result = inspect(path, log);
@@ -42,6 +53,12 @@ export function objectInspector(log?: LibbpfLogSink): Inspector {
     }
     return result;
   };
+}
+
+function fallbackPath(path: string, { tree, fallback }: ObjectFallback): string {
+  const inside = relative(tree, path);
+  if (inside === ".." || inside.startsWith(`..${sep}`) || isAbsolute(inside) || existsSync(path)) return path;
+  return join(fallback, inside);
 }
 
 function inspect(path: string, log: LibbpfLogSink | undefined): InspectedObject {

@@ -1,0 +1,26 @@
+/**
+ * The config a one-shot command (plan, apply) loads: the files of -f, or a
+ * git repository's, read once through the git source that `nfctl watch`
+ * follows. A git config records its URL and revision with each generation,
+ * as the watch loop's does (src/controller/reconcile-step.ts). The git
+ * source (and simple-git) is imported only for --git: a plan of -f starts
+ * as quickly as before.
+ */
+import { loadDesired, type DesiredState, type LoadDesiredOptions } from "../reconcile/index.js";
+import { gitSourceOf, type GitFlags } from "./git-options.js";
+
+export interface SourceFlags extends GitFlags {
+  file?: string[];
+}
+
+/** Loads the config of -f or --git (checkOneSource has made sure it is one of them); throws ConfigErrors or SourceError. */
+export async function loadSourceConfig(flags: SourceFlags, options: Pick<LoadDesiredOptions, "log" | "host">): Promise<DesiredState> {
+  if (flags.git === undefined) return loadDesired(flags.file ?? [], options);
+  const { gitSnapshot, redactUrl } = await import("../sources/git.js");
+  const snapshot = await gitSnapshot(gitSourceOf(flags, flags.git));
+  const url = redactUrl(flags.git);
+  // Unlike the loop (which refuses it as EmptyRefused), a one-shot command given nothing to load says so.
+  if (snapshot.inputs.length === 0)
+    throw new Error(`${flags.path === undefined ? "the root" : `path ${flags.path}`} of ${snapshot.revision} of ${url} holds no .yaml or .yml file`);
+  return loadDesired(snapshot.inputs, { ...options, source: { path: url, revision: snapshot.revision } });
+}

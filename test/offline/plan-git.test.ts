@@ -1,0 +1,132 @@
+/**
+ * `nfctl plan --git URL` (and apply's refusals) against local bare
+ * repositories, offline and unprivileged: the plan of a commit, which names
+ * the commit as the watch loop's records do; `--base-ref` against another
+ * ref of the same repository; and every source problem as one line.
+ */
+import t from "tap";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { BUILD, configText, hookText, nfText } from "../config/helpers/configs.js";
+import { gpgKey, makeRemote } from "../sources/helpers/git-fixtures.js";
+import { tempDir, type Teardown } from "../sources/helpers/temp.js";
+import { actionsOf, handOver, nfctl, planOf } from "./helpers/unprivileged.js";
+
+/** A repository whose main runs a counter on eth1 and whose branch "change" puts a blocklist before it; objects beside it, outside. */
+function repository(t: Teardown) {
+  const objects = tempDir(t, "nfctl-test-objects-");
+  for (const name of ["counter", "blocklist"]) copyFileSync(join(BUILD, `${name}.o`), join(objects, `${name}.o`));
+  const counter = nfText("counter", join(objects, "counter.o"), "xdp_counter");
+  const blocklist = nfText("blocklist", join(objects, "blocklist.o"), "xdp_blocklist");
+  const remote = makeRemote(t);
+  const main = remote.commit({ "hosts/edge.yaml": configText(hookText("eth1", "xdp", [counter])) });
+  remote.push("main");
+  remote.git(["checkout", "-q", "-b", "change"]);
+  const change = remote.commit({ "hosts/edge.yaml": configText(hookText("eth1", "xdp", [blocklist, counter])) });
+  remote.push("change");
+  const home = tempDir(t, "nfctl-test-home-");
+  const cache = join(home, "cache");
+  mkdirSync(cache);
+  /** Everything nfctl reads and writes, given to the user it runs as. */
+  const handOverAll = () => [dirname(remote.bare), home, objects].forEach(handOver);
+  return { remote, main, change, cache, handOverAll };
+}
+
+t.test("plan --git: the config of a commit, recorded with its revision", async (t) => {
+  const { remote, main, cache, handOverAll } = repository(t);
+  handOverAll();
+  const r = nfctl(["plan", "--offline", "--git", remote.url, "--path", "hosts", "--cache-dir", cache, "-o", "json", "--detailed-exitcode"]);
+  t.equal(r.stderr, "");
+  t.equal(r.code, 2, "changes");
+  const plan = planOf(r.stdout);
+  t.same(plan.source, { path: remote.url, revision: `main@sha1:${main}` }, "the URL and the commit, as nfctl watch records them");
+  t.same(actionsOf(plan), [["eth1/xdp", "create", ["start counter"]]]);
+  const text = nfctl(["plan", "--git", remote.url, "--path", "hosts", "--cache-dir", cache]);
+  t.equal(text.code, 0, text.stderr);
+  t.match(text.stdout, /^nfctl will make these changes:\n\n# eth1 xdp \(mode auto\): a new generation is attached\n {2}\+ start +counter /);
+});
+
+t.test("plan --git --base-ref: against hosts that run another ref of the repository", async (t) => {
+  const { remote, change, cache, handOverAll } = repository(t);
+  handOverAll();
+  const base = (ref: string | undefined, baseRef: string) =>
+    nfctl([
+      "plan",
+      "--git",
+      remote.url,
+      ...(ref ? ["--ref", ref] : []),
+      "--base-ref",
+      baseRef,
+      "--path",
+      "hosts",
+      "--cache-dir",
+      cache,
+      "--detailed-exitcode",
+      "-o",
+      "json",
+    ]);
+  const changed = base("change", "main");
+  t.equal(changed.code, 2, changed.stderr);
+  const plan = planOf(changed.stdout);
+  t.same(actionsOf(plan), [["eth1/xdp", "update", ["start blocklist"]]], "the blocklist joins the running counter: one switch");
+  t.same(plan.hooks[0]!.actions[0]!.reason, { code: "added-to-chain" });
+  t.same(plan.source, { path: remote.url, revision: `change@sha1:${change}` }, "the plan is of the ref planned, not of the base");
+  t.same(plan.state, undefined, "no host's lineage: the hosts are assumed");
+
+  const same = nfctl(["plan", "--git", remote.url, "--base-ref", "main", "--path", "hosts", "--cache-dir", cache, "--detailed-exitcode"]);
+  t.equal(same.code, 0, same.stderr);
+  t.equal(same.stdout, "No changes. The kernel matches the configuration.\n", "main against main (the default ref)");
+  t.equal(base("change", "change").code, 0);
+  const unknown = base("change", "nope");
+  t.equal(unknown.code, 1);
+  t.equal(unknown.stderr, `nfctl: ref nope is neither a branch nor a tag of ${remote.url}\n`);
+});
+
+t.test("a source problem is one line and exit 1, from plan and from apply, before anything else", async (t) => {
+  const { remote, main, cache, handOverAll } = repository(t);
+  const key = gpgKey(t, "nfctl signer <signer@nfctl.invalid>");
+  const keyring = key.exportTo(join(cache, "keys.asc"), true);
+  handOverAll();
+  const cases: Array<[string[], string]> = [
+    [
+      ["--git", "ftp://example.com/nfs.git"],
+      'invalid git URL "ftp://example.com/nfs.git": the ftp:// transport is not supported; use https://, ssh://, user@host:path, file:// or an absolute path',
+    ],
+    [
+      ["--git", "file:///nonexistent/nfs.git"],
+      "cannot list the HEAD of file:///nonexistent/nfs.git: '/nonexistent/nfs.git' does not appear to be a git repository",
+    ],
+    [["--git", remote.url, "--ref", "nope"], `ref nope is neither a branch nor a tag of ${remote.url}`],
+    [["--git", remote.url, "--path", "../etc"], 'invalid path "../etc" in the repository: it contains ".."'],
+    [["--git", remote.url, "--path", "elsewhere"], `path elsewhere of main@sha1:${main} of ${remote.url} holds no .yaml or .yml file`],
+    [["--git", remote.url, "--verify-signatures", keyring], `commit ${main.slice(0, 7)} on main of ${remote.url} is not signed`],
+  ];
+  // apply reads its source as plan does: two cases show it refuses the same way, before the kernel.
+  for (const [command, [args, message]] of [...cases.map((c) => ["plan", c] as const), ["apply", cases[0]!] as const, ["apply", cases.at(-1)!] as const]) {
+    const r = nfctl([command, ...args, "--cache-dir", cache]);
+    t.equal(r.stderr, `nfctl: ${message}\n`, `${command} ${args.join(" ")}`);
+    t.equal(r.code, 1);
+    t.equal(r.stdout, "");
+  }
+});
+
+t.test("-f and --git: exactly one of them, and the options of --git only with it", async (t) => {
+  const cases: Array<[string[], string]> = [
+    [["plan", "-f", "config/", "--git", "https://example.com/nfs.git"], "-f and --git are mutually exclusive: give one source of the config"],
+    [["plan"], "plan needs -f PATH (repeatable) or --git URL"],
+    [["plan", "-f", "config/", "--ref", "main"], "--ref belongs to --git URL, which is not given"],
+    [["plan", "-f", "config/", "--path", "hosts", "--verify-signatures", "keys.asc"], "--path and --verify-signatures belong to --git URL, which is not given"],
+    [["apply", "-f", "config/", "--git", "https://example.com/nfs.git"], "-f and --git are mutually exclusive: give one source of the config"],
+    [["apply"], "apply needs -f PATH (repeatable) or --git URL, or a saved plan: nfctl apply plan.json"],
+    [
+      ["apply", "plan.json", "--git", "https://example.com/nfs.git"],
+      "give a saved plan (plan.json) or --git, not both: a saved plan is applied as it was made",
+    ],
+    [["watch", "-f", "config/", "--git", "https://example.com/nfs.git"], "-f and --git are mutually exclusive: give one source of the config"],
+  ];
+  for (const [args, message] of cases) {
+    const r = nfctl(args);
+    t.equal(r.stderr, `nfctl: ${message}\n`, args.join(" "));
+    t.equal(r.code, 1);
+  }
+});
