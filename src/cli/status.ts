@@ -12,13 +12,23 @@ export interface StatusOptions {
   output: "text" | "json";
 }
 
+/** Whether process `pid` exists (EPERM: it does, as another user's). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export async function statusCommand(opts: StatusOptions, context: Context): Promise<number> {
   const root = resolveRoot(context.bpffs);
   const report = status(root);
   // Written by `nfctl watch` (src/controller), stored as it wrote it.
   const loop = loadLoopStatus(root) as LoopStatus | undefined;
   process.stdout.write(
-    opts.output === "json" ? toJson("Status", { status: report, ...(loop && { loop }) }) : renderStatus(report, colorsFor(process.stdout), loop),
+    opts.output === "json" ? toJson("Status", { status: report, ...(loop && { loop }) }) : renderStatus(report, colorsFor(process.stdout), loop, processAlive),
   );
   return 0;
 }

@@ -216,6 +216,7 @@ export function startLoop(options: LoopOptions): Loop {
       stopping = true;
       clearTimeout(timer);
       await running;
+      publish({ ...status, stoppedAt: new Date().toISOString() });
       resolveStopped();
     },
   };

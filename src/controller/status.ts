@@ -36,4 +36,6 @@ export interface LoopStatus {
   /** Reconciles run since the loop started. */
   reconciles: number;
   pid: number;
+  /** ISO 8601: when the loop stopped (SIGTERM, SIGINT); absent while it runs, or when it was killed. */
+  stoppedAt?: string;
 }

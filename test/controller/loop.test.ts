@@ -166,6 +166,7 @@ t.test("stop waits for the reconcile in flight, and no reconcile starts after it
   t.ok(finished, "the reconcile in flight ran to its end");
   await new Promise((r) => setTimeout(r, 50));
   t.equal(runs, 1, "the coalesced trigger and the resync do not run after stop");
+  t.match(loop.status().stoppedAt, /^\d{4}-\d\d-\d\dT/, "the last status says when the loop stopped");
 });
 
 t.test("a poll reconciles only a snapshot that changed, or after a failed read", async (t) => {

@@ -41,12 +41,18 @@ function renderHook(h: HookStatus, c: Colors): string[] {
   return out;
 }
 
-function renderLoop(loop: LoopStatus, c: Colors): string[] {
+/** Whether the loop still runs: `alive` answers for its pid, when it recorded no stop. */
+function loopState(loop: LoopStatus, alive: (pid: number) => boolean): string {
+  if (loop.stoppedAt !== undefined) return `pid ${loop.pid}, stopped at ${loop.stoppedAt}`;
+  return alive(loop.pid) ? `pid ${loop.pid}` : `pid ${loop.pid}, not running: it ended without stopping`;
+}
+
+function renderLoop(loop: LoopStatus, c: Colors, alive: (pid: number) => boolean): string[] {
   const source =
     loop.source.kind === "git"
       ? `git ${loop.source.url}${loop.source.ref ? ` ${loop.source.ref}` : ""}${loop.source.path ? ` ${loop.source.path}` : ""}`
       : loop.source.paths.join(", ");
-  const out = [c.bold(`watch (pid ${loop.pid}) of ${source}`)];
+  const out = [c.bold(`watch (${loopState(loop, alive)}) of ${source}`)];
   for (const cond of loop.conditions) {
     const paint =
       cond.status === "True" ? (cond.type === "Ready" ? c.green : c.yellow) : cond.type === "Ready" && cond.status === "False" ? c.red : (x: string) => x;
@@ -68,8 +74,8 @@ function stateLine(report: StatusReport, c: Colors): string {
   return report.state ? c.dim(`state: lineage ${report.state.lineage}, serial ${report.state.serial}\n`) : "";
 }
 
-export function renderStatus(report: StatusReport, c: Colors, loop?: LoopStatus): string {
-  const head = loop ? `${renderLoop(loop, c).join("\n")}\n\n` : "";
+export function renderStatus(report: StatusReport, c: Colors, loop?: LoopStatus, alive: (pid: number) => boolean = () => true): string {
+  const head = loop ? `${renderLoop(loop, c, alive).join("\n")}\n\n` : "";
   if (report.hooks.length === 0) return `${head}nfctl manages nothing in this network namespace (bpffs root ${report.root}).\n${stateLine(report, c)}`;
   const hooks = `${report.hooks.map((h) => renderHook(h, c).join("\n")).join("\n\n")}\n`;
   return `${head}${hooks}${report.state ? `\n${stateLine(report, c)}` : ""}`;
