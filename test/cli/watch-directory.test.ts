@@ -12,8 +12,10 @@ import { join } from "node:path";
 import { createLab, ipIn, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel, type TapTest } from "../helpers/kernel.js";
+import { detachLink, openById, withHandle } from "../../src/native/index.js";
 import {
   chainOf,
+  untilPaused,
   conditionOf,
   loopJson,
   startNfctl,
@@ -167,6 +169,51 @@ t.test("an interface deleted and created again is attached again within seconds,
     5000,
   );
   t.ok(Date.now() - started < 5000, `x0 created again: attached after ${Date.now() - started} ms (the resync is 60 s)`);
+  run.child.kill("SIGTERM");
+  t.equal(await run.exited, 0);
+});
+
+t.test("SIGTERM during an apply in flight: the apply runs to its end, then the loop exits 0", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const dir = join(t.testdir(), "config");
+  mkdirSync(dir);
+  writeConfig(dir, "edge.yaml", { xdp: [bl, c1], tcEgress: [c1] });
+  // Stopped after the XDP hook switched, before the TC hook did.
+  const run = startNfctl(t, lab, ["watch", "-f", dir, ...FAST], { NFCTL_TEST_PAUSE_AT: "veth-b xdp: committed" });
+  await untilPaused(run);
+  run.child.kill("SIGTERM");
+  run.child.kill("SIGCONT");
+  t.equal(await run.exited, 0, "the loop exits 0");
+  const hooks = statusJson(lab).hooks.map((h) => `${h.hook}:${h.nfs.map((n) => n.name).join(",")}`);
+  t.same(hooks.sort(), ["tc-egress:c1", "xdp:bl,c1"], "both hooks were switched: the apply ran to its end");
+  t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 10), { [ADDR.allowed]: 10, [ADDR.blocked]: 0 }, "and serves after the loop ended");
+  t.match(loopJson(lab)?.stoppedAt, /^\d{4}-/, "the status says the loop stopped");
+});
+
+t.test("--resync repairs drift without a file change: a link detached behind nfctl's back is attached again", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const dir = join(t.testdir(), "config");
+  mkdirSync(dir);
+  writeConfig(dir, "edge.yaml", { xdp: [c1, bl] });
+  const run = startNfctl(t, lab, ["watch", "-f", dir, "--listen", "127.0.0.1:0", "--resync", "2s"]);
+  await untilTrue(t, "the first reconcile is applied", () => chainOf(lab).join() === "c1,bl", run);
+  const { linkId } = statusJson(lab).hooks[0]!;
+  withHandle(openById("link", linkId!), (link) => detachLink(link, "the test's drift"));
+  t.same(await udpExchange(lab, [ADDR.blocked], 10), { [ADDR.blocked]: 10 }, "with the link detached, nothing filters");
+  await untilTrue(
+    t,
+    "the resync repairs the hook",
+    () => {
+      const hook = statusJson(lab).hooks[0];
+      return hook !== undefined && hook.drift.length === 0 && hook.linkId !== undefined && hook.linkId !== linkId;
+    },
+    run,
+    20_000,
+  );
+  t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 10), { [ADDR.allowed]: 10, [ADDR.blocked]: 0 }, "filtering again");
+  t.match(run.stderr(), /"result":"applied","hooksChanged":1,[^\n]*"msg":"reconciled"/, "the log says the resync applied a change");
   run.child.kill("SIGTERM");
   t.equal(await run.exited, 0);
 });
