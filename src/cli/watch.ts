@@ -8,7 +8,7 @@
  */
 import { resolve } from "node:path";
 import { readFileSync } from "node:fs";
-import { resolveHost, resolveRoot, saveLoopStatus, status as readStatus } from "../reconcile/index.js";
+import { resolveHost, resolveRoot, saveLoopStatus, status as readStatus, stepHook } from "../reconcile/index.js";
 import { directorySnapshot, watchPaths } from "../sources/directory.js";
 import { gitSnapshot, redactUrl, validateGitUrl } from "../sources/git.js";
 import { createMetrics, reconcileStep, startHttpEndpoint, startLoop, watchLinks, type LoopStatus, type NfCounter } from "../controller/index.js";
@@ -66,6 +66,7 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
       sourcePath: git === undefined ? paths.join(", ") : redactUrl(git),
       log: context.libbpfLog,
       ...(opts.force && { force: true }),
+      stepCounter: () => stepHook(logger),
       onInterfaces: (names) => (interfaces = new Set(names)),
       onOutcome: (outcome) => {
         metrics.driftFound(outcome.plan.hooks.reduce((n, h) => n + h.actions.filter((a) => a.reason.code === "drift").length, 0));

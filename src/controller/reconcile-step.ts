@@ -37,6 +37,8 @@ export interface StepOptions {
   onChange?: () => void;
   /** Told each reconcile's outcome (for metrics: hooks applied, drift found). */
   onOutcome?: (outcome: ReconcileOutcome) => void;
+  /** A new step counter for each reconcile's apply (stepHook: the executor's test hooks, and steps at debug level). */
+  stepCounter?: () => (label: string) => void;
   /** Told the interfaces the config names, for link events. */
   onInterfaces?: (names: string[]) => void;
 }
@@ -94,7 +96,10 @@ export function reconcileStep(options: StepOptions): (snapshot: Snapshot) => Pro
           };
         }
       }
-      const outcome = await reconcileOnce({ desired }, { ...common, ...(options.onChange && { onPlan: options.onChange }) });
+      const outcome = await reconcileOnce(
+        { desired },
+        { ...common, ...(options.onChange && { onPlan: options.onChange }), ...(options.stepCounter && { onStep: options.stepCounter() }) },
+      );
       options.onOutcome?.(outcome);
       return {
         result: outcome.result ? "applied" : "unchanged",
