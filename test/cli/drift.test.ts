@@ -7,10 +7,9 @@ import t from "tap";
 import { rmSync } from "node:fs";
 import { createLab, inNetns, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
-import { requireKernel, type TapTest } from "../helpers/kernel.js";
+import { firstHookPaths as paths, requireKernel, type TapTest } from "../helpers/kernel.js";
 import { nfctl, writeConfig } from "../helpers/cli.js";
 import { BUILD } from "../../scripts/nfs.js";
-import { currentNetns, hookPaths, observe } from "../../src/state/index.js";
 import {
   BpfObject,
   createTcxLink,
@@ -39,12 +38,6 @@ function applied(t: TapTest): { lab: Lab; file: string } {
   const file = writeConfig(t.testdir(), "c.yaml", CONFIG);
   t.equal(nfctl(lab, ["apply", "-f", file]).code, 0);
   return { lab, file };
-}
-
-function paths(lab: Lab) {
-  const netns = inNetns(lab.nsB, currentNetns);
-  const hook = inNetns(lab.nsB, () => observe(lab.root, netns)).hooks[0]!;
-  return { hook, paths: hookPaths(lab.root, hook.address) };
 }
 
 async function filters(t: TapTest, lab: Lab, what: string): Promise<void> {

@@ -11,8 +11,8 @@ import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:
 import { join } from "node:path";
 import { createLab, ipIn, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
-import { requireKernel, type TapTest } from "../helpers/kernel.js";
-import { detachLink, openById, withHandle } from "../../src/native/index.js";
+import { firstHookPaths, requireKernel, type TapTest } from "../helpers/kernel.js";
+import { openPinned, setProgramSlot, withHandle } from "../../src/native/index.js";
 import {
   chainOf,
   untilPaused,
@@ -191,29 +191,26 @@ t.test("SIGTERM during an apply in flight: the apply runs to its end, then the l
   t.match(loopJson(lab)?.stoppedAt, /^\d{4}-/, "the status says the loop stopped");
 });
 
-t.test("--resync repairs drift without a file change: a link detached behind nfctl's back is attached again", async (t) => {
+t.test("--resync repairs drift without any event: an nf_next rewritten behind nfctl's back to skip the blocklist", async (t) => {
   const lab = createLab();
   t.teardown(lab.cleanup);
   const dir = join(t.testdir(), "config");
   mkdirSync(dir);
-  writeConfig(dir, "edge.yaml", { xdp: [c1, bl] });
+  const c2: NfSpec = { name: "c2", nf: "counter" };
+  writeConfig(dir, "edge.yaml", { xdp: [c1, bl, c2] });
   const run = startNfctl(t, lab, ["watch", "-f", dir, "--listen", "127.0.0.1:0", "--resync", "2s"]);
-  await untilTrue(t, "the first reconcile is applied", () => chainOf(lab).join() === "c1,bl", run);
-  const { linkId } = statusJson(lab).hooks[0]!;
-  withHandle(openById("link", linkId!), (link) => detachLink(link, "the test's drift"));
-  t.same(await udpExchange(lab, [ADDR.blocked], 10), { [ADDR.blocked]: 10 }, "with the link detached, nothing filters");
-  await untilTrue(
-    t,
-    "the resync repairs the hook",
-    () => {
-      const hook = statusJson(lab).hooks[0];
-      return hook !== undefined && hook.drift.length === 0 && hook.linkId !== undefined && hook.linkId !== linkId;
-    },
-    run,
-    20_000,
+  await untilTrue(t, "the first reconcile is applied", () => chainOf(lab).join() === "c1,bl,c2", run);
+  // A map update: no file changes and no netlink event, so only the resync can find it.
+  const { hook, paths } = firstHookPaths(lab);
+  const generation = paths.generation(hook.live!.number);
+  withHandle(openPinned("map", generation.nf(0, "c1").next), (next) =>
+    withHandle(openPinned("prog", generation.nf(2, "c2").prog), (c2prog) => setProgramSlot(next, 0, c2prog, "the test's drift")),
   );
-  t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 10), { [ADDR.allowed]: 10, [ADDR.blocked]: 0 }, "filtering again");
-  t.match(run.stderr(), /"result":"applied","hooksChanged":1,[^\n]*"msg":"reconciled"/, "the log says the resync applied a change");
+  const applies = () => run.stderr().match(/"result":"applied"[^\n]*"msg":"reconciled"/g)?.length ?? 0;
+  t.equal(applies(), 1, "one apply so far: the first");
+  await untilTrue(t, "a resync applies the repair", () => applies() === 2, run, 20_000);
+  t.equal(statusJson(lab).hooks[0]!.drift.length, 0, "no drift left");
+  t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 10), { [ADDR.allowed]: 10, [ADDR.blocked]: 0 }, "the blocklist drops again");
   run.child.kill("SIGTERM");
   t.equal(await run.exited, 0);
 });

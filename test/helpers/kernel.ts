@@ -8,7 +8,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { listIds, openById, withHandle, programInfo } from "../../src/native/index.js";
-import { readDataMap, type HookAddress } from "../../src/state/index.js";
+import { currentNetns, hookPaths, observe, readDataMap, type HookAddress } from "../../src/state/index.js";
+import { inNetns, type Lab } from "../../scripts/test-lab.js";
 
 /** Throws, naming the missing capability, unless kernel tests can run here. */
 export function requireKernel(): void {
@@ -68,3 +69,10 @@ export function packets(root: string, addr: HookAddress, nf: string, index: 0 | 
 
 /** The type of the `t` a tap subtest receives. */
 export type TapTest = Parameters<Parameters<typeof import("tap").default.test>[0]>[0];
+
+/** The first hook nfctl manages in the lab's server namespace, as observed, and its bpffs paths. */
+export function firstHookPaths(lab: Lab) {
+  const netns = inNetns(lab.nsB, currentNetns);
+  const hook = inNetns(lab.nsB, () => observe(lab.root, netns)).hooks[0]!;
+  return { hook, paths: hookPaths(lab.root, hook.address) };
+}
