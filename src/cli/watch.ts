@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { resolveHost, resolveRoot, saveLoopStatus, status as readStatus, stepHook } from "../reconcile/index.js";
 import { directorySnapshot, watchPaths } from "../sources/directory.js";
 import { gitSnapshot, redactUrl, validateGitUrl } from "../sources/git.js";
-import { createMetrics, reconcileStep, startHttpEndpoint, startLoop, watchLinks, type LoopStatus, type NfCounter } from "../controller/index.js";
+import { createMetrics, reconcileStep, startHttpEndpoint, startLoop, watchLinks, type Loop, type LoopStatus, type NfCounter } from "../controller/index.js";
 import { hostOptionsOf, type HostFlags } from "./host-options.js";
 import { jsonOutput } from "./views/json.js";
 import type { Context } from "./main.js";
@@ -56,7 +56,29 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
   let interfaces = new Set<string>();
   let ready = false;
   const metrics = createMetrics({ version, nfCounters: () => nfCounters(root) });
-  const loop = startLoop({
+  // What can fail on the user's input (a taken --listen port, a path that
+  // cannot be watched) starts before the loop, whose first reconcile may
+  // change the kernel: a failed start changes nothing and leaves nothing
+  // running. Until the loop exists, triggers have nothing to wake.
+  const started: { loop?: Loop } = {};
+  const endpoint = await startHttpEndpoint({
+    listen: opts.listen,
+    metrics,
+    status: () => jsonOutput("Status", { status: readStatus(root), ...(started.loop && { loop: started.loop.status() }) }),
+    ready: () => ready,
+  });
+  let sourceWatch: { close(): Promise<void> };
+  try {
+    sourceWatch =
+      git === undefined
+        ? watchPaths(paths, () => started.loop?.trigger("file change"), { debounceMs: opts.debounce })
+        : pollEvery(opts.interval, () => started.loop?.poll());
+  } catch (err) {
+    await endpoint.close();
+    throw err;
+  }
+  logger.info({ listen: `${endpoint.address.host}:${endpoint.address.port}` }, "serving /metrics, /healthz, /readyz and /status");
+  const running = startLoop({
     snapshot: git === undefined ? () => Promise.resolve(directorySnapshot(paths)) : () => gitSnapshot(gitSourceOf(opts, git)),
     step: reconcileStep({
       root,
@@ -88,33 +110,25 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
     },
     logger,
   });
-  const endpoint = await startHttpEndpoint({
-    listen: opts.listen,
-    metrics,
-    status: () => jsonOutput("Status", { status: readStatus(root), loop: loop.status() }),
-    ready: () => ready,
-  });
-  logger.info({ listen: `${endpoint.address.host}:${endpoint.address.port}` }, "serving /metrics, /healthz, /readyz and /status");
-  const sourceWatch =
-    git === undefined ? watchPaths(paths, () => loop.trigger("file change"), { debounceMs: opts.debounce }) : pollEvery(opts.interval, () => loop.poll());
-  const links = watchLinks((name) => interfaces.has(name) && loop.trigger(`link ${name}`), logger);
-  const onHup = () => loop.trigger("SIGHUP");
+  started.loop = running;
+  const links = watchLinks((name) => interfaces.has(name) && running.trigger(`link ${name}`), logger);
+  const onHup = () => running.trigger("SIGHUP");
   const onStop = (signal: NodeJS.Signals) => {
     logger.info({ signal }, "stopping after the reconcile in flight");
-    void loop.stop();
+    void running.stop();
   };
   process.on("SIGHUP", onHup);
   process.on("SIGTERM", onStop);
   process.on("SIGINT", onStop);
   try {
-    await loop.stopped;
+    await running.stopped;
   } finally {
     process.off("SIGHUP", onHup);
     process.off("SIGTERM", onStop);
     process.off("SIGINT", onStop);
     await Promise.all([sourceWatch.close(), links.close(), endpoint.close()]);
   }
-  logger.info({ reconciles: loop.status().reconciles }, "stopped; every network function keeps running");
+  logger.info({ reconciles: running.status().reconciles }, "stopped; every network function keeps running");
   return 0;
 }
 

@@ -215,3 +215,24 @@ t.test("--resync repairs drift without any event: an nf_next rewritten behind nf
   run.child.kill("SIGTERM");
   t.equal(await run.exited, 0);
 });
+
+t.test("a path that cannot be watched fails the start: one line, exit 1, nothing applied, nothing left running", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const base = t.testdir();
+  const dir = join(base, "config");
+  mkdirSync(dir);
+  writeConfig(dir, "edge.yaml", { xdp: [c1] });
+  const missing = join(base, "missing");
+  const run = startNfctl(t, lab, ["watch", "-f", dir, "-f", missing, ...FAST]);
+  t.equal(await run.exited, 1, "the command ends instead of looping without its watch");
+  t.equal(
+    run
+      .stderr()
+      .split("\n")
+      .filter((l) => l.startsWith("nfctl: "))
+      .join("\n"),
+    `nfctl: cannot read ${missing}: no such file or directory`,
+  );
+  t.same(statusJson(lab).hooks, [], "nothing was applied, not even the readable directory's chain");
+});
