@@ -51,6 +51,7 @@ export async function applyCommand(opts: ApplyOptions, context: Context): Promis
     ...(opts.force && { force: true }),
     ...(opts.dryRun && { dryRun: true }),
     onPlan: (planned) => {
+      context.logger.debug({ summary: planned.summary }, "planned");
       if (opts.output === "text") process.stdout.write(`${renderPlan(planned, colors)}\n`);
       context.interrupts.hold();
     },

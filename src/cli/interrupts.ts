@@ -20,7 +20,6 @@
 import { constants } from "node:os";
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-const SIGNAL_POLL_MS = 20;
 
 export interface Interrupts {
   /** From here on a signal waits for the command to end: call before the first change. */
@@ -57,21 +56,21 @@ export async function runInterruptible(command: (interrupts: Interrupts) => Prom
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const nextCheckPhase = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Returns once the event loop has polled for I/O since the caller's
  * synchronous work ended. A signal that came while an apply ran
  * (synchronously) waits in libuv's signal pipe, and becomes a JS event only
- * when the loop polls. One timer is not enough: its due time counts from
- * the loop's clock as it was *before* the apply, so after a long apply it
- * is already due and fires in the timers phase, before the poll. The
- * second timer counts from the clock the loop updated, so the loop polls
- * (and reads the signal pipe) while it waits.
+ * when the loop polls. One immediate is not enough: if the apply ran in
+ * this iteration's poll phase, the check phase that follows runs it before
+ * any new poll. The second immediate runs in the next iteration's check
+ * phase, after a poll (with no wait, as an immediate is pending) has read
+ * the pipe. Timers would work too, but cost their delay on every apply.
  */
 async function untilPolled(): Promise<void> {
-  await sleep(SIGNAL_POLL_MS);
-  await sleep(SIGNAL_POLL_MS);
+  await nextCheckPhase();
+  await nextCheckPhase();
 }
 
 function exitCode(signal: NodeJS.Signals): number {

@@ -69,10 +69,15 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
   });
   let sourceWatch: { close(): Promise<void> };
   try {
-    sourceWatch =
-      git === undefined
-        ? watchPaths(paths, () => started.loop?.trigger("file change"), { debounceMs: opts.debounce })
-        : pollEvery(opts.interval, () => started.loop?.poll());
+    if (git === undefined) {
+      const pathWatch = watchPaths(paths, () => started.loop?.trigger("file change"), { debounceMs: opts.debounce });
+      sourceWatch = pathWatch;
+      // The first reconcile reads the files after this: a change written
+      // while the watch still scanned would otherwise wait for the resync.
+      await pathWatch.ready;
+    } else {
+      sourceWatch = pollEvery(opts.interval, () => started.loop?.poll());
+    }
   } catch (err) {
     await endpoint.close();
     throw err;
