@@ -2,7 +2,6 @@
  * Blocked packets that bypass a blocklist while its chain is reordered under
  * traffic: the naive way (l3afd's) against nfctl's swap, in the same run.
  *
- *     npm run bench:naive      (as root)
  *     node dist/bench/naive-relink.js [--changes N] [--rate PPS]
  *
  * A lab network (two namespaces, a veth pair) carries UDP at --rate packets
@@ -31,6 +30,7 @@
  * at the end, also on failure or Ctrl-C.
  */
 import { performance } from "node:perf_hooks";
+import { intOption, runBenchmark, type Section } from "./report.js";
 import { rmSync } from "node:fs";
 import { createLab, inNetns, ADDR, type Lab } from "../scripts/test-lab.js";
 import { blocklist, counter, BUILD, PROCEED_ON_PASS } from "../scripts/nfs.js";
@@ -56,16 +56,8 @@ const TARGET: ChainTarget = { ifname: "veth-b", hook: "xdp" };
 /** Traffic before the first and after the last reorder. */
 const SETTLE_MS = 300;
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} needs a positive integer`);
-  return value;
-}
-
-const CHANGES = option("--changes", 300);
-const RATE = option("--rate", 110_000);
+const CHANGES = intOption("--changes", 100);
+const RATE = intOption("--rate", 110_000);
 
 /** The chain in its two orders; the blocklist moves between first and second place. */
 const ORDERS = [
@@ -274,8 +266,7 @@ async function nfctlPhase(lab: Lab, track: (t: RunningTraffic | undefined) => vo
   }
 }
 
-async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error("run as root: the benchmark creates network namespaces and loads XDP programs");
+async function disruption(): Promise<Section> {
   let traffic: RunningTraffic | undefined;
   const track = (t: RunningTraffic | undefined) => (traffic = t);
   const lab = createLab();
@@ -291,39 +282,51 @@ async function main(): Promise<void> {
     const naiveLink = await naivePhase(lab, track, false);
     const naiveRoot = await naivePhase(lab, track, true);
     const nfctl = await nfctlPhase(lab, track);
-
     const rows: Array<[string, Phase]> = [
       ["naive, root = link: nf_next writes + link update in place", naiveLink],
       ["naive, root program (l3afd): nf_next writes only", naiveRoot],
-      ["nfctl setChain: new generation + one bpf_link_update", nfctl],
+      ["nfctl: new generation + one bpf_link_update", nfctl],
     ];
-    const width = Math.max(...rows.map(([name]) => name.length));
-    console.log(
-      `XDP chain on a veth pair, blocklist -> c1 -> c2 <-> c1 -> blocklist -> c2, ${CHANGES} reorders each, ` +
-        `under UDP at ${RATE} pps (half from a blocked source)`,
+    const per100 = (n: number, p: Phase) => ((n * 100) / p.changes).toFixed(1);
+    const notes = rows.flatMap(([name, p]) =>
+      p.report.duplicates || p.report.reordered || p.report.socketDrops
+        ? [`${name}: duplicates ${p.report.duplicates}, reordered ${p.report.reordered}, socket drops ${p.report.socketDrops}.`]
+        : [],
     );
-    for (const [name, p] of rows) {
-      const r = p.report;
-      console.log(
-        `  ${name.padEnd(width)}  bypassed ${String(r.bypassed).padStart(6)} of ${r.sent.blocked} blocked` +
-          ` (${(r.bypassed / p.changes).toFixed(2)} per reorder), lost ${r.lost} allowed,` +
-          ` ${Math.round(r.pps)} pps, ${(p.changesMs / p.changes).toFixed(3)} ms/reorder` +
-          (p.operations !== undefined ? ` (${(p.operations / p.changes).toFixed(1)} map writes or link updates each)` : ""),
-      );
-    }
-    for (const [name, naive] of rows.slice(0, 2)) {
-      const ratio = nfctl.report.bypassed === 0 ? `${naive.report.bypassed} : 0` : `${(naive.report.bypassed / nfctl.report.bypassed).toFixed(1)}x`;
-      console.log(`  bypasses ${name.split(":")[0]} / nfctl: ${ratio}`);
-    }
-    for (const [name, p] of rows) {
-      const r = p.report;
-      if (r.duplicates || r.reordered || r.socketDrops)
-        console.log(`  note (${name}): duplicates ${r.duplicates}, reordered ${r.reordered}, socket drops ${r.socketDrops}`);
-    }
+    return {
+      title: "Disruption during changes",
+      command: `node dist/bench/naive-relink.js --changes ${CHANGES} --rate ${RATE}`,
+      method: [
+        `The chain blocklist -> c1 -> c2 on a veth's XDP hook is reordered ${CHANGES} times each way (the blocklist first, then second), under UDP at ${RATE.toLocaleString("en")} pps, half of it from a blocked source (test/harness/nftraffic, sequence-numbered).`,
+        "Bypassed: blocked packets that reached the sink. Lost: allowed packets sent that never arrived.",
+        "naive: l3afd's way, the live chain rewired in place in the order of its MoveToLocation; nfctl: setChain, a new generation switched with one bpf_link_update.",
+      ],
+      tables: [
+        {
+          caption: "Per 100 changes:",
+          columns: ["way", "bypassed", "lost", "ms per change", "pps"],
+          rows: rows.map(([name, p]) => [
+            name,
+            per100(p.report.bypassed, p),
+            per100(p.report.lost, p),
+            (p.changesMs / p.changes).toFixed(3),
+            Math.round(p.report.pps),
+          ]),
+        },
+      ],
+      goals: [
+        {
+          goal: "nfctl: 0 bypassed and 0 lost",
+          measured: `${nfctl.report.bypassed} bypassed, ${nfctl.report.lost} lost in ${nfctl.changes} changes`,
+          met: nfctl.report.bypassed === 0 && nfctl.report.lost === 0,
+        },
+      ],
+      findings: notes,
+    };
   } finally {
     traffic?.kill();
     lab.cleanup();
   }
 }
 
-await main();
+await runBenchmark(import.meta.url, disruption);

@@ -1,0 +1,84 @@
+/**
+ * Whole commands, timed: nfctl (the built CLI) and the tools it is compared
+ * with, run inside a lab namespace, with their wall time, peak RSS and, for
+ * nfctl, the phases its debug log shows.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const NFCTL = resolve("dist/src/cli/main.js");
+
+export interface Timed {
+  /** Wall time from spawn to exit, ms. */
+  ms: number;
+  /** Peak resident set size, MB (GNU time's %M). */
+  peakMb: number;
+  stdout: string;
+  stderr: string;
+  /** When the command was started, ms since the epoch (to place its log lines). */
+  startedAt: number;
+}
+
+/**
+ * Runs `cmd args` in network namespace `ns` (nsenter) under GNU time, and
+ * throws, with its stderr, unless it exits 0.
+ */
+export function timed(ns: string, cmd: string, args: string[], options: { input?: string } = {}): Timed {
+  const dir = mkdtempSync(join(tmpdir(), "nfctl-bench-"));
+  try {
+    const rusage = join(dir, "rusage");
+    const startedAt = Date.now();
+    const start = process.hrtime.bigint();
+    const out = spawnSync("/usr/bin/time", ["-f", "%M", "-o", rusage, "nsenter", `--net=/run/netns/${ns}`, cmd, ...args], {
+      encoding: "utf8",
+      maxBuffer: 256 * 1024 * 1024,
+      ...(options.input !== undefined && { input: options.input }),
+    });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (out.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${out.status}: ${out.stderr.trim().split("\n").slice(-5).join("\n")}`);
+    return { ms, peakMb: Number(readFileSync(rusage, "utf8").trim().split("\n").pop()) / 1024, stdout: out.stdout, stderr: out.stderr, startedAt };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** nfctl with the lab's bpffs root, in the lab's namespace; its debug log on stderr. */
+export function nfctl(ns: string, root: string, args: string[]): Timed {
+  return timed(ns, process.execPath, [NFCTL, "--bpffs", root, "--log-level", "debug", ...args]);
+}
+
+/** The debug log lines of a run: their time (ms since the epoch) and message. */
+export function logLines(run: Timed): Array<{ time: number; msg: string }> {
+  return run.stderr
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as { time: number; msg: string });
+}
+
+/** Creates veth pairs `<prefix><i>` / `<prefix><i>p` (i from 0), up, in namespace `ns`. */
+export function createVeths(ns: string, prefix: string, count: number): string[] {
+  const names = Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+  const batch = names.flatMap((n) => [`link add ${n} type veth peer name ${n}p`, `link set ${n} up`, `link set ${n}p up`]).join("\n");
+  const out = spawnSync("ip", ["-n", ns, "-batch", "-"], { input: `${batch}\n`, encoding: "utf8" });
+  if (out.status !== 0) throw new Error(`ip -batch: ${out.stderr.trim()}`);
+  return names;
+}
+
+export type HookName = "xdp" | "tcIngress" | "tcEgress";
+
+const PROGRAM: Record<HookName, string> = { xdp: "xdp_counter", tcIngress: "tc_counter", tcEgress: "tc_counter" };
+
+/** A config of `nfs` counter NFs on each of `hooks` of each interface, written to a file in `dir`. */
+export function writeCounterConfig(dir: string, name: string, interfaces: string[], hooks: HookName[], nfs: number): string {
+  const counter = resolve("bpf/build/counter.o");
+  const chain = (hook: HookName) =>
+    Array.from({ length: nfs }, (_, i) => `          - name: c${i}\n            object: ${counter}\n            program: ${PROGRAM[hook]}\n`).join("");
+  const text =
+    `apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nmetadata:\n  name: ${name}\nspec:\n  interfaces:\n` +
+    interfaces.map((ifname) => `    - name: ${ifname}\n` + hooks.map((hook) => `      ${hook}:\n        chain:\n${chain(hook)}`).join("")).join("");
+  const path = join(dir, `${name}.yaml`);
+  writeFileSync(path, text);
+  return path;
+}

@@ -1,0 +1,201 @@
+/**
+ * What whole commands cost: `nfctl apply` of one NF and of an 8-NF chain on
+ * a fresh interface against `xdp-loader load` (xdp-tools) of the same
+ * objects, nfctl's time split into its phases, and `nfctl plan` / `apply`
+ * on a converged host of 100 interfaces x 3 hooks x 4 NFs.
+ *
+ *     node dist/bench/control-plane.js [--rounds N]
+ *
+ * Everything runs in a lab namespace with a bpffs root of its own, removed
+ * at the end, also on failure.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createLab } from "../scripts/test-lab.js";
+import { createVeths, logLines, nfctl, NFCTL, timed, writeCounterConfig, type Timed } from "./commands.js";
+import { fixed, intOption, median, ratio, runBenchmark, type Section } from "./report.js";
+
+const COUNTER = resolve("bpf/build/counter.o");
+
+/** nfctl apply's phases, ms, from one run and its debug log. */
+interface Phases {
+  total: number;
+  /** From spawn to the plan: Node, modules, config, observing the kernel, planning. */
+  toPlan: number;
+  /** From the plan to the last NF loaded and pinned: opening, loading and verifying the objects. */
+  load: number;
+  /** From there to the commit: wiring nf_next, maps, records, the link. */
+  swap: number;
+  /** From the commit to exit: the state's serial, output, exit. */
+  exit: number;
+  peakMb: number;
+}
+
+function phasesOf(run: Timed): Phases {
+  const lines = logLines(run);
+  const at = (pred: (msg: string) => boolean, last = false) => {
+    const found = last ? lines.filter((l) => pred(l.msg)).pop() : lines.find((l) => pred(l.msg));
+    if (!found) throw new Error(`nfctl's debug log has no line for a phase:\n${run.stderr}`);
+    return found.time - run.startedAt;
+  };
+  const planned = at((m) => m === "planned");
+  const loaded = at((m) => m.includes("loaded and pinned"), true);
+  const committed = at((m) => m.includes("committed generation"), true);
+  return { total: run.ms, toPlan: planned, load: loaded - planned, swap: committed - loaded, exit: run.ms - committed, peakMb: run.peakMb };
+}
+
+/** The first lines of an error, joined, for a table cell. */
+function firstLines(text: string): string {
+  return text.split("\n").slice(0, 3).join(" ").trim();
+}
+
+function medianOf<T>(runs: T[], pick: (run: T) => number): number {
+  return median(runs.map(pick));
+}
+
+export async function controlPlane(): Promise<Section> {
+  const rounds = intOption("--rounds", 7);
+  const lab = createLab();
+  const dir = mkdtempSync(join(tmpdir(), "nfctl-bench-"));
+  const ns = lab.nsB;
+  try {
+    const [fresh] = createVeths(ns, "fresh", 1);
+    const one = writeCounterConfig(dir, "one", [fresh!], ["xdp"], 1);
+    const eight = writeCounterConfig(dir, "eight", [fresh!], ["xdp"], 8);
+    const samples = { node: [] as Timed[], version: [] as Timed[], imports: [] as Timed[], one: [] as Phases[], eight: [] as Phases[] };
+    const loader = { one: [] as Timed[], eight: [] as Timed[] };
+    /** Why xdp-loader could not load 8 programs, if it could not. */
+    let loaderEightError: string | undefined;
+    const destroy = () => nfctl(ns, lab.root, ["destroy", "--interface", fresh!]);
+    for (let round = 0; round < rounds; round++) {
+      samples.node.push(timed(ns, process.execPath, ["-e", "0"]));
+      samples.version.push(timed(ns, process.execPath, [NFCTL, "--version"]));
+      samples.imports.push(timed(ns, process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(resolve("dist/src/cli/apply.js"))})`]));
+      samples.one.push(phasesOf(nfctl(ns, lab.root, ["apply", "-f", one])));
+      destroy();
+      loader.one.push(timed(ns, "xdp-loader", ["load", "-m", "native", "-n", "xdp_counter", fresh!, COUNTER]));
+      timed(ns, "xdp-loader", ["unload", fresh!, "--all"]);
+      samples.eight.push(phasesOf(nfctl(ns, lab.root, ["apply", "-f", eight])));
+      destroy();
+      if (loaderEightError === undefined) {
+        try {
+          loader.eight.push(timed(ns, "xdp-loader", ["load", "-m", "native", "-n", "xdp_counter", fresh!, ...Array<string>(8).fill(COUNTER)]));
+          timed(ns, "xdp-loader", ["unload", fresh!, "--all"]);
+        } catch (err) {
+          loaderEightError = firstLines((err as Error).message);
+        }
+      }
+    }
+
+    const converged = convergedHost(ns, lab.root, dir, Math.max(3, Math.ceil(rounds / 2)));
+
+    const nodeMs = medianOf(samples.node, (r) => r.ms);
+    const cliMs = medianOf(samples.version, (r) => r.ms) - nodeMs;
+    const importMs = medianOf(samples.imports, (r) => r.ms) - nodeMs;
+    const oneMs = medianOf(samples.one, (p) => p.total);
+    const loaderOneMs = medianOf(loader.one, (r) => r.ms);
+    const phaseRow = (name: string, runs: Phases[], loaderRuns: Timed[]) => {
+      const ms = medianOf(runs, (p) => p.total);
+      const peak = fixed(medianOf(runs, (p) => p.peakMb));
+      if (loaderRuns.length === 0) return [name, fixed(ms), "failed (see below)", "", peak, ""];
+      const loaderMs = medianOf(loaderRuns, (r) => r.ms);
+      return [name, fixed(ms), fixed(loaderMs), ratio(ms, loaderMs), peak, fixed(medianOf(loaderRuns, (r) => r.peakMb))];
+    };
+    const split = (runs: Phases[]) => {
+      const toPlan = medianOf(runs, (p) => p.toPlan);
+      return [
+        fixed(nodeMs),
+        fixed(cliMs + importMs),
+        fixed(toPlan - nodeMs - cliMs - importMs),
+        fixed(medianOf(runs, (p) => p.load)),
+        fixed(medianOf(runs, (p) => p.swap)),
+        fixed(medianOf(runs, (p) => p.exit)),
+      ];
+    };
+    return {
+      title: "Control plane: whole commands",
+      command: `node dist/bench/control-plane.js --rounds ${rounds}`,
+      method: [
+        `Each command is spawned in the lab's namespace (nsenter) under GNU time: wall time from spawn to exit, and peak RSS. Medians of ${rounds} rounds; nfctl and xdp-loader alternate within each round.`,
+        "The interface is fresh each time: nfctl destroy or xdp-loader unload (not timed) after each load.",
+        "xdp-loader (Debian's xdp-tools) loads the same counter.o through libxdp's dispatcher: one program, or eight (its multi-program chain).",
+        "nfctl's phases come from its debug log (--log-level debug, ms resolution): Node start-up is `node -e 0`; module loading is `nfctl --version` and an import of the apply command's modules, each less Node start-up.",
+      ],
+      tables: [
+        {
+          caption: "Apply on a fresh interface, ms and peak MB:",
+          columns: ["chain", "nfctl apply", "xdp-loader load", "nfctl / xdp-loader", "nfctl peak MB", "xdp-loader peak MB"],
+          rows: [phaseRow("1 counter", samples.one, loader.one), phaseRow("8 counters", samples.eight, loader.eight)],
+        },
+        {
+          caption: "Where nfctl apply's time goes, ms (medians):",
+          columns: ["chain", "Node start-up", "module loading", "config, observe, plan", "load and verify", "swap", "exit"],
+          rows: [
+            ["1 counter", ...split(samples.one)],
+            ["8 counters", ...split(samples.eight)],
+          ],
+        },
+        {
+          caption: `A host of ${CONVERGED.interfaces} interfaces x 3 hooks x ${CONVERGED.nfs} NFs (${CONVERGED.interfaces * 3 * CONVERGED.nfs} NFs), ms:`,
+          columns: ["command", "ms", "peak MB", "against node -e 0"],
+          rows: [
+            ["first apply (loads every NF)", fixed(converged.first.ms), fixed(converged.first.peakMb), ratio(converged.first.ms, nodeMs)],
+            ["converged plan", fixed(converged.planMs), fixed(converged.planPeakMb), ratio(converged.planMs, nodeMs)],
+            ["converged apply (loads nothing)", fixed(converged.applyMs), fixed(converged.applyPeakMb), ratio(converged.applyMs, nodeMs)],
+            ["plan --offline of the same config", fixed(converged.offlineMs), fixed(converged.offlinePeakMb), ratio(converged.offlineMs, nodeMs)],
+          ],
+        },
+      ],
+      goals: [
+        { goal: "apply of one NF within 1.5x of xdp-loader", measured: ratio(oneMs, loaderOneMs), met: oneMs <= 1.5 * loaderOneMs },
+        { goal: "converged plan of 100x3x4 under 500 ms", measured: `${fixed(converged.planMs)} ms`, met: converged.planMs < 500 },
+        { goal: "converged apply of 100x3x4 under 500 ms", measured: `${fixed(converged.applyMs)} ms`, met: converged.applyMs < 500 },
+        { goal: "converged apply loads nothing", measured: converged.loadedNothing ? "no change applied" : "changes applied", met: converged.loadedNothing },
+      ],
+      findings: [
+        ...(loaderEightError === undefined
+          ? []
+          : [
+              `xdp-loader cannot load 8 programs on this kernel: it needs libxdp's multi-program dispatcher, and Debian's xdp-tools fails its compatibility check here ("${loaderEightError}"). A single program it loads without the dispatcher.`,
+            ]),
+      ],
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    lab.cleanup();
+  }
+}
+
+const CONVERGED = { interfaces: 100, nfs: 4 };
+
+/** Applies 100 x 3 x 4 once, then times converged plans and applies of it. */
+function convergedHost(ns: string, root: string, dir: string, rounds: number) {
+  const names = createVeths(ns, "cv", CONVERGED.interfaces);
+  const config = writeCounterConfig(dir, "converged", names, ["xdp", "tcIngress", "tcEgress"], CONVERGED.nfs);
+  const first = nfctl(ns, root, ["apply", "-f", config]);
+  const plans: Timed[] = [];
+  const applies: Timed[] = [];
+  const offline: Timed[] = [];
+  let loadedNothing = true;
+  for (let round = 0; round < rounds; round++) {
+    plans.push(nfctl(ns, root, ["plan", "-f", config]));
+    const apply = nfctl(ns, root, ["apply", "-o", "json", "-f", config]);
+    if ((JSON.parse(apply.stdout) as { applied: boolean }).applied) loadedNothing = false;
+    applies.push(apply);
+    offline.push(nfctl(ns, root, ["plan", "--offline", "-f", config]));
+  }
+  nfctl(ns, root, ["destroy"]);
+  return {
+    first,
+    planMs: medianOf(plans, (r) => r.ms),
+    planPeakMb: medianOf(plans, (r) => r.peakMb),
+    applyMs: medianOf(applies, (r) => r.ms),
+    applyPeakMb: medianOf(applies, (r) => r.peakMb),
+    offlineMs: medianOf(offline, (r) => r.ms),
+    offlinePeakMb: medianOf(offline, (r) => r.peakMb),
+    loadedNothing,
+  };
+}
+
+await runBenchmark(import.meta.url, controlPlane);
