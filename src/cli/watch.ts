@@ -70,7 +70,10 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
   let sourceWatch: { close(): Promise<void> };
   try {
     if (git === undefined) {
-      const pathWatch = watchPaths(paths, () => started.loop?.trigger("file change"), { debounceMs: opts.debounce });
+      const pathWatch = watchPaths(paths, () => started.loop?.trigger("file change"), {
+        debounceMs: opts.debounce,
+        onSettled: () => started.loop?.poll(),
+      });
       sourceWatch = pathWatch;
       // The first reconcile reads the files after this: a change written
       // while the watch still scanned would otherwise wait for the resync.

@@ -47,6 +47,14 @@ export interface WatchOptions {
   debounceMs: number;
   /** A watch error (the directory removed, no permission); by default it triggers onChange, whose fresh read reports it. */
   onError?: (error: Error) => void;
+  /**
+   * Called RECHECK_MS after each onChange, unless another event came
+   * meanwhile. chokidar drops a second change event of a file that comes
+   * within 50 ms of the first, and sends no trailing one: a write that soon
+   * after another reaches the caller only if it reads again then. (The
+   * watch command polls the loop, which reconciles only a changed snapshot.)
+   */
+  onSettled?: () => void;
 }
 
 export interface PathWatch {
@@ -61,6 +69,9 @@ export interface PathWatch {
  * so that a file written without pause still reaches the loop.
  */
 const MAX_WAIT_PERIODS = 10;
+
+/** How long after onChange onSettled comes: past chokidar's 50 ms change throttle. */
+export const RECHECK_MS = 75;
 
 /**
  * Calls onChange, debounced, when what `paths` name may have changed. It
@@ -93,14 +104,23 @@ export function watchPaths(paths: string[], onChange: () => void, options: Watch
 
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
+  let recheck: NodeJS.Timeout | undefined;
   let burstStart = 0;
+  const settled = () => {
+    recheck = undefined;
+    if (!closed) options.onSettled?.();
+  };
   const fire = () => {
     timer = undefined;
-    if (!closed) onChange();
+    if (closed) return;
+    onChange();
+    if (options.onSettled) recheck = setTimeout(settled, RECHECK_MS);
   };
   const trigger = () => {
     if (closed) return;
     const now = Date.now();
+    clearTimeout(recheck);
+    recheck = undefined;
     if (timer === undefined) burstStart = now;
     else clearTimeout(timer);
     timer = setTimeout(fire, Math.max(0, Math.min(debounceMs, burstStart + MAX_WAIT_PERIODS * debounceMs - now)));
@@ -132,6 +152,8 @@ export function watchPaths(paths: string[], onChange: () => void, options: Watch
       closed = true;
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
+      clearTimeout(recheck);
+      recheck = undefined;
       markReady();
       await watcher.close();
     },

@@ -88,6 +88,25 @@ t.test("a directory: converge, follow changes, keep the last good state on bad a
   t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 0 });
 });
 
+t.test("a write 20 ms after another is applied too, not left for the resync (chokidar reports only the first)", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const dir = join(t.testdir(), "config");
+  mkdirSync(dir);
+  writeConfig(dir, "edge.yaml", { xdp: [c1, bl] });
+  const run = startNfctl(t, lab, ["watch", "-f", dir, "--listen", "127.0.0.1:0", "--resync", "1h", "--debounce", "1ms"]);
+  await untilTrue(t, "the first reconcile is applied", () => chainOf(lab).join() === "c1,bl", run);
+  for (let i = 0; i < 3; i++) {
+    writeConfig(dir, "edge.yaml", { xdp: [c1] });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    writeConfig(dir, "edge.yaml", { xdp: [bl, c1] });
+    await untilTrue(t, `the second of two quick writes is applied (${i + 1} of 3)`, () => chainOf(lab).join() === "bl,c1", run);
+    writeConfig(dir, "edge.yaml", { xdp: [c1, bl] });
+    await untilTrue(t, "the next write is applied", () => chainOf(lab).join() === "c1,bl", run);
+  }
+  t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 0 }, "the last config serves");
+});
+
 t.test("--allow-empty: an empty source detaches every hook", async (t) => {
   const lab = createLab();
   t.teardown(lab.cleanup);

@@ -5,7 +5,7 @@
 import t from "tap";
 import { mkdirSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { directorySnapshot, watchPaths } from "../../src/sources/directory.js";
+import { RECHECK_MS, directorySnapshot, watchPaths } from "../../src/sources/directory.js";
 import { SourceError } from "../../src/sources/snapshot.js";
 import { sleep, tempDir, waitFor } from "./helpers/temp.js";
 
@@ -143,6 +143,45 @@ t.test("a burst of writes is one onChange", async (t) => {
   await waitFor(() => changes > 0, 5000, "the burst to trigger onChange");
   await sleep(800);
   t.equal(changes, 1, "20 writes, one onChange");
+});
+
+t.test("a write within chokidar's 50 ms throttle of the one before is read by onSettled", async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, "a.yaml"), A);
+  const reads: Array<{ by: string; digest: string }> = [];
+  const read = (by: string) => reads.push({ by, digest: directorySnapshot([dir]).digest });
+  const watch = watchPaths([dir], () => read("onChange"), { debounceMs: 1, onSettled: () => read("onSettled") });
+  t.teardown(() => watch.close());
+  await watch.ready;
+  writeFileSync(join(dir, "a.yaml"), B);
+  await sleep(20);
+  writeFileSync(join(dir, "a.yaml"), `${B}# the second write\n`);
+  await waitFor(() => reads.some((r) => r.by === "onSettled"), 5000, "onSettled after the writes");
+  await sleep(RECHECK_MS * 3);
+  const last = reads[reads.length - 1]!;
+  t.equal(last.by, "onSettled", "onSettled is the last call, after onChange");
+  t.equal(last.digest, directorySnapshot([dir]).digest, "and it reads the second write, which chokidar may not report");
+  t.ok(reads.length <= 4, `no more calls than the two writes and their rechecks (${reads.map((r) => r.by).join(", ")})`);
+});
+
+t.test("onSettled waits while events keep coming, and not at all after close()", async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, "a.yaml"), A);
+  let settled = 0;
+  const watch = watchPaths([dir], () => undefined, { debounceMs: 1, onSettled: () => settled++ });
+  await watch.ready;
+  for (let i = 0; i < 10; i++) {
+    writeFileSync(join(dir, "a.yaml"), `${A}# write ${i}\n`);
+    await sleep(RECHECK_MS / 3);
+  }
+  await waitFor(() => settled > 0, 5000, "onSettled once the writes stop");
+  t.ok(settled <= 3, `events ${RECHECK_MS / 3} ms apart postpone the recheck (${settled} rechecks for 10 writes)`);
+  writeFileSync(join(dir, "a.yaml"), B);
+  await sleep(10);
+  const before = settled;
+  await watch.close();
+  await sleep(RECHECK_MS * 3);
+  t.equal(settled, before, "no onSettled after close()");
 });
 
 t.test("a file argument watches its directory, filtered to that file", async (t) => {
