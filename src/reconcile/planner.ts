@@ -61,6 +61,8 @@ function byBytes(a: MapEntry, b: MapEntry): number {
  */
 function sameEntries(a: readonly MapEntry[], b: readonly MapEntry[]): boolean {
   if (a.length !== b.length) return false;
+  // In the same order (an array map, a config compared with itself) there is nothing to sort.
+  if (a.every((entry, i) => byBytes(entry, b[i]!) === 0)) return true;
   const x = [...a].sort(byBytes);
   const y = [...b].sort(byBytes);
   return x.every((entry, i) => byBytes(entry, y[i]!) === 0);

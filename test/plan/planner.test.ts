@@ -115,6 +115,12 @@ t.test("identical map contents in any order: nothing", async (t) => {
   t.same(kinds(plan([desiredHook("eth1", "xdp", [withMaps])], [liveHook("eth1", "xdp", [withMaps])], contents)), []);
 });
 
+t.test("the same keys in another order with one value changed: reconfigure", async (t) => {
+  const withMaps = nf("b", { maps: [portsMap(8080, 22)] });
+  const contents = contentsOf("eth1", "xdp", "b", "ports", [port(8080), port(22, 2)]);
+  t.same(kinds(plan([desiredHook("eth1", "xdp", [withMaps])], [liveHook("eth1", "xdp", [withMaps])], contents)), ["reconfigure b"]);
+});
+
 t.test("array maps: zeroed indices count as absent", async (t) => {
   const spec = { name: "cfg", type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 4, flags: 0, internal: false };
   const entry = (i: number, v: number) => {
