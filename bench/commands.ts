@@ -4,7 +4,7 @@
  * nfctl, the phases its debug log shows.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -25,7 +25,7 @@ export interface Timed {
  * Runs `cmd args` in network namespace `ns` (nsenter) under GNU time, and
  * throws, with its stderr, unless it exits 0.
  */
-export function timed(ns: string, cmd: string, args: string[], options: { input?: string } = {}): Timed {
+export function timed(ns: string, cmd: string, args: string[], options: { input?: string; env?: Record<string, string> } = {}): Timed {
   const dir = mkdtempSync(join(tmpdir(), "nfctl-bench-"));
   try {
     const rusage = join(dir, "rusage");
@@ -35,6 +35,7 @@ export function timed(ns: string, cmd: string, args: string[], options: { input?
       encoding: "utf8",
       maxBuffer: 256 * 1024 * 1024,
       ...(options.input !== undefined && { input: options.input }),
+      ...(options.env !== undefined && { env: { ...process.env, ...options.env } }),
     });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (out.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${out.status}: ${out.stderr.trim().split("\n").slice(-5).join("\n")}`);
@@ -81,4 +82,39 @@ export function writeCounterConfig(dir: string, name: string, interfaces: string
   const path = join(dir, `${name}.yaml`);
   writeFileSync(path, text);
   return path;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string };
+  children?: number[];
+}
+
+/**
+ * Runs `node --cpu-prof args` in namespace `ns` and splits its CPU time by
+ * the functions of `phases` (name -> what it does): the time spent inside
+ * each (its callees included), the rest as "Node start-up, module loading
+ * and the rest". Names are matched outermost first, so a phase called from
+ * another counts for the outer one.
+ */
+export function profiledPhases(ns: string, args: string[], dir: string, phases: Record<string, string>): Array<{ phase: string; ms: number }> {
+  const profileDir = mkdtempSync(join(dir, "profile-"));
+  timed(ns, process.execPath, ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, ...args]);
+  const file = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
+  if (!file) throw new Error("node --cpu-prof wrote no profile");
+  const profile = JSON.parse(readFileSync(join(profileDir, file), "utf8")) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const spent = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    let phase = "Node start-up, module loading and the rest";
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const name = byId.get(at)!.callFrame.functionName;
+      if (name in phases) phase = phases[name]!;
+    }
+    spent.set(phase, (spent.get(phase) ?? 0) + profile.timeDeltas[i]! / 1000);
+  });
+  const order = [...Object.values(phases), "Node start-up, module loading and the rest"];
+  return order.filter((phase) => spent.has(phase)).map((phase) => ({ phase, ms: spent.get(phase)! }));
 }

@@ -19,6 +19,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { BpfObject, createXdpLink, findIfIndex, updateLink, type ProgramHandle } from "../src/native/index.js";
 import { ADDR, createLab, inNetns, type Lab } from "../scripts/test-lab.js";
+import { httpGet } from "../scripts/netns-http.js";
 import { NFCTL } from "./commands.js";
 import { fixed, intOption, median, percentile, ratio, runBenchmark, type Section } from "./report.js";
 
@@ -117,6 +118,18 @@ function usage(pid: number): { rssMb: number; peakMb: number; fds: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)![1]) / 1024;
   return { rssMb: kb("VmRSS"), peakMb: kb("VmHWM"), fds: readdirSync(`/proc/${pid}/fd`).length };
+}
+
+/** The watcher's own account of its memory, MB, from the default metrics on /metrics. */
+async function memoryMetrics(ns: string): Promise<Record<string, number>> {
+  const { body } = await httpGet(`http://${LISTEN}/metrics`, ns);
+  const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(body)?.[1] ?? NaN) / 2 ** 20;
+  return {
+    "V8 heap, total": metric("nodejs_heap_size_total_bytes"),
+    "V8 heap, used": metric("nodejs_heap_size_used_bytes"),
+    "external (Buffers, koffi)": metric("nodejs_external_memory_bytes"),
+    "resident set": metric("process_resident_memory_bytes"),
+  };
 }
 
 /** Reconciles the watcher has logged ("reconciled", at info level). */
@@ -248,6 +261,7 @@ export async function loopBench(): Promise<Section> {
       await untilCount(watch, base + i);
       if (i === 100 || i === reconciles) samplesAt.set(i, usage(watch.proc.pid!));
     }
+    const memory = await memoryMetrics(lab.nsB);
     await stopWatch(watch.proc);
 
     // Git: a bare repository, pushed to from a clone; the watcher polls every second.
@@ -302,6 +316,11 @@ export async function loopBench(): Promise<Section> {
             ["100 more reconciles", fixed(at100.rssMb), fixed(at100.peakMb), at100.fds],
             [`${reconciles} more reconciles`, fixed(atEnd.rssMb), fixed(atEnd.peakMb), atEnd.fds],
           ],
+        },
+        {
+          caption: "Where the watcher's memory is, after the reconciles (its /metrics), MB:",
+          columns: ["what", "MB"],
+          rows: Object.entries(memory).map(([what, mb]) => [what, fixed(mb)]),
         },
       ],
       goals: [

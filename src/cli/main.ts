@@ -77,6 +77,7 @@ function main(argv: string[]): void {
       const logger = createLogger(global.logLevel);
       try {
         const fn = await load();
+        logger.debug("command loaded");
         process.exitCode = await runInterruptible((interrupts) => fn(opts, { ...global, logger, libbpfLog: libbpfLogSink(logger), interrupts }));
       } catch (err) {
         logger.debug({ err }, "command failed");
