@@ -123,7 +123,11 @@ t.test("the image: runtime packages, no compiler, what the build made", async (t
     ["blocklist.o", "counter.o", "portfilter.o", "ratelimit.o"],
     "the bundled NFs",
   );
-  t.match(readFileSync(`${ROOT}dist/src/cli/main.js`, "utf8"), /^#!\/usr\/bin\/env node\n/, "main.js runs as a command");
+  t.match(
+    readFileSync(`${ROOT}dist/src/cli/main.js`, "utf8"),
+    /^#!\/usr\/bin\/env -S node --max-semi-space-size=1\n/,
+    "main.js runs as a command, with its V8 flags (env -S: coreutils 8.30 and later, as in bookworm)",
+  );
   const entry = image!.steps.find((s) => s.keyword === "ENTRYPOINT");
   const cmd = image!.steps.find((s) => s.keyword === "CMD");
   t.same(JSON.parse(entry?.args ?? "null"), ["/usr/bin/tini", "--", "nfctl"]);
