@@ -45,9 +45,9 @@ export function timed(ns: string, cmd: string, args: string[], options: { input?
   }
 }
 
-/** nfctl with the lab's bpffs root, in the lab's namespace; its debug log on stderr. */
+/** nfctl as users run it (the executable, through its shebang), with the lab's bpffs root, in the lab's namespace; its debug log on stderr. */
 export function nfctl(ns: string, root: string, args: string[]): Timed {
-  return timed(ns, process.execPath, [NFCTL, "--bpffs", root, "--log-level", "debug", ...args]);
+  return timed(ns, NFCTL, ["--bpffs", root, "--log-level", "debug", ...args]);
 }
 
 /** The debug log lines of a run: their time (ms since the epoch) and message. */

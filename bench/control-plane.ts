@@ -215,7 +215,7 @@ function convergedHost(ns: string, root: string, dir: string, rounds: number) {
     applies.push(apply);
     offline.push(nfctl(ns, root, ["plan", "--offline", "-f", config]));
   }
-  const profile = profiledPhases(ns, [NFCTL, "--bpffs", root, "plan", "-f", config], dir, CONVERGED_PHASES);
+  const profile = profiledPhases(ns, ["--max-semi-space-size=1", NFCTL, "--bpffs", root, "plan", "-f", config], dir, CONVERGED_PHASES);
   nfctl(ns, root, ["destroy"]);
   return {
     profile,
