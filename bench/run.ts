@@ -15,7 +15,9 @@ import { renderSection, type Section } from "./report.js";
 const BENCHMARKS = ["data-path", "naive-relink", "control-plane", "scale", "planner", "loop"];
 
 function machine(): string {
-  const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).stdout.trim();
+  const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).stdout.trim();
+  const dirty = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).stdout.trim() !== "";
+  const git = head && dirty ? `${head} with uncommitted changes` : head;
   return [
     `- Kernel: Linux ${release()}`,
     `- CPU: ${cpus()[0]?.model ?? "unknown"}, ${cpus().length} CPUs`,
