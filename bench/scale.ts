@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLab } from "../scripts/test-lab.js";
 import { createVeths, nfctl, writeCounterConfig } from "./commands.js";
-import { fixed, intOption, median, ratio, runBenchmark, type Section } from "./report.js";
+import { fixed, intOption, median, ratio, runBenchmark, type Goal, type Section } from "./report.js";
 
 const SIZES = [10, 100, 500];
 const NFS = 2;
@@ -36,6 +36,12 @@ export async function scale(): Promise<Section> {
     /** Time per interface above the smallest size's, for linearity. */
     const marginal = (pick: (r: (typeof rows)[number]) => number) => (pick(last) - pick(first)) / (last.size - first.size);
     const marginalMid = (pick: (r: (typeof rows)[number]) => number) => (pick(rows[1]!) - pick(first)) / (rows[1]!.size - first.size);
+    /** The goal that `command` grows linearly: its cost per interface to the largest size within 1.5x of that to the middle one. */
+    const linearity = (command: string, pick: (r: (typeof rows)[number]) => number): Goal => ({
+      goal: `${command} grows linearly (per-interface cost to ${last.size} within 1.5x of that to ${rows[1]!.size})`,
+      measured: `${fixed(marginalMid(pick), 2)} -> ${fixed(marginal(pick), 2)} ms per interface`,
+      met: marginal(pick) <= 1.5 * marginalMid(pick),
+    });
     return {
       title: "Scale: apply as interfaces grow",
       command: `node dist/bench/scale.js --rounds ${rounds}`,
@@ -78,30 +84,7 @@ export async function scale(): Promise<Section> {
           ],
         },
       ],
-      goals: [
-        {
-          goal: "apply grows linearly (per-interface cost to 500 within 1.5x of that to 100)",
-          measured: `${fixed(
-            marginalMid((r) => r.apply),
-            2,
-          )} -> ${fixed(
-            marginal((r) => r.apply),
-            2,
-          )} ms per interface`,
-          met: marginal((r) => r.apply) <= 1.5 * marginalMid((r) => r.apply),
-        },
-        {
-          goal: "converged plan grows linearly (same test)",
-          measured: `${fixed(
-            marginalMid((r) => r.plan),
-            2,
-          )} -> ${fixed(
-            marginal((r) => r.plan),
-            2,
-          )} ms per interface`,
-          met: marginal((r) => r.plan) <= 1.5 * marginalMid((r) => r.plan),
-        },
-      ],
+      goals: [linearity("apply", (r) => r.apply), linearity("converged plan", (r) => r.plan)],
       findings: [],
     };
   } finally {

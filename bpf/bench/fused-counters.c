@@ -73,34 +73,18 @@ static __always_inline int fused(struct xdp_md *ctx, int n)
 	return XDP_PASS;
 }
 
-SEC("xdp")
-int xdp_fused_1(struct xdp_md *ctx)
-{
-	return fused(ctx, 1);
-}
+/* One program per chain length: xdp_fused_<n>. */
+#define FUSED_PROGRAM(n)                      \
+	SEC("xdp")                            \
+	int xdp_fused_##n(struct xdp_md *ctx) \
+	{                                     \
+		return fused(ctx, n);         \
+	}
 
-SEC("xdp")
-int xdp_fused_2(struct xdp_md *ctx)
-{
-	return fused(ctx, 2);
-}
-
-SEC("xdp")
-int xdp_fused_4(struct xdp_md *ctx)
-{
-	return fused(ctx, 4);
-}
-
-SEC("xdp")
-int xdp_fused_8(struct xdp_md *ctx)
-{
-	return fused(ctx, 8);
-}
-
-SEC("xdp")
-int xdp_fused_16(struct xdp_md *ctx)
-{
-	return fused(ctx, 16);
-}
+FUSED_PROGRAM(1)
+FUSED_PROGRAM(2)
+FUSED_PROGRAM(4)
+FUSED_PROGRAM(8)
+FUSED_PROGRAM(16)
 
 char LICENSE[] SEC("license") = "GPL";
