@@ -16,6 +16,7 @@ import { hostOptionsOf, type HostFlags } from "./host-options.js";
 import { jsonOutput } from "./views/json.js";
 import type { Context } from "./main.js";
 import { checkOneSource, gitSourceOf, type GitFlags } from "./git-options.js";
+import { releaseMemory } from "./release-memory.js";
 
 export interface WatchOptions extends GitFlags, HostFlags {
   file?: string[];
@@ -28,6 +29,9 @@ export interface WatchOptions extends GitFlags, HostFlags {
   lockTimeout: number;
   listen: { host: string; port: number };
 }
+
+/** How long the loop stays idle after a reconcile before the watcher gives back its memory. */
+const RELEASE_MEMORY_AFTER_MS = 1000;
 
 const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -116,6 +120,7 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
       if (outcome.result === "failed" && outcome.reason === "ApplyFailed") metrics.hookApplied("failure", 1);
       if (outcome.result === "applied" || outcome.result === "unchanged") ready = true;
     },
+    whenIdle: { afterMs: RELEASE_MEMORY_AFTER_MS, run: releaseMemory },
     logger,
   });
   started.loop = running;

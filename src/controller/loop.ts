@@ -44,6 +44,8 @@ export interface LoopOptions {
   onFetch?(durationSeconds: number, error: boolean): void;
   /** Told each reconcile's outcome and duration (for metrics). */
   onReconciled?(outcome: StepResult, durationSeconds: number): void;
+  /** Run once no reconcile has been wanted for `afterMs` since the last one ended (the watcher gives back its memory then). */
+  whenIdle?: { afterMs: number; run(): void };
   logger: Logger;
 }
 
@@ -88,6 +90,7 @@ export function startLoop(options: LoopOptions): Loop {
   let stopping = false;
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
   let resolveStopped: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
 
@@ -187,12 +190,22 @@ export function startLoop(options: LoopOptions): Loop {
   };
 
   const drain = async () => {
+    clearTimeout(idleTimer);
     while (wanted !== "none" && !stopping) {
       const mode = wanted;
       wanted = "none";
       await runOnce(mode);
     }
     running = undefined;
+    if (!stopping && options.whenIdle !== undefined) idleTimer = setTimeout(runIdle, options.whenIdle.afterMs, options.whenIdle);
+  };
+
+  const runIdle = (idle: NonNullable<LoopOptions["whenIdle"]>) => {
+    try {
+      idle.run();
+    } catch (err) {
+      logger.error({ err }, "the idle task failed");
+    }
   };
 
   const trigger = (reason: string) => {
@@ -215,6 +228,7 @@ export function startLoop(options: LoopOptions): Loop {
     async stop() {
       stopping = true;
       clearTimeout(timer);
+      clearTimeout(idleTimer);
       await running;
       publish({ ...status, stoppedAt: new Date().toISOString() });
       resolveStopped();

@@ -9,7 +9,7 @@ export * from "./constants.js";
 export { NativeError, describeErrno, isErrno } from "./errors.js";
 export { LibraryError, libbpfVersion } from "./libraries.js";
 export { type LibbpfLogSink } from "./libbpf-log.js";
-export { ifNameToIndex, findIfIndex, openFileLock, isBpffs, mountBpffs, enterNetns, type FileLock } from "./libc.js";
+export { ifNameToIndex, findIfIndex, openFileLock, isBpffs, mountBpffs, enterNetns, trimCHeap, type FileLock } from "./libc.js";
 export { BpfObject, type ProgramSpec, type MapSpec } from "./object.js";
 export {
   pinObject,

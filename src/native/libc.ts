@@ -1,6 +1,7 @@
 /**
  * The few libc calls nfctl needs: interface names, advisory locks, errno
- * text, mounting bpffs and entering network namespaces.
+ * text, mounting bpffs, entering network namespaces and handing freed
+ * heap back to the system.
  */
 import { closeSync, openSync } from "node:fs";
 import { koffi, lazyFunc, libc } from "./libraries.js";
@@ -12,6 +13,7 @@ const strerrorFn = lazyFunc(libc, "const char *strerror(int errnum)");
 const mountFn = lazyFunc(libc, "int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)");
 const statfsFn = lazyFunc(libc, "int statfs(const char *path, _Out_ uint8_t *buf)");
 const setnsFn = lazyFunc(libc, "int setns(int fd, int nstype)");
+const mallocTrimFn = lazyFunc(libc, "int malloc_trim(size_t pad)");
 
 /** Linux `struct statfs` is 120 bytes on 64-bit; f_type is its first field. */
 const STATFS_SIZE = 120;
@@ -100,4 +102,13 @@ export function mountBpffs(target: string): void {
 /** Moves the calling thread into the network namespace open at `fd`. */
 export function enterNetns(fd: number, what: string): void {
   if ((setnsFn(fd, CLONE_NEWNET) as number) !== 0) fail("setns", what);
+}
+
+/**
+ * malloc_trim(3): returns the C heap's free pages (libbpf's and koffi's
+ * freed buffers) to the system. glibc keeps them otherwise, so a daemon's
+ * resident set would stay at its busiest moment's.
+ */
+export function trimCHeap(): void {
+  mallocTrimFn(0);
 }

@@ -3,8 +3,9 @@
  * accepts its /metrics, a real Prometheus server scrapes it and answers
  * PromQL on the reconcile counter and on the packets an NF dropped (read
  * from its nf_stats map at scrape time), and /healthz, /readyz and /status
- * answer as documented. Everything runs inside the lab's namespace, whose
- * 127.0.0.1 is the lab's own.
+ * answer as documented; and an idle watcher gives back the garbage of its
+ * reconciles, as its own heap metrics show. Everything runs inside the
+ * lab's namespace, whose 127.0.0.1 is the lab's own.
  */
 import t from "tap";
 import { mkdirSync } from "node:fs";
@@ -74,6 +75,38 @@ t.test("a real Prometheus scrapes nfctl watch: reconciles and an NF's dropped pa
     t.fail(`Prometheus never saw the next 10 drops: ${String(err)}`),
   );
   await prometheus.stop();
+  run.child.kill("SIGTERM");
+  t.equal(await run.exited, 0);
+});
+
+t.test("an idle watcher collects the garbage of its reconciles: a major collection within 2 s, and less heap in use", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const dir = join(t.testdir(), "config");
+  mkdirSync(dir);
+  writeConfig(dir, "edge.yaml", { xdp: [c1, bl] });
+  const run = startNfctl(t, lab, ["--log-level", "info", "watch", "-f", dir, "--listen", "127.0.0.1:0"]);
+  const reconciled = () =>
+    run
+      .stderr()
+      .split("\n")
+      .filter((line) => line.includes('"msg":"reconciled"')).length;
+  const listening = () => /"listen":"127\.0\.0\.1:(\d+)"/.exec(run.stderr())?.[1];
+  await untilTrue(t, "the first reconcile", () => reconciled() === 1 && listening() !== undefined, run);
+  for (let i = 2; i <= 200; i++) {
+    run.child.kill("SIGHUP");
+    if (!(await untilTrue(t, `reconcile ${i}`, () => reconciled() === i, run))) return;
+  }
+  const memory = async () => {
+    const { body } = await httpGet(`http://127.0.0.1:${listening()!}/metrics`, lab.nsB);
+    const value = (pattern: RegExp) => Number(pattern.exec(body)?.[1] ?? NaN);
+    return { heapUsed: value(/^nodejs_heap_size_used_bytes (\S+)$/m), majorCollections: value(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m) };
+  };
+  const busy = await memory();
+  await new Promise((r) => setTimeout(r, 2000));
+  const idle = await memory();
+  t.ok(idle.majorCollections > busy.majorCollections, `a major collection while idle (${busy.majorCollections} before, ${idle.majorCollections} after)`);
+  t.ok(idle.heapUsed < busy.heapUsed, `heap in use fell from ${(busy.heapUsed / 2 ** 20).toFixed(1)} to ${(idle.heapUsed / 2 ** 20).toFixed(1)} MiB`);
   run.child.kill("SIGTERM");
   t.equal(await run.exited, 0);
 });

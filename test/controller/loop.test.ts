@@ -216,3 +216,39 @@ t.test("a poll reconciles only a snapshot that changed, or after a failed read",
   t.same(steps, ["main@sha1:1", "main@sha1:2", "main@sha1:2", "main@sha1:2"]);
   await loop.stop();
 });
+
+t.test("the idle task runs once the loop has been quiet for its delay, not while reconciles keep coming, and not after stop", async (t) => {
+  const idleAt: number[] = [];
+  let lastEnd = 0;
+  const loop = startLoop({
+    snapshot: async () => snap(),
+    step: async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      lastEnd = performance.now();
+      return applied();
+    },
+    resyncMs: 60_000,
+    retryMs: 60_000,
+    source: { kind: "directory", paths: ["/cfg"] },
+    onStatus: () => undefined,
+    whenIdle: { afterMs: 100, run: () => idleAt.push(performance.now()) },
+    logger,
+  });
+  await until("the first reconcile", () => loop.status().reconciles === 1);
+  for (let i = 0; i < 6; i++) {
+    await new Promise((r) => setTimeout(r, 40));
+    loop.trigger(`event ${i}`);
+  }
+  await until("six more reconciles", () => loop.status().reconciles === 7);
+  t.same(idleAt, [], "a reconcile every 40 ms keeps the loop busy");
+  await until("the idle task", () => idleAt.length === 1);
+  t.ok(idleAt[0]! - lastEnd >= 95, `it ran ${(idleAt[0]! - lastEnd).toFixed(0)} ms after the last reconcile ended`);
+  await new Promise((r) => setTimeout(r, 250));
+  t.equal(idleAt.length, 1, "once per quiet spell");
+
+  loop.trigger("one more");
+  await until("the reconcile", () => loop.status().reconciles === 8);
+  await loop.stop();
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(idleAt.length, 1, "not after stop");
+});
