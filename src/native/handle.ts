@@ -19,7 +19,7 @@
  */
 import { closeSync, readlinkSync } from "node:fs";
 import { lazyFunc, libbpf } from "./libraries.js";
-import { checkRet } from "./errors.js";
+import { NativeError, checkRet } from "./errors.js";
 import type { ObjectKind } from "./constants.js";
 
 export interface Handle<K extends ObjectKind> {
@@ -35,6 +35,8 @@ export interface Handle<K extends ObjectKind> {
 export type ProgramHandle = Handle<"prog">;
 export type MapHandle = Handle<"map">;
 export type LinkHandle = Handle<"link">;
+
+const ENOENT = 2;
 
 const objPin = lazyFunc(libbpf, "int bpf_obj_pin(int fd, const char *path)");
 const objGet = lazyFunc(libbpf, "int bpf_obj_get(const char *path)");
@@ -140,7 +142,16 @@ export function pinObject(handle: Handle<ObjectKind>, path: string): void {
  * closes the handle.
  */
 export function openPinned<K extends ObjectKind>(kind: K, path: string): Handle<K> {
-  const fd = checkRet(objGet(path) as number, "bpf_obj_get", path);
+  const handle = findPinned(kind, path);
+  if (handle === undefined) throw new NativeError("bpf_obj_get", path, ENOENT);
+  return handle;
+}
+
+/** Like openPinned, but undefined when nothing is pinned at `path`: one bpf_obj_get, no stat before it. */
+export function findPinned<K extends ObjectKind>(kind: K, path: string): Handle<K> | undefined {
+  const ret = objGet(path) as number;
+  if (ret === -ENOENT) return undefined;
+  const fd = checkRet(ret, "bpf_obj_get", path);
   const found = kindOfFd(fd);
   if (found !== kind) {
     closeSync(fd);
@@ -170,7 +181,7 @@ export function listIds(kind: ObjectKind): number[] {
   const next = [0];
   for (let id = 0; ; id = next[0]!) {
     const ret = nextId[kind](id, next) as number;
-    if (ret === -2 /* ENOENT: no more */) return ids;
+    if (ret === -ENOENT /* no more */) return ids;
     checkRet(ret, `bpf_${kind}_get_next_id`, `after ${kind} id ${id}`);
     ids.push(next[0]!);
   }

@@ -14,6 +14,7 @@ export { BpfObject, type ProgramSpec, type MapSpec } from "./object.js";
 export {
   pinObject,
   openPinned,
+  findPinned,
   openById,
   withHandle,
   listIds,

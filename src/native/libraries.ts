@@ -24,7 +24,7 @@ export class LibraryError extends Error {
 }
 
 const LIBBPF_HINT = "install Debian's libbpf1 (apt-get install libbpf1)";
-/** bpf_program__set_log_buf and bpf_xdp_query are 1.0; Debian 12 ships 1.1, the oldest tested. */
+/** bpf_program__set_log_buf and bpf_xdp_attach are 1.0; Debian 12 ships 1.1, the oldest tested. */
 const LIBBPF_MINIMUM = { major: 1, minor: 1 };
 /** libbpf's opaque structs, named by the signatures of the bindings in object.ts. */
 const LIBBPF_OPAQUE_TYPES = ["bpf_object", "bpf_program", "bpf_map", "btf"];

@@ -11,11 +11,11 @@ import { lazyFunc, libbpf } from "./libraries.js";
 import { checkRet } from "./errors.js";
 import { AttachType, type TcDirection, type XdpMode } from "./constants.js";
 import { ownHandle, type LinkHandle, type ProgramHandle } from "./handle.js";
+import { IFLA_XDP, linkAttributes, nestedAttributes } from "./rtnetlink.js";
 
 const linkCreate = lazyFunc(libbpf, "int bpf_link_create(int prog_fd, int target_fd, int attach_type, const void *opts)");
 const linkUpdate = lazyFunc(libbpf, "int bpf_link_update(int link_fd, int new_prog_fd, const void *opts)");
 const linkDetach = lazyFunc(libbpf, "int bpf_link_detach(int link_fd)");
-const xdpQuery = lazyFunc(libbpf, "int bpf_xdp_query(int ifindex, int flags, _Inout_ uint8_t *opts)");
 const xdpAttach = lazyFunc(libbpf, "int bpf_xdp_attach(int ifindex, int prog_fd, uint32_t flags, const void *opts)");
 const xdpDetach = lazyFunc(libbpf, "int bpf_xdp_detach(int ifindex, uint32_t flags, const void *opts)");
 const progDetach2 = lazyFunc(libbpf, "int bpf_prog_detach2(int prog_fd, int target_fd, int type)");
@@ -76,22 +76,29 @@ export interface XdpAttached {
   mode: "native" | "generic" | "offload";
 }
 
-/** Every XDP program attached to an interface, by link or by netlink, in any mode. */
+/**
+ * IFLA_XDP_DRV_PROG_ID, _HW_PROG_ID and _SKB_PROG_ID: the kernel
+ * (rtnl_xdp_fill) puts one in IFLA_XDP for each mode that runs a program.
+ */
+const XDP_MODE_PROGRAM_ATTRS = [
+  [5, "native"],
+  [7, "offload"],
+  [6, "generic"],
+] as const;
+
+/**
+ * Every XDP program attached to an interface, by link or by netlink, in any
+ * mode: what bpf_xdp_query reports, read with a request for this interface
+ * alone (see rtnetlink.ts).
+ */
 export function xdpAttachedPrograms(ifindex: number): XdpAttached[] {
-  // struct bpf_xdp_query_opts: sz, prog_id, drv_prog_id, hw_prog_id, skb_prog_id, attach_mode.
-  const opts = Buffer.alloc(32);
-  opts.writeBigUInt64LE(32n, 0);
-  checkRet(xdpQuery(ifindex, 0, opts) as number, "bpf_xdp_query", `ifindex ${ifindex}`);
-  const out: XdpAttached[] = [];
-  for (const [offset, mode] of [
-    [12, "native"],
-    [16, "offload"],
-    [20, "generic"],
-  ] as const) {
-    const id = opts.readUInt32LE(offset);
-    if (id !== 0) out.push({ id, mode });
-  }
-  return out;
+  const xdp = linkAttributes(ifindex).get(IFLA_XDP);
+  if (xdp === undefined) return [];
+  const attrs = nestedAttributes(xdp);
+  return XDP_MODE_PROGRAM_ATTRS.flatMap(([type, mode]) => {
+    const id = attrs.get(type)?.readUInt32LE(0) ?? 0;
+    return id === 0 ? [] : [{ id, mode }];
+  });
 }
 
 /** Attaches an XDP program by netlink, without a link, as tools before bpf_link did (ip link set ... xdp). */

@@ -28,7 +28,7 @@ import type { Attachment } from "./attach.js";
 import type { Drift, ForeignProgram } from "./drift.js";
 import {
   findIfIndex,
-  openPinned,
+  findPinned,
   openById,
   withHandle,
   programInfo,
@@ -99,8 +99,8 @@ export interface ObservedState {
 }
 
 function programSummary(path: string): { id: number; name: string; tag: string } | undefined {
-  if (!existsSync(path)) return undefined;
-  return withHandle(openPinned("prog", path), programInfo);
+  const prog = findPinned("prog", path);
+  return prog && withHandle(prog, programInfo);
 }
 
 function programName(id: number): string {
@@ -119,8 +119,9 @@ function readGeneration(root: string, addr: HookAddress, number: number, records
     if (!parsed) continue;
     const prog = programSummary(join(dir, entry, "prog"));
     const nextPin = join(dir, entry, "next");
-    const hasNext = existsSync(nextPin);
-    const nextProgId = hasNext ? withHandle(openPinned("map", nextPin), (next) => programInSlot(next, 0, nextPin)) : undefined;
+    const next = findPinned("map", nextPin);
+    const hasNext = next !== undefined;
+    const nextProgId = next && withHandle(next, (map) => programInSlot(map, 0, nextPin));
     nfs.push({
       position: parsed.position,
       name: parsed.name,
@@ -220,8 +221,9 @@ export function observeHook(root: string, addr: HookAddress, records?: RecordSto
   const hook: ObservedHook = { address: addr, stale: [], foreign: [], setAside: setAsideMaps(root, addr), drift: [] };
   if (ifindex !== undefined) hook.ifindex = ifindex;
 
-  if (existsSync(paths.link)) {
-    const info = withHandle(openPinned("link", paths.link), linkInfo);
+  const link = findPinned("link", paths.link);
+  if (link) {
+    const info = withHandle(link, linkInfo);
     hook.attachment = "link";
     hook.link = { id: info.id, progId: info.progId, ifindex: info.ifindex };
     hook.attachedProgId = info.progId;

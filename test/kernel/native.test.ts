@@ -1,7 +1,8 @@
 /**
  * The native layer's own promises: libbpf's log reaches pino, errors name
  * the call, handles keep to their kind, bpffs is mounted where missing,
- * test runs measure programs.
+ * test runs measure programs, an interface's XDP programs are read as
+ * iproute2 reads them.
  */
 import t from "tap";
 import { Writable } from "node:stream";
@@ -9,7 +10,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { requireKernel } from "../helpers/kernel.js";
+import { eventually, requireKernel } from "../helpers/kernel.js";
+import { createLab, inNetns } from "../../scripts/test-lab.js";
 import { BUILD } from "../../scripts/nfs.js";
 import { createLogger, libbpfLogSink } from "../../src/cli/logger.js";
 import {
@@ -19,11 +21,16 @@ import {
   testRun,
   ifNameToIndex,
   openPinned,
+  findPinned,
   openHandleCount,
   pinObject,
   programInfo,
   mapInfo,
   withHandle,
+  xdpAttachedPrograms,
+  xdpAttachProgram,
+  xdpDetachProgram,
+  createXdpLink,
 } from "../../src/native/index.js";
 import { ensureRoot } from "../../src/state/index.js";
 
@@ -82,7 +89,11 @@ t.test("a pin opens only as its own kind; handles count until closed, borrowed o
   t.equal(openHandleCount(), before + 1, "the open object counts as one");
   t.throws(() => openPinned("map", `${root}/prog`), { message: `${root}/prog is a program, not a map` });
   t.throws(() => openPinned("link", `${root}/map`), { message: `${root}/map is a map, not a link` });
+  t.throws(() => findPinned("map", `${root}/prog`), { message: `${root}/prog is a program, not a map` });
   t.equal(openHandleCount(), before + 1, "a refused open leaves nothing open");
+  t.equal(findPinned("prog", `${root}/nothing`), undefined, "findPinned: nothing pinned there");
+  t.throws(() => openPinned("prog", `${root}/nothing`), { message: `bpf_obj_get(${root}/nothing): No such file or directory (ENOENT)` });
+  t.equal(withHandle(findPinned("prog", `${root}/prog`)!, programInfo).id, programInfo(borrowed).id, "findPinned opens what is pinned");
   const prog = openPinned("prog", `${root}/prog`);
   t.equal(openHandleCount(), before + 2);
   t.equal(programInfo(prog).id, programInfo(borrowed).id, "the pin holds the object's program");
@@ -123,4 +134,46 @@ t.test("BPF_PROG_TEST_RUN runs a loaded program on a packet", async (t) => {
   t.equal(result.retval, 2, "XDP_PASS");
   t.ok(result.durationNs > 0 && result.durationNs < 100_000, `a run takes ${result.durationNs} ns`);
   t.equal(result.data.length, 64, "the packet comes back");
+});
+
+t.test("an interface's XDP programs, read by RTM_GETLINK of that interface, are the ones ip link shows", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const objects = [0, 1].map(() => {
+    const obj = BpfObject.open(`${BUILD}/counter.o`);
+    t.teardown(() => obj.close());
+    obj.selectProgram("xdp_counter");
+    obj.load();
+    return obj;
+  });
+  const [native, generic] = objects.map((obj) => obj.programHandle("xdp_counter"));
+  const ids = [native!, generic!].map((prog) => programInfo(prog).id);
+  /** What iproute2 reports for veth-b: { mode: id } of each attached program. */
+  const ipLink = () => {
+    const [link] = JSON.parse(execFileSync("ip", ["-n", lab.nsB, "-d", "-j", "link", "show", "dev", "veth-b"], { encoding: "utf8" })) as Array<{
+      xdp?: { mode: number; prog?: { id: number } };
+    }>;
+    const mode = { 1: "native", 2: "generic", 3: "offload" }[link!.xdp?.mode ?? 0];
+    return mode && link!.xdp!.prog ? [{ id: link!.xdp!.prog.id, mode }] : [];
+  };
+  const attached = () => inNetns(lab.nsB, () => xdpAttachedPrograms(ifNameToIndex("veth-b")));
+
+  t.same(attached(), [], "nothing attached");
+  t.same(ipLink(), []);
+  inNetns(lab.nsB, () => xdpAttachProgram(native!, ifNameToIndex("veth-b"), "native"));
+  t.same(attached(), [{ id: ids[0], mode: "native" }], "native, by netlink");
+  t.same(attached(), ipLink());
+  inNetns(lab.nsB, () => xdpDetachProgram(ifNameToIndex("veth-b"), "native"));
+  inNetns(lab.nsB, () => xdpAttachProgram(generic!, ifNameToIndex("veth-b"), "generic"));
+  t.same(attached(), [{ id: ids[1], mode: "generic" }], "generic, by netlink");
+  t.same(attached(), ipLink());
+  inNetns(lab.nsB, () => xdpDetachProgram(ifNameToIndex("veth-b"), "generic"));
+  const link = inNetns(lab.nsB, () => createXdpLink(native!, ifNameToIndex("veth-b"), "native", "test"));
+  t.same(attached(), [{ id: ids[0], mode: "native" }], "native, by a link");
+  t.same(attached(), ipLink());
+  link.close();
+  t.ok(await eventually(() => attached().length === 0), "the link's last fd closed: nothing attached");
+
+  const err = t.throws(() => inNetns(lab.nsB, () => xdpAttachedPrograms(2 ** 31 - 1))) as NativeError;
+  t.equal(err.message, "RTM_GETLINK(ifindex 2147483647): No such device (ENODEV)");
 });
