@@ -39,3 +39,33 @@ t.test("the first call that needs libbpf loads it", async (t) => {
     libbpf: true,
   });
 });
+
+/**
+ * Runs node with `args` and says whether it loaded the diff package: by
+ * import (a module hook writes each URL it loads on stderr, synchronously)
+ * or by require (require.cache at exit).
+ */
+function loadsDiff(args: string[]): boolean {
+  const hooks = `data:text/javascript,${encodeURIComponent(
+    'import { writeSync } from "node:fs"; export async function load(url, context, next) { writeSync(2, `loaded ${url}\\n`); return next(url, context); }',
+  )}`;
+  const setup = `data:text/javascript,${encodeURIComponent(
+    `import { register, createRequire } from "node:module"; import { writeSync } from "node:fs"; register(${JSON.stringify(hooks)}); process.on("exit", () => { for (const path of Object.keys(createRequire(process.cwd() + "/").cache)) writeSync(2, "required " + path + "\\n"); });`,
+  )}`;
+  const r = spawnSync(process.execPath, ["--import", setup, ...args], { encoding: "utf8", cwd: DIST });
+  if (r.status !== 0) throw new Error(`node ${args.join(" ")} failed: ${r.stderr}`);
+  return r.stderr.split("\n").some((line) => /^(loaded|required) .*\/node_modules\/diff\//.test(line));
+}
+
+t.test("the diff package is loaded by the first map diff rendered, not by the plan views", async (t) => {
+  t.equal(loadsDiff(["--input-type=module", "-e", 'await import("./src/cli/views/plan-text.js"); await import("./src/cli/views/plan-markdown.js");']), false);
+  t.equal(
+    loadsDiff([
+      "--input-type=module",
+      "-e",
+      'const { mapDiffLines } = await import("./src/cli/views/map-diff.js"); mapDiffLines({ map: "m", before: ["1: 1"], after: [] });',
+    ]),
+    true,
+    "rendering one loads it (and the check sees it)",
+  );
+});
