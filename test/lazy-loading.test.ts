@@ -3,7 +3,8 @@
  * loaded by the first call that needs them. So the planner (and its tests)
  * and `nfctl --help` run where libbpf is missing. Checked in a fresh node
  * process by what it has mapped: koffi's addon and libbpf.so show in
- * /proc/self/maps once loaded.
+ * /proc/self/maps once loaded. And the diff package waits for the first
+ * map diff a plan renders.
  */
 import t from "tap";
 import { spawnSync } from "node:child_process";
