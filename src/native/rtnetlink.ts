@@ -84,7 +84,7 @@ export function linkAttributes(ifindex: number): Map<number, Buffer> {
   const fd = retrying("netlink socket", ifindex, () => socketFn(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) as number);
   try {
     retrying("netlink send", ifindex, () => Number(sendFn(fd, request, request.length, 0)));
-    const reply = Buffer.alloc(REPLY_MAX);
+    const reply = Buffer.allocUnsafe(REPLY_MAX);
     const len = retrying("netlink recv", ifindex, () => Number(recvFn(fd, reply, REPLY_MAX, 0)));
     if (len < NLMSG_HDRLEN) throw new Error(`RTM_GETLINK of ifindex ${ifindex}: the kernel's reply is ${len} bytes, shorter than a message header`);
     const type = reply.readUInt16LE(4);
