@@ -197,12 +197,12 @@ export function startLoop(options: LoopOptions): Loop {
       await runOnce(mode);
     }
     running = undefined;
-    if (!stopping && options.whenIdle !== undefined) idleTimer = setTimeout(runIdle, options.whenIdle.afterMs, options.whenIdle);
+    if (!stopping && options.whenIdle !== undefined) idleTimer = setTimeout(runIdle, options.whenIdle.afterMs);
   };
 
-  const runIdle = (idle: NonNullable<LoopOptions["whenIdle"]>) => {
+  const runIdle = () => {
     try {
-      idle.run();
+      options.whenIdle?.run();
     } catch (err) {
       logger.error({ err }, "the idle task failed");
     }

@@ -18,6 +18,7 @@
  *     withHandle(openPinned("map", pin), mapInfo); // closed after the call
  */
 import { closeSync, readlinkSync } from "node:fs";
+import { constants } from "node:os";
 import { lazyFunc, libbpf } from "./libraries.js";
 import { NativeError, checkRet } from "./errors.js";
 import type { ObjectKind } from "./constants.js";
@@ -36,7 +37,7 @@ export type ProgramHandle = Handle<"prog">;
 export type MapHandle = Handle<"map">;
 export type LinkHandle = Handle<"link">;
 
-const ENOENT = 2;
+const { ENOENT } = constants.errno;
 
 const objPin = lazyFunc(libbpf, "int bpf_obj_pin(int fd, const char *path)");
 const objGet = lazyFunc(libbpf, "int bpf_obj_get(const char *path)");

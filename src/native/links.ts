@@ -8,7 +8,7 @@
  * replaced in place by netlink.
  */
 import { lazyFunc, libbpf } from "./libraries.js";
-import { checkRet } from "./errors.js";
+import { checkRet, isErrno } from "./errors.js";
 import { AttachType, type TcDirection, type XdpMode } from "./constants.js";
 import { ownHandle, type LinkHandle, type ProgramHandle } from "./handle.js";
 import { IFLA_XDP, linkAttributes, nestedAttributes } from "./rtnetlink.js";
@@ -89,10 +89,19 @@ const XDP_MODE_PROGRAM_ATTRS = [
 /**
  * Every XDP program attached to an interface, by link or by netlink, in any
  * mode: what bpf_xdp_query reports, read with a request for this interface
- * alone (see rtnetlink.ts).
+ * alone (see rtnetlink.ts). Like bpf_xdp_query, none for an interface that
+ * is gone (removed since its index was looked up): the caller's next
+ * observation finds it missing.
  */
 export function xdpAttachedPrograms(ifindex: number): XdpAttached[] {
-  const xdp = linkAttributes(ifindex).get(IFLA_XDP);
+  let attributes: Map<number, Buffer>;
+  try {
+    attributes = linkAttributes(ifindex);
+  } catch (err) {
+    if (isErrno(err, "ENODEV")) return [];
+    throw err;
+  }
+  const xdp = attributes.get(IFLA_XDP);
   if (xdp === undefined) return [];
   const attrs = nestedAttributes(xdp);
   return XDP_MODE_PROGRAM_ATTRS.flatMap(([type, mode]) => {

@@ -12,6 +12,7 @@
  *     const xdp = attrs.get(IFLA_XDP); // nested: nestedAttributes(xdp)
  */
 import { closeSync } from "node:fs";
+import { constants } from "node:os";
 import { koffi, lazyFunc, libc } from "./libraries.js";
 import { NativeError } from "./errors.js";
 
@@ -34,7 +35,7 @@ const NLMSG_HDRLEN = 16;
 const IFINFOMSG_LEN = 16;
 /** The type bits of an attribute, without NLA_F_NESTED and NLA_F_NET_BYTEORDER. */
 const NLA_TYPE_MASK = 0x3fff;
-const EINTR = 4;
+const { EINTR } = constants.errno;
 /** A link's reply without statistics is a few kilobytes. */
 const REPLY_MAX = 64 * 1024;
 

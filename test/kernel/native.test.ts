@@ -32,6 +32,7 @@ import {
   xdpDetachProgram,
   createXdpLink,
 } from "../../src/native/index.js";
+import { linkAttributes } from "../../src/native/rtnetlink.js";
 import { ensureRoot } from "../../src/state/index.js";
 
 requireKernel();
@@ -174,6 +175,11 @@ t.test("an interface's XDP programs, read by RTM_GETLINK of that interface, are 
   link.close();
   t.ok(await eventually(() => attached().length === 0), "the link's last fd closed: nothing attached");
 
-  const err = t.throws(() => inNetns(lab.nsB, () => xdpAttachedPrograms(2 ** 31 - 1))) as NativeError;
+  const err = t.throws(() => inNetns(lab.nsB, () => linkAttributes(2 ** 31 - 1))) as NativeError;
   t.equal(err.message, "RTM_GETLINK(ifindex 2147483647): No such device (ENODEV)");
+  t.same(
+    inNetns(lab.nsB, () => xdpAttachedPrograms(2 ** 31 - 1)),
+    [],
+    "an interface that is gone runs none, as bpf_xdp_query said",
+  );
 });
