@@ -1,18 +1,21 @@
 /**
  * Crash safety: for every kind of transition, an apply over two hooks is
  * killed (SIGKILL) after each of its steps in turn. After every kill, the
- * next `nfctl apply` converges, a plan then shows no changes, and nothing
- * of nfctl's is left over in the kernel; all the while, under traffic, no
- * blocked packet ever got past the blocklist.
+ * next `nfctl apply` converges, a plan then shows no changes, nothing of
+ * nfctl's is left over in the kernel, and the recovered chains run: every
+ * NF of them counts the traffic, and the blocklist drops. All the while,
+ * under traffic, no blocked packet ever got past the blocklist and no
+ * allowed packet was lost.
  */
 import t from "tap";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createLab, ADDR, type Lab } from "../../scripts/test-lab.js";
-import { requireKernel, type TapTest } from "../helpers/kernel.js";
+import { createLab, inNetns, ADDR, type Lab } from "../../scripts/test-lab.js";
+import { requireKernel, eventually, packets, type TapTest } from "../helpers/kernel.js";
 import { nfctl, statusJson, writeConfigFor, type InterfaceSpec, type NfSpec } from "../helpers/cli.js";
 import { baseline, settledResidue } from "../helpers/residue.js";
 import { startTraffic, describeReport } from "../../scripts/traffic-harness.js";
+import { currentNetns, type HookAddress } from "../../src/state/index.js";
 
 requireKernel();
 
@@ -58,6 +61,36 @@ function progIds(lab: Lab): number[] {
   return statusJson(lab).hooks.flatMap((h) => h.nfs.map((n) => n.progId!));
 }
 
+const HOOKS = { xdp: "xdp", tcIngress: "tc-ingress" } as const;
+
+/**
+ * What the traffic must move in the chains of `spec`, each counter as
+ * [label, read]: every NF's packets seen (nf_stats[0]) and the blocklist's
+ * drops (nf_stats[1]). The blocked source's packets never reach TC
+ * ingress, the XDP blocklist having dropped them; the allowed source's
+ * pass every NF.
+ */
+function chainCounters(lab: Lab, spec: InterfaceSpec[]): Array<[string, () => bigint]> {
+  const netns = inNetns(lab.nsB, currentNetns);
+  return spec.flatMap((i) =>
+    (Object.keys(HOOKS) as Array<keyof typeof HOOKS>).flatMap((key) => {
+      const addr: HookAddress = { netns, ifname: i.ifname, hook: HOOKS[key] };
+      return (i[key] ?? []).flatMap((nf): Array<[string, () => bigint]> => [
+        [`${addr.hook} ${nf.name} seen`, () => packets(lab.root, addr, nf.name, 0)],
+        ...(nf.nf === "blocklist" ? [[`${addr.hook} ${nf.name} dropped`, () => packets(lab.root, addr, nf.name, 1)] as [string, () => bigint]] : []),
+      ]);
+    }),
+  );
+}
+
+/** The counters of `counters` that the running traffic has not moved within 2 s; [] when all moved. */
+async function unmoved(counters: Array<[string, () => bigint]>): Promise<string[]> {
+  const start = counters.map(([, read]) => read());
+  const still = () => counters.filter(([, read], i) => read() <= start[i]!).map(([label]) => label);
+  await eventually(() => still().length === 0, 2000);
+  return still();
+}
+
 /** More steps than any transition has: reaching it means the test stopped short. */
 const MAX_STEPS = 200;
 
@@ -72,6 +105,7 @@ async function crashEverywhere(t: TapTest, name: string, from: InterfaceSpec[], 
 
   const traffic = await startTraffic(lab, { rate: 50_000 });
   t.teardown(() => traffic.kill());
+  const recovered = chainCounters(lab, to);
   let crashes = 0;
   let completed = false;
   for (let step = 1; step <= MAX_STEPS; step++) {
@@ -90,12 +124,17 @@ async function crashEverywhere(t: TapTest, name: string, from: InterfaceSpec[], 
     if (plan.code !== 0) t.fail(`killed after step ${step}: not converged after one apply:\n${plan.stdout}${plan.stderr}`);
     const left = await settledResidue(lab.root, before);
     if (left.prog.length + left.map.length + left.link.length > 0) t.fail(`killed after step ${step}: residue ${JSON.stringify(left)}`);
+    const idle = await unmoved(recovered);
+    if (idle.length > 0) t.fail(`killed after step ${step}: after recovery, traffic moved no packet through ${idle.join(", ")}`);
   }
   const report = await traffic.stop();
   t.ok(completed, `${name}: the apply ran to its end within ${MAX_STEPS} steps (else the crash test stopped short of its last steps)`);
   t.ok(crashes >= 2, `${name}: killed after each of ${crashes} steps`);
-  t.equal(report.bypassed, 0, `no blocked packet got through: ${describeReport(report)}`);
   t.comment(`${name}: ${crashes} crashes; ${describeReport(report)}`);
+  t.ok(report.sent.allowed > 0 && report.sent.blocked > 0, `traffic was sent from both sources throughout: ${describeReport(report)}`);
+  t.equal(report.bypassed, 0, "no blocked packet got through");
+  t.equal(report.received.allowed, report.sent.allowed, "every allowed packet arrived (nothing lost to a crash, a recovery or a reset)");
+  t.equal(report.socketDrops, 0, "and the sink's socket dropped none (else a loss would be the harness's, not nfctl's)");
 
   const ids = progIds(lab);
   const again = nfctl(lab, ["apply", "-f", toFile]);
