@@ -88,12 +88,12 @@ export function residue(root: string, before: Baseline): Baseline {
   return out;
 }
 
-/** Waits (the kernel frees objects after an RCU grace period) until there is no residue; returns what remains. */
-export async function settledResidue(root: string, before: Baseline): Promise<Baseline> {
+/** Waits (the kernel frees objects after an RCU grace period) up to `ms` until there is no residue; returns what remains. */
+export async function settledResidue(root: string, before: Baseline, ms = 5000): Promise<Baseline> {
   let last = residue(root, before);
   await eventually(() => {
     last = residue(root, before);
     return last.prog.length + last.map.length + last.link.length === 0;
-  }, 5000);
+  }, ms);
   return last;
 }

@@ -8,7 +8,8 @@ import t from "tap";
 import { openSync, closeSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLab, ipIn, type Lab } from "../../scripts/test-lab.js";
-import { requireKernel } from "../helpers/kernel.js";
+import { requireKernel, pinTree } from "../helpers/kernel.js";
+import { baseline, settledResidue } from "../helpers/residue.js";
 import { nfctl, statusJson, writeConfig, writeConfigFor, type InterfaceSpec, type NfSpec } from "../helpers/cli.js";
 import { loadDesired, planOnce, reconcileOnce, isEmptyPlan } from "../../src/reconcile/index.js";
 import { enterNetns, openHandleCount } from "../../src/native/index.js";
@@ -73,6 +74,7 @@ t.test("1,000 plan-and-apply cycles in one process: no descriptor is left behind
 t.test("500 interfaces x 3 hooks x 4 NFs apply under ulimit -n 1024", async (t) => {
   const lab: Lab = createLab();
   t.teardown(lab.cleanup);
+  const before = baseline();
   const count = 500;
   const batch = Array.from({ length: count }, (_, i) => `link add s${i} type veth peer name p${i}\nlink set s${i} up\nlink set p${i} up`).join("\n");
   ipIn(lab.nsB, "-batch", writeBatch(t.testdir(), batch));
@@ -93,6 +95,9 @@ t.test("500 interfaces x 3 hooks x 4 NFs apply under ulimit -n 1024", async (t) 
   t.equal(again.code, 0, `converged: ${again.stderr}`);
   const destroyed = nfctl(lab, ["destroy"], { maxOpenFiles: 1024 });
   t.equal(destroyed.code, 0, destroyed.stderr);
+  t.same(pinTree(lab.root), ["records"], "destroy unpinned every hook: only the records map is left");
+  // 6,000 programs are freed after an RCU grace period each: seconds on a loaded machine.
+  t.same(await settledResidue(lab.root, before, 15_000), { prog: [], map: [], link: [] }, "no program, map or link of the test remains in the kernel");
 });
 
 function writeBatch(dir: string, text: string): string {
