@@ -5,7 +5,7 @@
 import t from "tap";
 import { createLab, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
-import { requireKernel, eventually, newPrograms } from "../helpers/kernel.js";
+import { attachedXdp, requireKernel, eventually, newPrograms } from "../helpers/kernel.js";
 import { jsonOutput, nfctl, statusJson, writeConfig, type NfSpec } from "../helpers/cli.js";
 import type { Plan, StatusReport } from "../../src/reconcile/index.js";
 import { listIds } from "../../src/native/index.js";
@@ -156,12 +156,17 @@ t.test("destroy --interface removes that interface's hooks only", async (t) => {
   writeConfig(dir, "a.yaml", { xdp: [c1] });
   writeConfig(dir, "b.yaml", { ifname: "lo", xdp: [c2] });
   t.equal(nfctl(lab, ["apply", "-f", dir]).code, 0, "a directory of configs merges");
+  const first = (ifname: string) => statusOf(lab).hooks.find((h) => h.ifname === ifname)?.nfs[0]?.progId;
+  const vethB = first("veth-b");
+  t.same([attachedXdp(lab.nsB, "lo"), attachedXdp(lab.nsB, "veth-b")], [first("lo"), vethB], "the kernel runs c2 on lo and c1 on veth-b");
   const r = nfctl(lab, ["destroy", "--interface", "lo"]);
   t.equal(r.code, 0);
   t.same(
     statusOf(lab).hooks.map((h) => `${h.ifname}/${h.hook}`),
     ["veth-b/xdp"],
   );
+  t.equal(attachedXdp(lab.nsB, "lo"), undefined, "the kernel runs nothing on lo's XDP hook");
+  t.equal(attachedXdp(lab.nsB, "veth-b"), vethB, "and still the same c1 on veth-b");
   t.match(nfctl(lab, ["destroy", "--interface", "nosuch"]).stdout, /No changes/);
 });
 

@@ -6,8 +6,8 @@ import t from "tap";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createLab } from "../../scripts/test-lab.js";
-import { requireKernel, pinTree } from "../helpers/kernel.js";
-import { nfctl, writeConfig } from "../helpers/cli.js";
+import { attachedXdp, requireKernel, pinTree, programsLoadedDuring } from "../helpers/kernel.js";
+import { nfctl, statusJson, writeConfig, type CliResult } from "../helpers/cli.js";
 
 requireKernel();
 
@@ -16,16 +16,24 @@ const NFCTL = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 t.test("apply --dry-run prints the plan and changes nothing", async (t) => {
   const lab = createLab();
   t.teardown(lab.cleanup);
-  const file = writeConfig(t.testdir(), "c.yaml", { xdp: [{ name: "c1", nf: "counter" }] });
-  const r = nfctl(lab, ["apply", "--dry-run", "-f", file]);
-  t.equal(r.code, 0);
-  t.match(r.stdout, /Plan: 1 to start/);
-  t.notMatch(r.stdout, /Apply complete/);
-  t.same(
-    pinTree(lab.root).filter((p) => p !== "records"),
-    [],
-    "nothing pinned",
-  );
+  const dir = t.testdir();
+  const c1 = { name: "c1", nf: "counter" } as const;
+  t.equal(nfctl(lab, ["apply", "-f", writeConfig(dir, "c1.yaml", { xdp: [c1] })]).code, 0, "c1 runs");
+  const pins = pinTree(lab.root);
+  const { state } = statusJson(lab);
+  const attached = attachedXdp(lab.nsB, "veth-b");
+  t.ok(attached !== undefined && state?.serial === 1, `the kernel runs program ${attached}, at serial ${state?.serial}`);
+
+  const file = writeConfig(dir, "c.yaml", { xdp: [{ name: "c0", nf: "counter" }, c1], tcEgress: [c1] });
+  let r: CliResult | undefined;
+  const loaded = programsLoadedDuring(() => (r = nfctl(lab, ["apply", "--dry-run", "-f", file])));
+  t.equal(r?.code, 0);
+  t.match(r?.stdout, /Plan: 2 to start, 0 to update, 0 to reorder, 0 to reconfigure, 0 to stop\./);
+  t.notMatch(r?.stdout, /Apply complete/);
+  t.equal(loaded, 0, `no program was loaded, not even for a moment (${loaded})`);
+  t.same(pinTree(lab.root), pins, "nothing pinned or unpinned, the records included");
+  t.equal(attachedXdp(lab.nsB, "veth-b"), attached, "the same program runs on veth-b's XDP hook");
+  t.same(statusJson(lab).state, state, "the state's lineage and serial are unchanged");
 });
 
 t.test("NFCTL_BPFFS names the root when --bpffs is absent", async (t) => {

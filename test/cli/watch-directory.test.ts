@@ -11,7 +11,7 @@ import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:
 import { join } from "node:path";
 import { createLab, ipIn, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
-import { firstHookPaths, requireKernel, type TapTest } from "../helpers/kernel.js";
+import { attachedXdp, firstHookPaths, requireKernel, type TapTest } from "../helpers/kernel.js";
 import { openPinned, setProgramSlot, withHandle } from "../../src/native/index.js";
 import {
   chainOf,
@@ -115,8 +115,10 @@ t.test("--allow-empty: an empty source detaches every hook", async (t) => {
   writeConfig(dir, "edge.yaml", { xdp: [c1] });
   const run = watch(t, lab, dir, ["--allow-empty"]);
   await untilTrue(t, "applied", () => chainOf(lab).join() === "c1", run);
+  t.equal(attachedXdp(lab.nsB, "veth-b"), statusJson(lab).hooks[0]?.nfs[0]?.progId, "the kernel runs c1 on veth-b");
   rmSync(join(dir, "edge.yaml"));
   await untilTrue(t, "detached", () => statusJson(lab).hooks.length === 0, run);
+  t.equal(attachedXdp(lab.nsB, "veth-b"), undefined, "the kernel runs nothing on veth-b's XDP hook");
   await untilTrue(t, "the loop is Ready", () => conditionOf(loopJson(lab), "Ready") === "True/ReconciliationSucceeded", run);
   run.child.kill("SIGTERM");
   t.equal(await run.exited, 0);
@@ -188,6 +190,9 @@ t.test("an interface deleted and created again is attached again within seconds,
     5000,
   );
   t.ok(Date.now() - started < 5000, `x0 created again: attached after ${Date.now() - started} ms (the resync is 60 s)`);
+  const x0 = statusJson(lab).hooks.find((h) => h.ifname === "x0");
+  t.equal(x0?.ifindex, (JSON.parse(ipIn(lab.nsB, "-j", "link", "show", "dev", "x0")) as Array<{ ifindex: number }>)[0]!.ifindex, "the hook is on the new x0");
+  t.equal(attachedXdp(lab.nsB, "x0"), x0?.nfs[0]?.progId, "and the kernel runs c1 there");
   run.child.kill("SIGTERM");
   t.equal(await run.exited, 0);
 });

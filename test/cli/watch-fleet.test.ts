@@ -14,9 +14,9 @@
 import t from "tap";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createLab, ipIn, ADDR, type Lab } from "../../scripts/test-lab.js";
+import { createLab, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
-import { requireKernel, type TapTest } from "../helpers/kernel.js";
+import { attachedXdp, requireKernel, type TapTest } from "../helpers/kernel.js";
 import { conditionOf, loopJson, startNfctl, statusJson, untilTrue, writeConfig, type NfSpec, type StartedNfctl } from "../helpers/cli.js";
 import { makeRemote, type Remote } from "../sources/helpers/git-fixtures.js";
 
@@ -96,16 +96,6 @@ function memoryKb(pid: number, field: "VmRSS" | "VmHWM"): number {
   return Number(match?.[1]);
 }
 
-/**
- * The program attached to the host's XDP hook, as `ip` shows it: the
- * kernel's word, and far cheaper than a status for twenty hosts on one
- * machine.
- */
-function attachedXdp(host: Host): number | undefined {
-  const [link] = JSON.parse(ipIn(host.lab.nsB, "-j", "-d", "link", "show", "dev", "veth-b")) as { xdp?: { prog?: { id?: number } } }[];
-  return link?.xdp?.prog?.id;
-}
-
 async function expectTraffic(t: TapTest, hosts: Host[], chains: Record<Group, NfSpec[]>): Promise<void> {
   for (const host of hosts) {
     const blocks = chains[host.group].includes(bl);
@@ -153,7 +143,7 @@ t.test(`a fleet of ${HOSTS} hosts on one repository converges, refuses a bad com
   }
   await expectTraffic(t, hosts, second);
 
-  const serving = new Map(hosts.map((h) => [h.name, attachedXdp(h)]));
+  const serving = new Map(hosts.map((h) => [h.name, attachedXdp(h.lab.nsB, "veth-b")]));
   rmSync(join(remote.work, "fleet", "edge.yaml"));
   writeFileSync(join(remote.work, "fleet", "edge.yaml"), "apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nspec: [\n");
   pushedAt = Date.now();
@@ -166,7 +156,7 @@ t.test(`a fleet of ${HOSTS} hosts on one repository converges, refuses a bad com
     t.equal(conditionOf(loop, "Ready"), "False/ConfigInvalid", `${host.name} reports the failure`);
     t.equal(loop?.lastAttemptedRevision, badRevision, `${host.name} names the commit it refused`);
     t.equal(loop?.lastAppliedRevision, secondRevision, `${host.name} still runs the last good commit`);
-    t.equal(attachedXdp(host), serving.get(host.name), `${host.name}: the kernel runs what it ran`);
+    t.equal(attachedXdp(host.lab.nsB, "veth-b"), serving.get(host.name), `${host.name}: the kernel runs what it ran`);
   }
   await expectTraffic(t, hosts, second);
 

@@ -7,9 +7,10 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { listIds, openById, withHandle, programInfo } from "../../src/native/index.js";
+import { BpfObject, listIds, openById, withHandle, programInfo } from "../../src/native/index.js";
 import { currentNetns, hookPaths, observe, readDataMap, type HookAddress } from "../../src/state/index.js";
-import { inNetns, type Lab } from "../../scripts/test-lab.js";
+import { inNetns, ipIn, type Lab } from "../../scripts/test-lab.js";
+import { BUILD } from "../../scripts/nfs.js";
 
 /** Throws, naming the missing capability, unless kernel tests can run here. */
 export function requireKernel(): void {
@@ -65,6 +66,46 @@ export function pinTree(dir: string): string[] {
 export function packets(root: string, addr: HookAddress, nf: string, index: 0 | 1 = 0, map = "nf_stats"): bigint {
   const entry = readDataMap(root, addr, nf, map).entries.find((e) => e.key.readUInt32LE(0) === index);
   return entry ? entry.values.reduce((sum, v) => sum + v.readBigUInt64LE(0), 0n) : 0n;
+}
+
+/**
+ * The ID of the XDP program attached to `ifname` in namespace `ns`, as
+ * iproute2 reports it (the kernel's word, not nfctl's), or undefined when
+ * none is.
+ */
+export function attachedXdp(ns: string, ifname: string): number | undefined {
+  const [link] = JSON.parse(ipIn(ns, "-j", "-d", "link", "show", "dev", ifname)) as Array<{ xdp?: { prog?: { id?: number } } }>;
+  return link?.xdp?.prog?.id;
+}
+
+/** Loads a program and unloads it again, returning the ID the kernel gave it. */
+function probeProgramId(): number {
+  const obj = BpfObject.open(join(BUILD, "counter.o"));
+  try {
+    obj.selectProgram("xdp_counter");
+    obj.load();
+    return programInfo(obj.programHandle("xdp_counter")).id;
+  } finally {
+    obj.close();
+  }
+}
+
+/**
+ * How many programs the machine loaded while `fn` ran, those already
+ * unloaded again included: the kernel hands out program IDs upwards
+ * (idr_alloc_cyclic), so the IDs of probe programs loaded before and after
+ * `fn` tell. A probe itself takes more than one ID (libbpf loads a trivial
+ * program first, and probes the kernel's features in the first loads of
+ * a process), so probes before `fn` measure what one costs once warm. Only
+ * meaningful while nothing else loads programs, as in the suite, which runs
+ * one test file at a time.
+ */
+export function programsLoadedDuring(fn: () => void): number {
+  probeProgramId();
+  const first = probeProgramId();
+  const second = probeProgramId();
+  fn();
+  return probeProgramId() - second - (second - first);
 }
 
 /** The type of the `t` a tap subtest receives. */

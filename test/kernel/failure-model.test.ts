@@ -21,7 +21,7 @@ import {
   type ProgramHandle,
 } from "../../src/native/index.js";
 import { udpExchange } from "../../scripts/traffic.js";
-import { requireKernel, pinTree, type TapTest } from "../helpers/kernel.js";
+import { attachedXdp, requireKernel, pinTree, type TapTest } from "../helpers/kernel.js";
 import { nfctl, startNfctl, statusJson, untilPaused, writeConfigFor, type InterfaceSpec, type NfSpec } from "../helpers/cli.js";
 import { baseline, settledResidue } from "../helpers/residue.js";
 import type { StatusReport } from "../../src/reconcile/index.js";
@@ -144,6 +144,8 @@ t.test("an interface deleted in the middle of an apply: the hooks already switch
   t.match(run.stderr(), /nfctl: test hook: paused after step \d+ \(veth-b xdp: committed generation 2\)/);
   const paused = status(lab).hooks.find((h) => h.ifname === "veth-b")!;
   t.equal(paused.generation, 2, "while paused, veth-b already runs the new generation");
+  t.equal(attachedXdp(lab.nsB, "veth-b"), paused.nfs[0]!.progId, "the kernel's XDP hook runs its first program");
+  t.not(paused.nfs[0]!.progId, xdpBefore.nfs[0]!.progId, "a program of its own, not one of generation 1");
   ipIn(lab.nsB, "link", "del", "x0");
   run.child.kill("SIGCONT");
   t.equal(await run.exited, 1);
@@ -156,6 +158,7 @@ t.test("an interface deleted in the middle of an apply: the hooks already switch
     xdpBefore.nfs.map((n) => n.progId),
     "the very same programs",
   );
+  t.equal(attachedXdp(lab.nsB, "veth-b"), xdpBefore.nfs[0]!.progId, "the kernel's XDP hook runs generation 1's first program again");
   t.same(after.drift, []);
   await stillServing(t, lab);
   const converge = nfctl(lab, ["apply", "-f", writeConfigFor(t.testdir(), "no-x0.yaml", [{ ifname: "veth-b", xdp: [c1, bl] }])]);
