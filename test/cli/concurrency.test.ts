@@ -5,7 +5,7 @@
 import t from "tap";
 import { createLab, ADDR } from "../../scripts/test-lab.js";
 import { requireKernel } from "../helpers/kernel.js";
-import { nfctl, startNfctl, untilPaused, writeConfig } from "../helpers/cli.js";
+import { nfctl, startNfctl, untilOpened, untilPaused, writeConfig } from "../helpers/cli.js";
 
 requireKernel();
 
@@ -32,7 +32,10 @@ t.test("a second apply waits for the first, or gives up naming its pid", async (
   t.ok(Date.now() - started >= 400, "it waited the timeout");
 
   const patient = startNfctl(t, lab, ["apply", "-f", second, "--lock-timeout", "20000"]);
-  await new Promise((r) => setTimeout(r, 300));
+  // Holding the root open, the lock's file, it has asked for the lock; a
+  // while later, it still waits (a run without the lock ends in far less).
+  await untilOpened(patient, lab.root);
+  await new Promise((r) => setTimeout(r, 1000));
   t.equal(patient.child.exitCode, null, "a patient second apply is still waiting");
   holder.child.kill("SIGCONT");
   t.equal(await holder.exited, 0, "the first apply completes");
