@@ -20,6 +20,7 @@ import { createInterface } from "node:readline";
 import { BpfObject, createXdpLink, findIfIndex, updateLink, type ProgramHandle } from "../src/native/index.js";
 import { ADDR, createLab, inNetns, type Lab } from "../scripts/test-lab.js";
 import { httpGet } from "../scripts/netns-http.js";
+import { boundChild } from "../scripts/lab-network.js";
 import { NFCTL } from "./commands.js";
 import { fixed, intOption, median, percentile, ratio, runBenchmark, type Section } from "./report.js";
 
@@ -43,9 +44,9 @@ function config(blocking: boolean): string {
   );
 }
 
-/** A child process in a namespace, ended at teardown. */
+/** A child process in a namespace, ended at teardown (and by the kernel, should the benchmark die first). */
 function spawnIn(ns: string, args: string[]): ChildProcess {
-  return spawn("nsenter", [`--net=/run/netns/${ns}`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  return spawn(...boundChild(ns, args), { stdio: ["ignore", "pipe", "pipe"] });
 }
 
 /** Arrival times (ms, performance.timeOrigin-based epoch) of the blocked source's packets at the sink. */

@@ -31,6 +31,18 @@ function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
+/**
+ * The command line that runs `command` in namespace `ns` (in this one when
+ * undefined) as a child bound to this process, for spawn(): setpriv sets
+ * PR_SET_PDEATHSIG, so the kernel kills the child should this process end
+ * without its teardowns (tap's timeout ends a test file with SIGALRM, and
+ * no exit handler runs then). setpriv and nsenter each exec the next, so
+ * the child's pid is the command's own, and a signal sent to it reaches it.
+ */
+export function boundChild(ns: string | undefined, command: string[]): [string, string[]] {
+  return ["setpriv", ["--pdeathsig", "SIGKILL", ...(ns === undefined ? [] : ["nsenter", `--net=/run/netns/${ns}`]), ...command]];
+}
+
 /** Runs a command inside a namespace with nsenter (ip netns exec would hide the host's bpffs). */
 export function inNamespace(ns: string, cmd: string, ...args: string[]): string {
   return sh("nsenter", [`--net=/run/netns/${ns}`, cmd, ...args]);

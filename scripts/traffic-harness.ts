@@ -20,7 +20,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { ADDR, type LabNetwork } from "./lab-network.js";
+import { ADDR, boundChild, type LabNetwork } from "./lab-network.js";
 
 /** The C tool; this module runs from dist/scripts/. */
 export const NFTRAFFIC = fileURLToPath(new URL("../../test/harness/build/nftraffic", import.meta.url));
@@ -120,8 +120,8 @@ class ToolProcess {
     args: string[],
   ) {
     installExitHook();
-    // nsenter enters the namespace and execs the tool: the child's PID is the tool's.
-    this.child = spawn("nsenter", [`--net=/run/netns/${ns}`, NFTRAFFIC, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    // The child's PID is the tool's (see boundChild).
+    this.child = spawn(...boundChild(ns, [NFTRAFFIC, ...args]), { stdio: ["ignore", "pipe", "pipe"] });
     live.add(this.child);
     this.child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (this.stdout += chunk));
     this.child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (this.stderr += chunk));

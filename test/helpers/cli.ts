@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { StatusReport } from "../../src/reconcile/index.js";
 import type { LoopStatus } from "../../src/controller/index.js";
 import type { Lab } from "../../scripts/test-lab.js";
+import { boundChild } from "../../scripts/lab-network.js";
 import { BUILD } from "../../scripts/nfs.js";
 import { eventually } from "./kernel.js";
 
@@ -65,23 +66,38 @@ export interface StartedNfctl {
   exited: Promise<number>;
 }
 
+/** How long a run still going at teardown gets to end on SIGTERM before SIGKILL. */
+const TEARDOWN_GRACE_MS = 5000;
+
 /**
- * Starts nfctl as `nfctl()` runs it, without waiting; kills it when `t`
- * ends should it still run. nsenter execs node without forking, so the
- * child's pid is nfctl's.
+ * Starts nfctl as `nfctl()` runs it, without waiting; the child's pid is
+ * nfctl's (see boundChild). Should it still run when `t` ends, it is
+ * stopped and awaited: SIGTERM first (and SIGCONT, should the test have
+ * paused it), so that it ends its own children (watch's `ip monitor`),
+ * then SIGKILL.
  */
-export function startNfctl(t: { teardown(fn: () => void): void }, lab: Lab, args: string[], env: NodeJS.ProcessEnv = {}): StartedNfctl {
-  const child = spawn("nsenter", [`--net=/run/netns/${lab.nsB}`, process.execPath, NFCTL, "--bpffs", lab.root, ...args], {
+export function startNfctl(t: { teardown(fn: () => Promise<void>): void }, lab: Lab, args: string[], env: NodeJS.ProcessEnv = {}): StartedNfctl {
+  const child = spawn(...boundChild(lab.nsB, [process.execPath, NFCTL, "--bpffs", lab.root, ...args]), {
     env: { ...process.env, NO_COLOR: "1", ...env },
   });
   let out = "";
   let err = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
   child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
+  t.teardown(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    child.kill("SIGCONT");
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), TEARDOWN_GRACE_MS)));
+    const ended = await Promise.race([exited, grace]);
+    clearTimeout(timer);
+    if (ended !== "late") return;
+    child.kill("SIGKILL");
+    await exited;
   });
-  return { child, stdout: () => out, stderr: () => err, exited: new Promise((resolve) => child.on("exit", (code) => resolve(code ?? -1))) };
+  return { child, stdout: () => out, stderr: () => err, exited };
 }
 
 /** Waits until a run started with NFCTL_TEST_PAUSE_AT has stopped itself. */

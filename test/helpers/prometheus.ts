@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { httpGet } from "../../scripts/netns-http.js";
+import { boundChild } from "../../scripts/lab-network.js";
 
 export { httpGet };
 
@@ -69,9 +70,8 @@ export async function startPrometheus(t: Teardown, target: string, options: { ne
     ].join("\n"),
   );
   const command = ["prometheus", `--config.file=${config}`, `--storage.tsdb.path=${join(dir, "data")}`, "--web.listen-address=127.0.0.1:0"];
-  // nsenter execs prometheus without forking: the child's pid is the server's.
-  const [file, ...args] = netns === undefined ? command : ["nsenter", `--net=/run/netns/${netns}`, ...command];
-  const child = spawn(file!, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  // The child's pid is the server's (see boundChild).
+  const child = spawn(...boundChild(netns, command), { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stdout.setEncoding("utf8").on("data", (s: string) => (log += s));
   child.stderr.setEncoding("utf8").on("data", (s: string) => (log += s));
