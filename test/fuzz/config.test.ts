@@ -26,9 +26,11 @@ import {
   loadCorpus,
   makeCase,
   materialize,
+  missingKinds,
   mutationContext,
   saveFound,
   seedConfigs,
+  soleKind,
   type CaseMode,
   type Workspace,
 } from "./workspace.js";
@@ -108,8 +110,8 @@ async function check(args: string[], names: string[], input: string, options: { 
 t.test(`${cases} mutated configs through loadConfig`, async (t) => {
   const seeds = seedConfigs();
   const ctx = mutationContext(ws, seeds);
-  const perKind = new Map<MutationKind, { cases: number; rejected: number; accepted: number; heavy: number; maxMs: number }>(
-    MUTATION_KINDS.map((k) => [k, { cases: 0, rejected: 0, accepted: 0, heavy: 0, maxMs: 0 }]),
+  const perKind = new Map<MutationKind, { cases: number; rejected: number; alone: number; accepted: number; heavy: number; maxMs: number }>(
+    MUTATION_KINDS.map((k) => [k, { cases: 0, rejected: 0, alone: 0, accepted: 0, heavy: 0, maxMs: 0 }]),
   );
   const perMode: Record<CaseMode, number> = { file: 0, stdin: 0, directory: 0 };
   const failures: Array<{ n: number; saved: string }> = [];
@@ -133,6 +135,8 @@ t.test(`${cases} mutated configs through loadConfig`, async (t) => {
     if (checked.result?.ok) stats.accepted += 1;
     else if (checked.result) {
       stats.rejected += 1;
+      // Refused for this kind's edit alone (soleKind): a kind that edits nothing gets none.
+      if (soleKind(c) !== undefined) stats.alone += 1;
       errorLines += checked.result.errors.length;
       for (const e of checked.result.errors) longestLine = Math.max(longestLine, formatConfigError(e).length);
     }
@@ -159,11 +163,22 @@ t.test(`${cases} mutated configs through loadConfig`, async (t) => {
       .map(([m, k]) => `${m} ${k}`)
       .join(", ")}`,
   );
-  t.comment("kind: cases (rejected / accepted / heavy, slowest ms)");
-  for (const [kind, s] of perKind) if (s.cases > 0) t.comment(`  ${kind}: ${s.cases} (${s.rejected} / ${s.accepted} / ${s.heavy}, ${Math.round(s.maxMs)} ms)`);
+  t.comment("kind: cases (rejected, of them alone / accepted / heavy, slowest ms)");
+  for (const [kind, s] of perKind)
+    if (s.cases > 0) t.comment(`  ${kind}: ${s.cases} (${s.rejected}, ${s.alone} / ${s.accepted} / ${s.heavy}, ${Math.round(s.maxMs)} ms)`);
   t.comment(`${errorLines} error lines, the longest ${longestLine} characters`);
   t.comment(`slowest: ${slowest.map((s) => `case ${s.n} ${Math.round(s.ms)} ms (${s.detail})`).join("; ")}`);
   t.equal(failures.length, 0, `no case breaks a promise (seed ${seed}; failing cases saved under test/fuzz-corpus/found/)`);
+  const ran = [...perKind.values()].reduce((sum, s) => sum + s.cases, 0);
+  t.equal(ran, only !== undefined ? 1 : cases, `every case asked for ran (${ran})`);
+  if (only === undefined) {
+    const missing = missingKinds([...perKind].flatMap(([kind, s]) => (s.alone > 0 ? [kind] : [])));
+    t.same(
+      missing,
+      [],
+      `every mutation kind, alone in a case, made loadConfig refuse one (of ${cases} cases)${missing.length > 0 ? `; ${missing.join(", ")} never did` : ""}`,
+    );
+  }
 });
 
 t.test("the corpus (test/fuzz-corpus) through loadConfig", async (t) => {

@@ -158,6 +158,8 @@ export type MutationKind = (typeof MUTATION_KINDS)[number];
 
 export interface Mutation {
   kind: MutationKind;
+  /** The text edit made on top of it, if one was. */
+  onTop?: MutationKind;
   /** What was done, for a person reading a failure. */
   detail: string;
   /** The mutated file, as bytes: some mutations are not valid UTF-8 on purpose. */
@@ -183,6 +185,7 @@ export function mutate(rng: Rng, seed: SeedConfig, ctx: MutationContext): Mutati
   const kind = rng.weighted(KIND_WEIGHTS);
   const first = MUTATORS[kind](rng, seed.text, ctx, seed);
   let { bytes, detail } = first;
+  let onTop: MutationKind | undefined;
   // A text edit on top, where the bytes are text (valid UTF-8) and not huge.
   if (rng.chance(0.12) && bytes.length < 2_000_000) {
     const asText = bytes.toString("utf8");
@@ -191,9 +194,16 @@ export function mutate(rng: Rng, seed: SeedConfig, ctx: MutationContext): Mutati
       const second = MUTATORS[extra](rng, asText, ctx, seed);
       bytes = second.bytes;
       detail += ` + ${extra}: ${second.detail}`;
+      onTop = extra;
     }
   }
-  return { kind, detail: `${seed.name}: ${kind}: ${detail}`, bytes, heavy: first.heavy === true || bytes.length > 1_000_000 };
+  return {
+    kind,
+    ...(onTop !== undefined && { onTop }),
+    detail: `${seed.name}: ${kind}: ${detail}`,
+    bytes,
+    heavy: first.heavy === true || bytes.length > 1_000_000,
+  };
 }
 
 interface Edit {

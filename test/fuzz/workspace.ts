@@ -9,7 +9,18 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatConfigError, type ConfigError } from "../../src/reconcile/config/index.js";
-import { caseRng, mutate, vethConfig, type Mutation, type MutationContext, type MutationKind, type Rng, type SeedConfig, type Specials } from "./mutate.js";
+import {
+  MUTATION_KINDS,
+  caseRng,
+  mutate,
+  vethConfig,
+  type Mutation,
+  type MutationContext,
+  type MutationKind,
+  type Rng,
+  type SeedConfig,
+  type Specials,
+} from "./mutate.js";
 
 /** The repository root (this file runs as dist/test/fuzz/workspace.js). */
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
@@ -133,6 +144,26 @@ export function makeCase(seed: number, n: number, seeds: readonly SeedConfig[], 
 export const isHeavy = (c: FuzzCase): boolean => c.mutations.some((m) => m.heavy);
 
 export const caseKind = (c: FuzzCase): MutationKind => c.mutations[0]!.kind;
+
+/**
+ * The kind that made case `c` on its own: one input, one mutation, no text
+ * edit on top. Otherwise undefined: a refusal may be the other edit's doing.
+ */
+export function soleKind(c: FuzzCase): MutationKind | undefined {
+  const [only, ...others] = c.mutations;
+  return others.length === 0 && only!.onTop === undefined ? only!.kind : undefined;
+}
+
+/**
+ * The kinds of MUTATION_KINDS not in `kinds`. Given the sole kinds of the
+ * cases loadConfig refused: the kinds that never broke a config on their
+ * own, which edit nothing that matters (a structural edit that found
+ * nothing to edit, say) and so test nothing.
+ */
+export function missingKinds(kinds: Iterable<MutationKind | undefined>): MutationKind[] {
+  const seen = new Set(kinds);
+  return MUTATION_KINDS.filter((k) => !seen.has(k));
+}
 
 /** The case's text, for messages: decoded, cut to `max` characters. */
 export function caseText(c: FuzzCase, max = 1500): string {
