@@ -18,6 +18,8 @@ const REPORT_AT_EXIT = `data:text/javascript,${encodeURIComponent(
 
 function mapped(args: string[]): { koffi: boolean; libbpf: boolean } {
   const r = spawnSync(process.execPath, ["--import", REPORT_AT_EXIT, ...args], { encoding: "utf8", cwd: DIST });
+  // The report comes at any exit, a failed one too: a module not found, or a start-up error, maps neither.
+  if (r.status !== 0) throw new Error(`node ${args.join(" ")} failed (${r.signal ?? `exit ${r.status}`}): ${r.stderr}`);
   const last = r.stderr.trim().split("\n").at(-1) ?? "";
   return JSON.parse(last) as { koffi: boolean; libbpf: boolean };
 }
