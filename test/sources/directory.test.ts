@@ -7,7 +7,7 @@ import { mkdirSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync
 import { join } from "node:path";
 import { RECHECK_MS, directorySnapshot, watchPaths } from "../../src/sources/directory.js";
 import { SourceError } from "../../src/sources/snapshot.js";
-import { sleep, tempDir, waitFor } from "./helpers/temp.js";
+import { sleep, tempDir, waitFor, type Teardown } from "./helpers/temp.js";
 
 const A = "apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nmetadata:\n  name: a\n";
 const B = "apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nmetadata:\n  name: b\n";
@@ -27,6 +27,18 @@ function configMapUpdate(dir: string, oldStamp: string, stamp: string, files: Re
   symlinkSync(stamp, join(dir, "..data_tmp"));
   renameSync(join(dir, "..data_tmp"), join(dir, "..data"));
   rmSync(join(dir, oldStamp), { recursive: true });
+}
+
+/**
+ * A second watch of all of `dir`, for a test that a watch does not fire:
+ * once this one has fired, chokidar has reported the writes (to both), and
+ * with a longer debounce, the watch under test has had the time to fire.
+ */
+function witness(t: Teardown, dir: string, debounceMs: number): { ready: Promise<void>; fired: () => number } {
+  let fired = 0;
+  const watch = watchPaths([dir], () => fired++, { debounceMs });
+  t.teardown(() => watch.close());
+  return { ready: watch.ready, fired: () => fired };
 }
 
 t.test("a directory's digest is stable, independent of order, and over *.yaml and *.yml only", async (t) => {
@@ -167,8 +179,9 @@ t.test("a write within chokidar's 50 ms throttle of the one before is read by on
 t.test("onSettled waits while events keep coming, and not at all after close()", async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, "a.yaml"), A);
+  let changes = 0;
   let settled = 0;
-  const watch = watchPaths([dir], () => undefined, { debounceMs: 1, onSettled: () => settled++ });
+  const watch = watchPaths([dir], () => changes++, { debounceMs: 1, onSettled: () => settled++ });
   await watch.ready;
   for (let i = 0; i < 10; i++) {
     writeFileSync(join(dir, "a.yaml"), `${A}# write ${i}\n`);
@@ -176,8 +189,10 @@ t.test("onSettled waits while events keep coming, and not at all after close()",
   }
   await waitFor(() => settled > 0, 5000, "onSettled once the writes stop");
   t.ok(settled <= 3, `events ${RECHECK_MS / 3} ms apart postpone the recheck (${settled} rechecks for 10 writes)`);
+  const seen = changes;
   writeFileSync(join(dir, "a.yaml"), B);
-  await sleep(10);
+  // Its onSettled is now due, RECHECK_MS after: close() must cancel it.
+  await waitFor(() => changes > seen, 5000, "onChange for the last write");
   const before = settled;
   await watch.close();
   await sleep(RECHECK_MS * 3);
@@ -191,10 +206,13 @@ t.test("a file argument watches its directory, filtered to that file", async (t)
   let changes = 0;
   const watch = watchPaths([join(dir, "a.yaml")], () => changes++, { debounceMs: 20 });
   t.teardown(() => watch.close());
-  await watch.ready;
+  const all = witness(t, dir, 200);
+  await Promise.all([watch.ready, all.ready]);
   writeFileSync(join(dir, "b.yaml"), A);
+  await waitFor(() => all.fired() > 0, 5000, "the unfiltered watch to see b.yaml written");
+  const before = all.fired();
   writeFileSync(join(dir, "c.yaml"), A);
-  await sleep(500);
+  await waitFor(() => all.fired() > before, 5000, "the unfiltered watch to see c.yaml made");
   t.equal(changes, 0, "other files of the directory do not trigger");
   // Replaced by rename, as editors save: a watch on the file itself would lose it here.
   writeFileSync(join(dir, ".a.yaml.tmp"), B);
@@ -221,13 +239,17 @@ t.test("close() stops the events, even one already debouncing", async (t) => {
   writeFileSync(join(dir, "a.yaml"), A);
   let changes = 0;
   const watch = watchPaths([dir], () => changes++, { debounceMs: 200 });
-  await watch.ready;
+  const quick = witness(t, dir, 0);
+  const slow = witness(t, dir, 400);
+  await Promise.all([watch.ready, quick.ready, slow.ready]);
   writeFileSync(join(dir, "a.yaml"), B);
-  await sleep(100); // seen, not yet fired
+  // Seen by the watch too, whose 200 ms have not passed.
+  await waitFor(() => quick.fired() > 0, 5000, "a watch without debounce to see the write");
   await watch.close();
+  const seen = quick.fired();
   writeFileSync(join(dir, "a.yaml"), A);
   writeFileSync(join(dir, "b.yaml"), A);
-  await sleep(600);
+  await waitFor(() => quick.fired() > seen && slow.fired() > 0, 5000, "the other watches to see the writes after close(), and to fire after 400 ms");
   t.equal(changes, 0);
 });
 
