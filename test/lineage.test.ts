@@ -88,9 +88,8 @@ t.test("a plan applies only to the state it was made against", async (t) => {
     message:
       "the plan was made for state lineage a, but this host has no nfctl state (nothing applied since bpffs was mounted); a saved plan applies only to the state it was made from: plan again here",
   });
-  try {
-    checkState({ lineage: "a", serial: 1 }, { lineage: "a", serial: 2 });
-  } catch (err) {
-    t.ok(err instanceof StalePlanError && !(err instanceof StateMismatchError), "two kinds of refusal");
-  }
+  // Two kinds of refusal, told apart by class: the controller reports only a stale plan as PlanStale.
+  const stale = t.throws(() => checkState({ lineage: "a", serial: 1 }, { lineage: "a", serial: 2 }), StalePlanError, "throws a StalePlanError");
+  t.notOk(stale instanceof StateMismatchError, "not a StateMismatchError");
+  t.equal(stale instanceof Error && stale.message, "the plan is stale: it was made at state serial 1, the state is now at serial 2; plan again", "its message");
 });
