@@ -6,11 +6,21 @@
  * source (and simple-git) is imported only for --git: a plan of -f starts
  * as quickly as before.
  */
-import { loadDesired, type DesiredState, type LoadDesiredOptions } from "../reconcile/index.js";
+import { BUNDLED_OBJECTS, loadDesired, objectRoots, type DesiredState, type LoadDesiredOptions } from "../reconcile/index.js";
 import { gitSourceOf, type GitFlags } from "./git-options.js";
 
 export interface SourceFlags extends GitFlags {
   file?: string[];
+  /** --object-path: where a shared config may also take objects from. */
+  objectPath?: string[];
+}
+
+/**
+ * The directories, besides a shared source's own, that its config may take
+ * objects from: the bundled NFs and --object-path's.
+ */
+export function sharedObjectPaths(flags: Pick<SourceFlags, "objectPath">): string[] {
+  return [BUNDLED_OBJECTS, ...(flags.objectPath ?? [])];
 }
 
 /** Loads the config of -f or --git (checkOneSource has made sure it is one of them); throws ConfigErrors or SourceError. */
@@ -22,5 +32,9 @@ export async function loadSourceConfig(flags: SourceFlags, options: Pick<LoadDes
   // Unlike the loop (which refuses it as EmptyRefused), a one-shot command given nothing to load says so.
   if (snapshot.inputs.length === 0)
     throw new Error(`${flags.path === undefined ? "the root" : `path ${flags.path}`} of ${snapshot.revision} of ${url} holds no .yaml or .yml file`);
-  return loadDesired(snapshot.inputs, { ...options, source: { path: url, revision: snapshot.revision } });
+  return loadDesired(snapshot.inputs, {
+    ...options,
+    source: { path: url, revision: snapshot.revision },
+    objectRoots: objectRoots([...snapshot.roots, ...sharedObjectPaths(flags)]),
+  });
 }

@@ -15,11 +15,11 @@ import { createMetrics, reconcileStep, startHttpEndpoint, startLoop, watchLinks,
 import { hostOptionsOf, type HostFlags } from "./host-options.js";
 import { jsonOutput } from "./views/json.js";
 import type { Context } from "./main.js";
-import { checkOneSource, gitSourceOf, type GitFlags } from "./git-options.js";
+import { checkOneSource, gitSourceOf } from "./git-options.js";
+import { sharedObjectPaths, type SourceFlags } from "./config-source.js";
 import { releaseMemory } from "./release-memory.js";
 
-export interface WatchOptions extends GitFlags, HostFlags {
-  file?: string[];
+export interface WatchOptions extends SourceFlags, HostFlags {
   interval: number;
   resync: number;
   retryInterval: number;
@@ -98,6 +98,8 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
       allowEmpty: opts.allowEmpty === true,
       host,
       sourcePath: git === undefined ? paths.join(", ") : redactUrl(git),
+      // Whoever writes the watched directory or pushes to the repository is not trusted with the rest of the machine.
+      objectPaths: sharedObjectPaths(opts),
       log: context.libbpfLog,
       ...(opts.force && { force: true }),
       stepCounter: () => stepHook(logger),

@@ -13,6 +13,7 @@ import {
   formatConfigError,
   isEmptyPlan,
   loadDesired,
+  objectRoots,
   reconcileOnce,
   type DesiredState,
   type Host,
@@ -32,6 +33,8 @@ export interface StepOptions {
   force?: boolean;
   /** Where the snapshot came from, recorded with each generation. */
   sourcePath: string;
+  /** Directories the config may take objects from besides the snapshot's own (the bundled NFs, --object-path). */
+  objectPaths: string[];
   log?: LibbpfLogSink;
   /** Called once a plan is about to change the kernel (signals are held from then on). */
   onChange?: () => void;
@@ -70,7 +73,12 @@ export function reconcileStep(options: StepOptions): (snapshot: Snapshot) => Pro
       desired =
         snapshot.inputs.length === 0
           ? { ...EMPTY_DESIRED, source }
-          : loadDesired(snapshot.inputs, { ...(options.log && { log: options.log }), host: options.host, source });
+          : loadDesired(snapshot.inputs, {
+              ...(options.log && { log: options.log }),
+              host: options.host,
+              source,
+              objectRoots: objectRoots([...snapshot.roots, ...options.objectPaths]),
+            });
     } catch (err) {
       if (err instanceof ConfigErrors) return { result: "refused", revision, reason: "ConfigInvalid", message: describeConfigErrors(err), transient: false };
       throw err;

@@ -13,7 +13,7 @@ export class ConfigErrors extends Error {
   }
 }
 
-export interface LoadDesiredOptions extends Pick<LoadConfigOptions, "log" | "host" | "objectFallback"> {
+export interface LoadDesiredOptions extends Pick<LoadConfigOptions, "log" | "host" | "objectFallback" | "objectRoots"> {
   /** Where the config came from, recorded with each generation; default: the inputs, joined (a git snapshot: its URL and revision). */
   source?: { path: string; revision?: string };
 }

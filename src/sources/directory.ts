@@ -26,9 +26,12 @@ export function directorySnapshot(paths: string[]): Snapshot {
   if (paths.length === 0) throw new SourceError("SourceFailed", "no config path given; name a directory or a file");
   const inputs: string[] = [];
   const files: ConfigFileEntry[] = [];
+  const roots: string[] = [];
   for (const path of paths) {
     const absolute = resolve(path);
     const real = realpathOrThrow(absolute);
+    const root = isDirectory(real) ? real : realpathOrThrow(dirname(absolute));
+    if (!roots.includes(root)) roots.push(root);
     // A directory without config files (an emptied ConfigMap) adds no
     // input: the snapshot configures nothing, which the loop refuses to
     // apply unless --allow-empty, rather than an error that hides it.
@@ -39,7 +42,7 @@ export function directorySnapshot(paths: string[]): Snapshot {
     for (const file of found) files.push(file);
   }
   const digest = digestOf(files);
-  return { inputs, revision: `sha256:${digest}`, digest };
+  return { inputs, revision: `sha256:${digest}`, digest, roots };
 }
 
 export interface WatchOptions {

@@ -259,9 +259,10 @@ async function commitOf(run: GitRun, rev: string, what: string): Promise<string>
   return out;
 }
 
-/** The snapshot's inputs and digest: `subdir` of the checkout, confined to it; files keyed by their path in the repository. */
-function configAt(checkout: string, subdir: string, where: string): { inputs: string[]; digest: string } {
+/** The snapshot's inputs, digest and root: `subdir` of the checkout, confined to it; files keyed by their path in the repository. */
+function configAt(checkout: string, subdir: string, where: string): Omit<Snapshot, "revision"> {
   const root = realpathSync(checkout);
+  const roots = [root];
   const wanted = join(root, subdir);
   let real: string;
   try {
@@ -269,7 +270,7 @@ function configAt(checkout: string, subdir: string, where: string): { inputs: st
   } catch (err) {
     // A path the commit deleted configures nothing: the loop refuses that
     // unless --allow-empty (Argo CD's allowEmpty), and says so.
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { inputs: [], digest: digestOf([]) };
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { inputs: [], digest: digestOf([]), roots };
     throw new SourceError("SourceFailed", `path ${subdir} cannot be read in ${where} (${describeError(err)})`, { cause: err });
   }
   if (!isWithin(real, root)) throw new SourceError("SourceFailed", `path ${subdir} of ${where} is a symlink that leads out of the repository`);
@@ -278,7 +279,7 @@ function configAt(checkout: string, subdir: string, where: string): { inputs: st
   let files: ConfigFileEntry[];
   if (statSync(real).isDirectory()) files = configFilesIn(real, (name) => keyOf(join(real, name)), root);
   else files = [readConfigFile(keyOf(real), real, root)];
-  return { inputs: files.length > 0 ? [real] : [], digest: digestOf(files) };
+  return { inputs: files.length > 0 ? [real] : [], digest: digestOf(files), roots };
 }
 
 /** `path` as a relative POSIX path inside the repository ("" for its root); throws SourceError for one that leaves it. */

@@ -14,6 +14,13 @@ export interface Snapshot {
   revision: string;
   /** sha256 hex of the sorted (path, content) pairs of every config file the snapshot holds. */
   digest: string;
+  /**
+   * The directories the source's authors write (resolved through symlinks):
+   * a git checkout's top, each watched directory (a watched file's
+   * directory). A config of the source may take objects from them
+   * (reconcile's objectRoots), and not from the rest of the machine.
+   */
+  roots: string[];
 }
 
 export type SourceErrorReason = "SourceFailed" | "VerificationFailed";

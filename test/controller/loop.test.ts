@@ -11,7 +11,7 @@ import { SourceError, type Snapshot } from "../../src/sources/snapshot.js";
 import type { LoopStatus } from "../../src/controller/status.js";
 
 const logger = pino({ level: "silent" });
-const snap = (revision = "sha256:aa"): Snapshot => ({ inputs: ["/cfg"], revision, digest: "aa" });
+const snap = (revision = "sha256:aa"): Snapshot => ({ inputs: ["/cfg"], revision, digest: "aa", roots: ["/cfg"] });
 const applied = (revision = "sha256:aa"): StepResult => ({ result: "applied", revision, hooksChanged: 1, driftRepaired: 0, waitingFor: [] });
 
 async function until(what: string, condition: () => boolean, ms = 5000): Promise<void> {

@@ -12,7 +12,11 @@ import { gpgKey, makeRemote } from "../sources/helpers/git-fixtures.js";
 import { tempDir, type Teardown } from "../sources/helpers/temp.js";
 import { actionsOf, handOver, nfctl, planOf } from "./helpers/unprivileged.js";
 
-/** A repository whose main runs a counter on eth1 and whose branch "change" puts a blocklist before it; objects beside it, outside. */
+/**
+ * A repository whose main runs a counter on eth1 and whose branch "change"
+ * puts a blocklist before it; objects beside it, outside, which a config
+ * from git may name only through --object-path (`objectPath`).
+ */
 function repository(t: Teardown) {
   const objects = tempDir(t, "nfctl-test-objects-");
   for (const name of ["counter", "blocklist"]) copyFileSync(join(BUILD, `${name}.o`), join(objects, `${name}.o`));
@@ -29,29 +33,30 @@ function repository(t: Teardown) {
   mkdirSync(cache);
   /** Everything nfctl reads and writes, given to the user it runs as. */
   const handOverAll = () => [dirname(remote.bare), home, objects].forEach(handOver);
-  return { remote, main, change, cache, handOverAll };
+  return { remote, main, change, cache, handOverAll, objects, objectPath: ["--object-path", objects] };
 }
 
 t.test("plan --git: the config of a commit, recorded with its revision", async (t) => {
-  const { remote, main, cache, handOverAll } = repository(t);
+  const { remote, main, cache, handOverAll, objectPath } = repository(t);
   handOverAll();
-  const r = nfctl(["plan", "--offline", "--git", remote.url, "--path", "hosts", "--cache-dir", cache, "-o", "json", "--detailed-exitcode"]);
+  const r = nfctl(["plan", "--offline", "--git", remote.url, "--path", "hosts", "--cache-dir", cache, ...objectPath, "-o", "json", "--detailed-exitcode"]);
   t.equal(r.stderr, "");
   t.equal(r.code, 2, "changes");
   const plan = planOf(r.stdout);
   t.same(plan.source, { path: remote.url, revision: `main@sha1:${main}` }, "the URL and the commit, as nfctl watch records them");
   t.same(actionsOf(plan), [["eth1/xdp", "create", ["start counter"]]]);
-  const text = nfctl(["plan", "--git", remote.url, "--path", "hosts", "--cache-dir", cache]);
+  const text = nfctl(["plan", "--git", remote.url, "--path", "hosts", "--cache-dir", cache, ...objectPath]);
   t.equal(text.code, 0, text.stderr);
   t.match(text.stdout, /^nfctl will make these changes:\n\n# eth1 xdp \(mode auto\): a new generation is attached\n {2}\+ start +counter /);
 });
 
 t.test("plan --git --base-ref: against hosts that run another ref of the repository", async (t) => {
-  const { remote, change, cache, handOverAll } = repository(t);
+  const { remote, change, cache, handOverAll, objectPath } = repository(t);
   handOverAll();
   const base = (ref: string | undefined, baseRef: string) =>
     nfctl([
       "plan",
+      ...objectPath,
       "--git",
       remote.url,
       ...(ref ? ["--ref", ref] : []),
@@ -73,13 +78,52 @@ t.test("plan --git --base-ref: against hosts that run another ref of the reposit
   t.same(plan.source, { path: remote.url, revision: `change@sha1:${change}` }, "the plan is of the ref planned, not of the base");
   t.same(plan.state, undefined, "no host's lineage: the hosts are assumed");
 
-  const same = nfctl(["plan", "--git", remote.url, "--base-ref", "main", "--path", "hosts", "--cache-dir", cache, "--detailed-exitcode"]);
+  const same = nfctl(["plan", "--git", remote.url, "--base-ref", "main", "--path", "hosts", "--cache-dir", cache, ...objectPath, "--detailed-exitcode"]);
   t.equal(same.code, 0, same.stderr);
   t.equal(same.stdout, "No changes. The kernel matches the configuration.\n", "main against main (the default ref)");
   t.equal(base("change", "change").code, 0);
   const unknown = base("change", "nope");
   t.equal(unknown.code, 1);
   t.equal(unknown.stderr, `nfctl: ref nope is neither a branch nor a tag of ${remote.url}\n`);
+});
+
+t.test("a config from git takes objects only from its own tree, the bundled NFs and --object-path, whatever its paths and links say", async (t) => {
+  const { remote, cache, handOverAll, objects, objectPath } = repository(t);
+  const outside = join(objects, "counter.o");
+  const missing = join(objects, "nope.o");
+  const nf = (object: string) => configText(hookText("eth1", "xdp", [nfText("counter", object, "xdp_counter")]));
+  remote.git(["checkout", "-q", "main"]);
+  remote.commit({
+    "absolute/edge.yaml": nf(outside),
+    "missing/edge.yaml": nf(missing),
+    "dotdot/edge.yaml": nf(`${"../".repeat(20)}${outside.slice(1)}`),
+    "link/edge.yaml": nf("counter.o"),
+    "link/counter.o": { symlink: outside },
+    "bundled/edge.yaml": nf(join(BUILD, "counter.o")),
+  });
+  remote.push("main");
+  handOverAll();
+  const plan = (path: string, extra: string[] = []) => nfctl(["plan", "--offline", "--git", remote.url, "--path", path, "--cache-dir", cache, ...extra]);
+  const cases: Array<[string, string]> = [
+    ["absolute", outside],
+    ["missing", missing],
+    ["dotdot", outside],
+    ["link", "CHECKOUT/link/counter.o"],
+  ];
+  for (const [path, object] of cases) {
+    const r = plan(path);
+    // The checkout lies in the cache, under a name of nfctl's choosing.
+    const checkout = /^nfctl: (\S+?)\/\w+\/edge\.yaml:/.exec(r.stderr)?.[1] ?? "(no checkout named)";
+    t.equal(r.code, 1, `${path}: refused`);
+    t.equal(
+      r.stderr.replaceAll(checkout, "CHECKOUT"),
+      `nfctl: CHECKOUT/${path}/edge.yaml:11:21: spec.interfaces[0].xdp.chain[0].object: object ${object} is outside this source: a shared config may name objects in its own tree, nfctl's bundled NFs (${BUILD}) or a directory given with --object-path\n`,
+      `${path}: one line at the object field, the same whether or not the file exists`,
+    );
+  }
+  t.equal(plan("bundled").code, 0, "a bundled NF is taken");
+  for (const path of ["absolute", "dotdot", "link"]) t.equal(plan(path, objectPath).code, 0, `${path}: taken from a directory given with --object-path`);
+  t.match(plan("missing", objectPath).stderr, new RegExp(`object file ${missing} does not exist`), "where it may look, a missing file is said to be missing");
 });
 
 t.test("a source problem is one line and exit 1, from plan and from apply, before anything else", async (t) => {

@@ -5,6 +5,7 @@
 export { loadConfig, type LoadConfigOptions, type LoadConfigResult } from "./load.js";
 export { describeFsError } from "./inputs.js";
 export type { ObjectFallback } from "./objects.js";
+export { BUNDLED_OBJECTS, objectRoots } from "./object-roots.js";
 export { selectsHost, globMatches } from "./host-selector.js";
 export { formatConfigError, formatPath, type ConfigError, type PathSegment } from "./errors.js";
 export {

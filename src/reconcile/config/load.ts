@@ -25,6 +25,12 @@ export interface LoadConfigOptions extends InputOptions {
    * objects that are built, not committed, and the work tree has them.
    */
   objectFallback?: ObjectFallback;
+  /**
+   * The directories objects must resolve into, symbolic links followed (see
+   * object-roots.ts): given for a config that other people write; absent,
+   * an object may be anywhere (an operator's own -f).
+   */
+  objectRoots?: readonly string[];
 }
 
 export type LoadConfigResult = { ok: true; desired: DesiredState } | { ok: false; errors: ConfigError[] };
@@ -44,7 +50,7 @@ export type LoadConfigResult = { ok: true; desired: DesiredState } | { ok: false
  */
 export function loadConfig(inputs: readonly string[], options: LoadConfigOptions = {}): LoadConfigResult {
   const { files, errors } = readInputs(inputs, options);
-  const inspect = objectInspector(options.log, options.objectFallback);
+  const inspect = objectInspector(options.log, options.objectFallback, options.objectRoots);
   const host = options.host ?? { name: hostname(), labels: {} };
   const hooks: PlacedHook[] = [];
   for (const file of files) {

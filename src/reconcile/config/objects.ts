@@ -6,6 +6,7 @@ import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { LibraryError, NativeError, inspectObject, type LibbpfLogSink, type ObjectSummary } from "../../state/index.js";
 import { describeFsError } from "./inputs.js";
+import { BUNDLED_OBJECTS, resolveWithin } from "./object-roots.js";
 
 /** An object's summary, or why it cannot be had. */
 export type InspectedObject = { ok: true; summary: ObjectSummary } | { ok: false; message: string };
@@ -34,7 +35,9 @@ export interface ObjectFallback {
  * An Inspector that opens each object once, however many NFs name it;
  * libbpf's messages go to `log`. With a fallback, an object missing under
  * its tree is opened in the fallback's place instead; the summary's path
- * says which file was opened.
+ * says which file was opened. With `roots` (a shared source's, see
+ * object-roots.ts), an object must resolve into one of them, and is opened
+ * by the path it resolves to; one outside is refused unopened.
  *
  * @example
  *     const inspect = objectInspector();
@@ -42,10 +45,12 @@ export interface ObjectFallback {
  *     objectInspector(undefined, { tree: "/tmp/base", fallback: "/repo" })("/tmp/base/bpf/build/counter.o").summary.path
  *     // "/repo/bpf/build/counter.o", when the export has no such file
  */
-export function objectInspector(log?: LibbpfLogSink, fallback?: ObjectFallback): Inspector {
+export function objectInspector(log?: LibbpfLogSink, fallback?: ObjectFallback, roots?: readonly string[]): Inspector {
   const seen = new Map<string, InspectedObject>();
   return (written) => {
-    const path = fallback ? fallbackPath(written, fallback) : written;
+    const wanted = fallback ? fallbackPath(written, fallback) : written;
+    const path = roots ? resolveWithin(wanted, roots) : wanted;
+    if (path === undefined) return { ok: false, message: outsideRoots(wanted) };
     let result = seen.get(path);
     if (!result) {
       result = inspect(path, log);
@@ -53,6 +58,10 @@ export function objectInspector(log?: LibbpfLogSink, fallback?: ObjectFallback):
     }
     return result;
   };
+}
+
+function outsideRoots(path: string): string {
+  return `object ${path} is outside this source: a shared config may name objects in its own tree, nfctl's bundled NFs (${BUNDLED_OBJECTS}) or a directory given with --object-path`;
 }
 
 function fallbackPath(path: string, { tree, fallback }: ObjectFallback): string {

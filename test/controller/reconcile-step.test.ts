@@ -1,0 +1,41 @@
+/**
+ * One reconcile of `nfctl watch` refuses a config that takes code from
+ * outside its source, before it reads the kernel: whoever writes the
+ * watched directory is not trusted with the rest of the machine.
+ */
+import t from "tap";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { reconcileStep } from "../../src/controller/reconcile-step.js";
+import { directorySnapshot } from "../../src/sources/directory.js";
+import { BUILD, configText, hookText, nfText } from "../config/helpers/configs.js";
+
+const top = mkdtempSync(join(tmpdir(), "nfctl-reconcile-step-"));
+t.teardown(() => rmSync(top, { recursive: true, force: true }));
+const watched = join(top, "config");
+const elsewhere = join(top, "elsewhere");
+mkdirSync(watched);
+mkdirSync(elsewhere);
+copyFileSync(join(BUILD, "counter.o"), join(elsewhere, "counter.o"));
+writeFileSync(join(watched, "edge.yaml"), configText(hookText("eth1", "xdp", [nfText("counter", join(elsewhere, "counter.o"), "xdp_counter")])));
+
+t.test("an object outside the watched directory is ConfigInvalid, with the object's field", async (t) => {
+  const step = reconcileStep({
+    // Never reached (the config is refused first), and never a bpffs: a path under a file.
+    root: join(watched, "edge.yaml", "bpffs"),
+    lockTimeout: 0,
+    allowEmpty: false,
+    host: { name: "edge-1", labels: {} },
+    sourcePath: watched,
+    objectPaths: [BUILD],
+  });
+  const result = await step(directorySnapshot([watched]));
+  t.same(result, {
+    result: "refused",
+    revision: result.revision,
+    reason: "ConfigInvalid",
+    message: `${watched}/edge.yaml:11:21: spec.interfaces[0].xdp.chain[0].object: object ${elsewhere}/counter.o is outside this source: a shared config may name objects in its own tree, nfctl's bundled NFs (${BUILD}) or a directory given with --object-path`,
+    transient: false,
+  });
+});
