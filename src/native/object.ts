@@ -23,6 +23,7 @@
  *       obj.close();
  *     }
  */
+import { basename } from "node:path";
 import { koffi, lazyFunc, libbpf } from "./libraries.js";
 import { NativeError, checkRet } from "./errors.js";
 import { AttachType, ProgramType } from "./constants.js";
@@ -30,6 +31,7 @@ import { withLibbpfLog, type LibbpfLogSink } from "./libbpf-log.js";
 import { borrowHandle, countOpen, type MapHandle, type ProgramHandle } from "./handle.js";
 
 const openFile = lazyFunc(libbpf, "bpf_object *bpf_object__open_file(const char *path, void *opts)");
+const openMem = lazyFunc(libbpf, "bpf_object *bpf_object__open_mem(const void *obj_buf, size_t obj_buf_sz, const bpf_object_open_opts *opts)");
 const objectLoad = lazyFunc(libbpf, "int bpf_object__load(bpf_object *obj)");
 const objectClose = lazyFunc(libbpf, "void bpf_object__close(bpf_object *obj)");
 const objectBtf = lazyFunc(libbpf, "btf *bpf_object__btf(bpf_object *obj)");
@@ -84,6 +86,16 @@ const VERIFIER_LOG_SIZE = 4 * 1024 * 1024;
 
 type Pointer = unknown;
 
+/**
+ * The head of libbpf's struct bpf_object_open_opts, up to object_name: sz
+ * tells libbpf how much of the struct the caller knows, and it takes every
+ * later field as unset (OPTS_GET).
+ */
+let openOpts: unknown;
+function declareOpenOpts(): void {
+  openOpts ??= koffi().struct("bpf_object_open_opts", { sz: "size_t", object_name: "const char *" });
+}
+
 export class BpfObject {
   /** null once closed. */
   private ptr: Pointer;
@@ -95,6 +107,8 @@ export class BpfObject {
     readonly path: string,
     ptr: Pointer,
     private readonly log: LibbpfLogSink | undefined,
+    /** The ELF an object opened from memory was parsed from: libbpf reads it until load() has finished, so it lives as long as the object. */
+    readonly bytes?: Buffer,
   ) {
     this.ptr = ptr;
   }
@@ -107,6 +121,25 @@ export class BpfObject {
     const ptr = withLibbpfLog(options.log, () => openFile(path, null));
     if (!ptr) throw new NativeError("bpf_object__open_file", path, koffi().errno());
     return new BpfObject(path, ptr, options.log);
+  }
+
+  /**
+   * Parses an ELF held in memory, as open() parses a file: the bytes given
+   * are the bytes loaded, whatever happens to the file they were read from
+   * since. `path` names the object in errors and messages, and its base
+   * name, up to the first dot, names the object to libbpf (its internal
+   * maps), as open() does.
+   *
+   * @example
+   *     const bytes = readFileSync("bpf/build/counter.o"); // hashed, checked...
+   *     const obj = BpfObject.openBytes(bytes, "bpf/build/counter.o");
+   */
+  static openBytes(bytes: Buffer, path: string, options: { log?: LibbpfLogSink } = {}): BpfObject {
+    declareOpenOpts();
+    const name = basename(path).split(".")[0] || "object";
+    const ptr = withLibbpfLog(options.log, () => openMem(bytes, bytes.length, { sz: koffi().sizeof("bpf_object_open_opts"), object_name: name }));
+    if (!ptr) throw new NativeError("bpf_object__open_mem", path, koffi().errno());
+    return new BpfObject(path, ptr, options.log, bytes);
   }
 
   programs(): ProgramSpec[] {

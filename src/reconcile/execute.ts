@@ -23,7 +23,7 @@ import { currentNetns, nextStateMeta, openRecords, readStateMeta, writeStateMeta
 import { duplicateNames, unawareNotLast } from "./chain-rules.js";
 import { buildsGeneration, type CommitKind, type HookPlan, type Plan } from "./plan.js";
 import { describeHook, type ChangeContext, type HookChange, type HookOutcome } from "./changes/hook-change.js";
-import { checkDigests, checkPrecondition, checkState } from "./changes/precondition.js";
+import { checkPrecondition, checkState, readCheckedObjects } from "./changes/precondition.js";
 import { prepareSwap } from "./changes/swap.js";
 import { prepareInPlace } from "./changes/in-place.js";
 import { prepareDetach } from "./changes/detach.js";
@@ -148,7 +148,7 @@ export function executePlan(plan: Plan, options: ExecuteOptions): ApplyResult {
   } finally {
     existing?.close();
   }
-  checkDigests(todo.flatMap((hook) => (buildsGeneration(hook.commit) ? hook.chain : [])));
+  const objects = readCheckedObjects(todo.flatMap((hook) => (buildsGeneration(hook.commit) ? hook.chain : [])));
   const records = openRecords(options.root);
   try {
     const ctx: ChangeContext = {
@@ -156,6 +156,7 @@ export function executePlan(plan: Plan, options: ExecuteOptions): ApplyResult {
       netns: plan.netns,
       records,
       step: options.onStep ?? (() => undefined),
+      objects,
       ...(options.log && { log: options.log }),
       ...(plan.source && { source: plan.source }),
     };

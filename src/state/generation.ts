@@ -92,6 +92,12 @@ export interface NfInstance {
   name: string;
   /** Absolute path of the ELF object. */
   object: string;
+  /**
+   * The object's contents, loaded instead of reading `object` again: the
+   * executor gives the bytes whose digest it checked. Read from `object`
+   * when absent (a caller that checks nothing, such as a benchmark).
+   */
+  bytes?: Buffer;
   program: string;
   /** Written to nf_proceed_mask before load; undefined leaves the object's default. */
   proceedMask?: number;
@@ -164,7 +170,7 @@ function loadNf(
 ): { built: BuiltNf; nextPin?: string } {
   const paths = hookPaths(root, addr);
   const nfPaths = paths.generation(generation).nf(position, nf.name);
-  const obj = BpfObject.open(nf.object, log ? { log } : {});
+  const obj = BpfObject.openBytes(nf.bytes ?? readFileSync(nf.object), nf.object, log ? { log } : {});
   try {
     obj.selectProgram(nf.program);
     let spec = obj.programs().find((p) => p.name === nf.program)!;

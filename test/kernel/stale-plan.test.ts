@@ -2,7 +2,8 @@
  * The executor carries out exactly the plan it is given: when another
  * apply came between (the state's serial), the kernel changed behind
  * nfctl's back, or an object file changed since the plan was made, it
- * refuses before any change, rather than plan again.
+ * refuses before any change, rather than plan again. And it loads the
+ * bytes it checked, whatever happens to the file meanwhile.
  */
 import t from "tap";
 import { copyFileSync, rmSync } from "node:fs";
@@ -13,6 +14,7 @@ import { requireKernel, pinTree } from "../helpers/kernel.js";
 import { copiedNf, nfctl, statusJson, writeConfig, type NfSpec } from "../helpers/cli.js";
 import { executePlan, loadDesired, planOnce, StalePlanError, type Plan } from "../../src/reconcile/index.js";
 import { currentNetns, hookPaths } from "../../src/state/index.js";
+import { BpfObject, openById, programInfo, withHandle } from "../../src/native/index.js";
 
 requireKernel();
 
@@ -82,4 +84,35 @@ t.test("an object file that changed after the plan is refused before any change"
   );
   t.same(pinTree(lab.root), [], "nothing was pinned");
   t.same(statusJson(lab).hooks, [], "nothing is attached");
+});
+
+t.test("an object file replaced in the middle of an apply: the bytes checked against the plan are the bytes loaded", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const dir = t.testdir();
+  const first = copiedNf(dir, "first", "counter.o", "xdp_counter");
+  const second = copiedNf(dir, "second", "counter.o", "xdp_counter");
+  const plan = inNetns(lab.nsB, () => planOnce(loadDesired([writeConfig(dir, "two.yaml", { xdp: [first.nf, second.nf] })]), { root: lab.root }).plan);
+  // Once the first NF is loaded, the second's file is no longer what the plan hashed.
+  const swapped: string[] = [];
+  const onStep = (label: string) => {
+    if (label !== "veth-b xdp: loaded and pinned first of generation 1") return;
+    copyFileSync(join(BUILD, "test/counter_v2.o"), second.object);
+    swapped.push(label);
+  };
+  inNetns(lab.nsB, () => executePlan(plan, { root: lab.root, onStep }));
+  t.same(swapped, ["veth-b xdp: loaded and pinned first of generation 1"], "the file was replaced while the apply ran");
+  const tagOf = (object: string) => {
+    const obj = BpfObject.open(join(BUILD, object));
+    try {
+      obj.selectProgram("xdp_counter");
+      obj.load();
+      return programInfo(obj.programHandle("xdp_counter")).tag;
+    } finally {
+      obj.close();
+    }
+  };
+  t.not(tagOf("counter.o"), tagOf("test/counter_v2.o"), "the two objects' programs differ");
+  const loaded = statusJson(lab).hooks[0]!.nfs.map((nf) => withHandle(openById("prog", nf.progId!), programInfo).tag);
+  t.same(loaded, [tagOf("counter.o"), tagOf("counter.o")], "both NFs run the program of the object the plan hashed");
 });

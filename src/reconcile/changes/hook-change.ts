@@ -45,6 +45,8 @@ export interface ChangeContext {
   step: (label: string) => void;
   /** Where libbpf's own messages go while objects load. */
   log?: LibbpfLogSink;
+  /** Each object of the plan's new generations, by path: its bytes, read once and checked against the plan's sha256; loaded instead of the file. */
+  objects: ReadonlyMap<string, Buffer>;
   source?: { path?: string; revision?: string };
 }
 

@@ -5,7 +5,9 @@
  * what the plan was made against; if not, it refuses, rather than plan
  * again.
  */
-import { fileDigest, observeHook, type HookAddress, type RecordStore, type StateMeta } from "../../state/index.js";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { observeHook, type HookAddress, type RecordStore, type StateMeta } from "../../state/index.js";
 import type { HookPlan, PlannedNf, Precondition } from "../plan.js";
 import { describeHook } from "./hook-change.js";
 
@@ -77,14 +79,23 @@ export function checkPrecondition(root: string, addr: HookAddress, plan: HookPla
   }
 }
 
-/** The objects must still be the files the plan hashed: a saved plan may be applied later. */
-export function checkDigests(chain: readonly PlannedNf[]): void {
-  const seen = new Map<string, string>();
+/**
+ * Reads each object of `chain` once and checks its bytes against the
+ * sha256 the plan has (a saved plan may be applied later, the file changed
+ * since). Returns the bytes by path: the generations load these very
+ * bytes, never the file again, so the digest in the plan and in the record
+ * is the code that runs.
+ */
+export function readCheckedObjects(chain: readonly PlannedNf[]): Map<string, Buffer> {
+  const objects = new Map<string, Buffer>();
+  const digests = new Map<string, string>();
   for (const nf of chain) {
-    let digest = seen.get(nf.object);
+    let digest = digests.get(nf.object);
     if (digest === undefined) {
-      digest = fileDigest(nf.object);
-      seen.set(nf.object, digest);
+      const bytes = readFileSync(nf.object);
+      digest = createHash("sha256").update(bytes).digest("hex");
+      objects.set(nf.object, bytes);
+      digests.set(nf.object, digest);
     }
     if (digest !== nf.digest) {
       throw new StalePlanError(
@@ -92,4 +103,5 @@ export function checkDigests(chain: readonly PlannedNf[]): void {
       );
     }
   }
+  return objects;
 }

@@ -67,6 +67,13 @@ function record(
   };
 }
 
+/** The bytes the executor checked for `object`; every object of a generation to build was. */
+function checkedBytes(ctx: ChangeContext, object: string): Buffer {
+  const bytes = ctx.objects.get(object);
+  if (bytes === undefined) throw new Error(`internal error: object ${object} was not read and checked before the build`);
+  return bytes;
+}
+
 export function prepareSwap(plan: HookPlan, ctx: ChangeContext): HookChange {
   const { root, records } = ctx;
   const addr = addressOf(plan, ctx.netns);
@@ -88,7 +95,8 @@ export function prepareSwap(plan: HookPlan, ctx: ChangeContext): HookChange {
   };
   let built: BuiltGeneration;
   try {
-    built = buildGeneration(root, addr, number, plan.chain, { onStep: step, ...(ctx.log && { log: ctx.log }) });
+    const nfs = plan.chain.map((nf) => ({ ...nf, bytes: checkedBytes(ctx, nf.object) }));
+    built = buildGeneration(root, addr, number, nfs, { onStep: step, ...(ctx.log && { log: ctx.log }) });
   } catch (err) {
     keepLiveDataMaps();
     throw err;
