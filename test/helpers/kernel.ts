@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { BpfObject, listIds, openById, withHandle, programInfo } from "../../src/native/index.js";
+import { BpfObject, listIds, openById, withHandle, programInfo, type ProgramInfo } from "../../src/native/index.js";
 import { currentNetns, hookPaths, observe, readDataMap, type HookAddress } from "../../src/state/index.js";
 import { inNetns, ipIn, type Lab } from "../../scripts/test-lab.js";
 import { BUILD } from "../../scripts/nfs.js";
@@ -78,17 +78,19 @@ export function attachedXdp(ns: string, ifname: string): number | undefined {
   return link?.xdp?.prog?.id;
 }
 
-/** Loads a program and unloads it again, returning the ID the kernel gave it. */
-function probeProgramId(): number {
-  const obj = BpfObject.open(join(BUILD, "counter.o"));
+/** Loads `program` of `object` (a path under bpf/build) and unloads it again, returning what the kernel said of it (its ID, its tag). */
+export function loadedProgramInfo(object: string, program: string): ProgramInfo {
+  const obj = BpfObject.open(join(BUILD, object));
   try {
-    obj.selectProgram("xdp_counter");
+    obj.selectProgram(program);
     obj.load();
-    return programInfo(obj.programHandle("xdp_counter")).id;
+    return programInfo(obj.programHandle(program));
   } finally {
     obj.close();
   }
 }
+
+const probeProgramId = () => loadedProgramInfo("counter.o", "xdp_counter").id;
 
 /**
  * How many programs the machine loaded while `fn` ran, those already

@@ -10,11 +10,11 @@ import { copyFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { createLab, inNetns } from "../../scripts/test-lab.js";
 import { BUILD } from "../../scripts/nfs.js";
-import { requireKernel, pinTree } from "../helpers/kernel.js";
+import { loadedProgramInfo, requireKernel, pinTree } from "../helpers/kernel.js";
 import { copiedNf, nfctl, statusJson, writeConfig, type NfSpec } from "../helpers/cli.js";
 import { executePlan, loadDesired, planOnce, StalePlanError, type Plan } from "../../src/reconcile/index.js";
 import { currentNetns, hookPaths } from "../../src/state/index.js";
-import { BpfObject, openById, programInfo, withHandle } from "../../src/native/index.js";
+import { openById, programInfo, withHandle } from "../../src/native/index.js";
 
 requireKernel();
 
@@ -102,16 +102,7 @@ t.test("an object file replaced in the middle of an apply: the bytes checked aga
   };
   inNetns(lab.nsB, () => executePlan(plan, { root: lab.root, onStep }));
   t.same(swapped, ["veth-b xdp: loaded and pinned first of generation 1"], "the file was replaced while the apply ran");
-  const tagOf = (object: string) => {
-    const obj = BpfObject.open(join(BUILD, object));
-    try {
-      obj.selectProgram("xdp_counter");
-      obj.load();
-      return programInfo(obj.programHandle("xdp_counter")).tag;
-    } finally {
-      obj.close();
-    }
-  };
+  const tagOf = (object: string) => loadedProgramInfo(object, "xdp_counter").tag;
   t.not(tagOf("counter.o"), tagOf("test/counter_v2.o"), "the two objects' programs differ");
   const loaded = statusJson(lab).hooks[0]!.nfs.map((nf) => withHandle(openById("prog", nf.progId!), programInfo).tag);
   t.same(loaded, [tagOf("counter.o"), tagOf("counter.o")], "both NFs run the program of the object the plan hashed");
