@@ -11,6 +11,7 @@
 import { fileURLToPath } from "node:url";
 import { simpleGit, GitPluginError, type SimpleGit } from "simple-git";
 import { SourceError } from "./snapshot.js";
+import { redactUrl } from "./git-url.js";
 
 /** A full commit sha, as git prints it. */
 export const SHA = /^[0-9a-f]{40}$/i;
@@ -42,7 +43,8 @@ const PASSED_ENV = [
   "GIT_SSL_CAINFO",
   "GIT_SSL_CAPATH",
 ];
-const ALLOWED_GIT_ENV = ["GIT_TERMINAL_PROMPT", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH"];
+/** GIT_CONFIG_*: the one header gitRemote (git-url.ts) makes of an https URL's credentials. */
+const ALLOWED_GIT_ENV = ["GIT_TERMINAL_PROMPT", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH", "GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0"];
 
 /**
  * The commands that talk to a remote over the network run through
@@ -58,11 +60,12 @@ const GIT_GROUP = fileURLToPath(new URL("./git-group.js", import.meta.url));
 /**
  * A GitRun in `baseDir`. `url` is the remote its commands talk to (for a
  * local work tree, its path): it decides whether they run through
- * git-group.js, and messages show it as redactUrl does.
+ * git-group.js, and messages show it as redactUrl does. `remoteEnv` is
+ * gitRemote's, passed to every command.
  */
-export function gitRunner(baseDir: string, url: string, timeoutMs: number): GitRun {
+export function gitRunner(baseDir: string, url: string, timeoutMs: number, remoteEnv: Record<string, string> = {}): GitRun {
   return async (args, what, extraEnv = {}) => {
-    const env: Record<string, string> = { LC_ALL: "C", GIT_TERMINAL_PROMPT: "0" };
+    const env: Record<string, string> = { LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", ...remoteEnv };
     for (const key of PASSED_ENV) {
       const value = process.env[key];
       if (value !== undefined) env[key] = value;
@@ -73,8 +76,8 @@ export function gitRunner(baseDir: string, url: string, timeoutMs: number): GitR
       timeout: { block: timeoutMs, stdOut: false, stdErr: false },
       config: GIT_CONFIG,
       ...(NETWORK_COMMANDS.has(args[0] ?? "") && !isLocal(url) ? { binary: [process.execPath, GIT_GROUP] as [string, string] } : {}),
-      // Only for the constants of GIT_CONFIG and GIT_GROUP (whose path may hold any character); every other argument is validated or a sha git printed.
-      unsafe: { allowUnsafeHooksPath: true, allowUnsafeGpgProgram: true, allowUnsafeCustomBinary: true },
+      // Only for the constants of GIT_CONFIG and GIT_GROUP (whose path may hold any character), and gitRemote's header; every other argument is validated or a sha git printed.
+      unsafe: { allowUnsafeHooksPath: true, allowUnsafeGpgProgram: true, allowUnsafeCustomBinary: true, allowUnsafeConfigEnvCount: true },
       allowEnvironment: ALLOWED_GIT_ENV,
       maxConcurrentProcesses: 1,
     }).env({ ...env, ...extraEnv });
@@ -98,9 +101,4 @@ function gitMessage(err: unknown, url: string): string {
     .filter((line) => line !== "");
   const reason = lines.find((line) => /^(fatal|error):/.test(line)) ?? lines.at(-1) ?? "git failed";
   return reason.replace(/^(fatal|error):\s*/, "");
-}
-
-/** The URL as messages show it: an https URL's user and password (a token, often) as "***". */
-export function redactUrl(url: string): string {
-  return url.replace(/^(https:\/\/)[^/@]*@/i, "$1***@");
 }

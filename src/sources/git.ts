@@ -10,7 +10,8 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join, posix, relative, resolve, sep } from "node:path";
 import { verifyCommitSignature } from "./signatures.js";
-import { SHA, gitRunner, redactUrl, type GitRun } from "./git-run.js";
+import { SHA, gitRunner, type GitRun } from "./git-run.js";
+import { decoded, gitRemote, redactUrl } from "./git-url.js";
 
 export { redactUrl };
 import { SourceError, configFilesIn, describeError, digestOf, isWithin, readConfigFile, type ConfigFileEntry, type Snapshot } from "./snapshot.js";
@@ -38,8 +39,9 @@ export interface GitSourceOptions {
 /**
  * Throws a SourceError unless `url` is one nfctl fetches from: https://,
  * ssh://, scp-style user@host:path, file:// or an absolute path. Nothing
- * that starts with "-", holds whitespace or a control character, or names
- * another transport (git://, http://, ext::, fd::) is accepted.
+ * that starts with "-", holds whitespace or a control character, names
+ * another transport (git://, http://, ext::, fd::), has a query or
+ * fragment, or gives ssh a password is accepted.
  */
 export function validateGitUrl(url: string): void {
   const refuse = (why: string): never => {
@@ -66,6 +68,9 @@ export function validateGitUrl(url: string): void {
   } catch {
     return refuse("it is not a URL");
   }
+  // Kept off git's command line: git would not fetch with a query anyway (its paths go after it), and ssh uses keys, not a password.
+  if (parsed.search !== "" || parsed.hash !== "") refuse('it has a query or fragment ("?", "#"); give a token as https://user:TOKEN@host/path');
+  if (scheme === "ssh" && parsed.password !== "") refuse("ssh takes no password from the URL; use a key (ssh-agent)");
   if (scheme === "file") {
     if (parsed.host !== "") refuse("a file:// URL names no host (file:///path)");
     return;
@@ -73,15 +78,6 @@ export function validateGitUrl(url: string): void {
   if (parsed.hostname === "") refuse("it names no host");
   if ([parsed.hostname, parsed.username].some((part) => decoded(part).startsWith("-"))) refuse('its user or host starts with "-"');
   if (parsed.pathname === "" || parsed.pathname === "/") refuse("it names no repository");
-}
-
-/** A URL part with its %-escapes decoded (as git decodes them); as given when they are malformed. */
-function decoded(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return part;
-  }
 }
 
 /**
@@ -162,10 +158,12 @@ async function snapshotIn(checkout: string, subdir: string, options: GitSourceOp
   } catch (err) {
     throw new SourceError("SourceFailed", `cannot create the git cache ${checkout}: ${describeError(err)}`, { cause: err });
   }
-  const run = gitRunner(checkout, url, timeoutMs);
+  // The credentials of an https URL travel in git's environment, never on its command line.
+  const remote = gitRemote(url);
+  const run = gitRunner(checkout, remote.url, timeoutMs, remote.env);
   if (!existsSync(join(checkout, ".git", "HEAD"))) await run(["init", "--quiet"], `initialise the git cache ${checkout}`);
 
-  const target = await resolveTarget(run, url, options.ref);
+  const target = await resolveTarget(run, remote.url, shown, options.ref);
   const where = target.kind === "commit" ? `commit ${target.sha}` : `${target.kind} ${target.name}`;
   const head = currentHead(checkout);
   const localRef = target.kind === "branch" ? `refs/remotes/origin/${target.name}` : target.kind === "tag" ? `refs/tags/${target.name}` : target.sha;
@@ -173,7 +171,7 @@ async function snapshotIn(checkout: string, subdir: string, options: GitSourceOp
   if (!upToDate) {
     const refspec =
       target.kind === "branch" ? `+refs/heads/${target.name}:${localRef}` : target.kind === "tag" ? `+refs/tags/${target.name}:${localRef}` : target.sha;
-    await run(["fetch", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules", "--", url, refspec], `fetch ${where} from ${shown}`);
+    await run(["fetch", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules", "--", remote.url, refspec], `fetch ${where} from ${shown}`);
   }
   const sha = upToDate && head !== undefined ? head : await commitOf(run, localRef, `${where} from ${shown}`);
   const revision = target.kind === "commit" ? `sha1:${sha}` : `${target.pointer}@sha1:${sha}`;
@@ -198,9 +196,8 @@ async function snapshotIn(checkout: string, subdir: string, options: GitSourceOp
   return { ...configAt(checkout, subdir, `${revision} of ${shown}`), revision };
 }
 
-/** The branch, tag or commit `ref` names on the remote (one ls-remote unless it is a sha or a full refs/heads/, refs/tags/ name). */
-async function resolveTarget(run: GitRun, url: string, ref: string | undefined): Promise<Target> {
-  const shown = redactUrl(url);
+/** The branch, tag or commit `ref` names on the remote `url` (git's, `shown` in messages): one ls-remote unless it is a sha or a full refs/heads/, refs/tags/ name. */
+async function resolveTarget(run: GitRun, url: string, shown: string, ref: string | undefined): Promise<Target> {
   if (ref !== undefined && SHA.test(ref)) return { kind: "commit", sha: ref.toLowerCase() };
   if (ref?.startsWith("refs/heads/")) return { kind: "branch", name: ref.slice("refs/heads/".length), pointer: ref };
   if (ref?.startsWith("refs/tags/")) return { kind: "tag", name: ref.slice("refs/tags/".length), pointer: ref };

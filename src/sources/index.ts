@@ -6,4 +6,4 @@
 export { SourceError, type Snapshot, type SourceErrorReason } from "./snapshot.js";
 export { directorySnapshot, watchPaths, type PathWatch, type WatchOptions } from "./directory.js";
 export { DEFAULT_CACHE_DIR, DEFAULT_GIT_TIMEOUT_MS, gitSnapshot, validateGitRef, validateGitUrl, type GitSourceOptions } from "./git.js";
-export { redactUrl } from "./git-run.js";
+export { redactUrl } from "./git-url.js";

@@ -1,8 +1,9 @@
 /**
  * The git source against local bare repositories (file:// URLs):
  * revisions, the cache checkout, refs and paths, the URLs and refs
- * refused, and a timeout. No network but a local TCP server on 127.0.0.1
- * that never answers. Signatures: git-signatures.test.ts.
+ * refused, a timeout, and where an https URL's credentials go. No network
+ * but a local TCP server on 127.0.0.1 that never answers. Signatures:
+ * git-signatures.test.ts. redactUrl and gitRemote: git-url.test.ts.
  */
 import t, { type Test } from "tap";
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -13,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { gitSnapshot, validateGitRef, validateGitUrl, type GitSourceOptions } from "../../src/sources/git.js";
 import { SourceError } from "../../src/sources/snapshot.js";
 import { expectedDigest, git, headOf, makeRemote, source } from "./helpers/git-fixtures.js";
-import { sleep, tempDir } from "./helpers/temp.js";
+import { sleep, tempDir, waitFor } from "./helpers/temp.js";
 
 const A = "apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nmetadata:\n  name: a\n";
 const B = "apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nmetadata:\n  name: b\n";
@@ -195,16 +196,28 @@ t.test("URLs and refs that nfctl does not fetch are refused, in words", async (t
     ["relative/repo.git", transports],
     ["host:repo.git", transports],
     ["ssh://-oProxyCommand=touch%20x/r.git", 'its user or host starts with "-"'],
-    ["ssh://-user@example.com/r.git", 'its user or host starts with "-"'],
-    ["ssh://%2Duser@example.com/r.git", 'its user or host starts with "-"'],
     ["git@-example.com:r.git", 'its user or host starts with "-"'],
     ["-git@example.com:r.git", 'it starts with "-"'],
     ["ssh://example.com", "it names no repository"],
     ["https://", "it is not a URL"],
     ["file://host/srv/r.git", "a file:// URL names no host (file:///path)"],
   ];
+  const query = 'it has a query or fragment ("?", "#"); give a token as https://user:TOKEN@host/path';
+  // Shown with their user info, query and fragment hidden.
+  const badShownUrls: [string, string, string][] = [
+    ["ssh://-user@example.com/r.git", "ssh://***@example.com/r.git", 'its user or host starts with "-"'],
+    ["ssh://%2Duser@example.com/r.git", "ssh://***@example.com/r.git", 'its user or host starts with "-"'],
+    ["https://example.com/r.git?private_token=secret", "https://example.com/r.git?private_token=***", query],
+    ["https://example.com/r.git#secret", "https://example.com/r.git#***", query],
+    ["ssh://git:secret@example.com/r.git", "ssh://***@example.com/r.git", "ssh takes no password from the URL; use a key (ssh-agent)"],
+    ["git:secret@example.com:r.git", "git:***@example.com:r.git", transports],
+  ];
+  for (const [url, shown, why] of badShownUrls) {
+    t.throws(() => validateGitUrl(url), new SourceError("SourceFailed", `invalid git URL ${JSON.stringify(shown)}: ${why}`), shown);
+  }
   const goodUrls = [
     "https://example.com/org/r.git",
+    "https://ci:p%40ss@example.com/org/r.git",
     "https://[::1]:8443/r.git",
     "ssh://git@example.com:2222/r.git",
     "git@example.com:org/r.git",
@@ -299,9 +312,12 @@ t.test("git-group.js runs git and exits as git did", async (t) => {
   t.equal(failed.status, 128, "git's exit status, passed on");
 });
 
-t.test("every git operation has a timeout: an https server that never answers", async (t) => {
+/** A TCP server on 127.0.0.1 that accepts and never answers, closed at the end of the test; its port, and how many connected. */
+async function silentServer(t: Test): Promise<{ port: number; connections: () => number }> {
   const sockets = new Set<Socket>();
+  let connections = 0;
   const server = createServer((socket) => {
+    connections++;
     sockets.add(socket);
     socket.on("error", () => {});
     socket.on("close", () => sockets.delete(socket));
@@ -313,10 +329,35 @@ t.test("every git operation has a timeout: an https server that never answers", 
   });
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("no port");
-  const url = `https://127.0.0.1:${address.port}/r.git`;
+  return { port: address.port, connections: () => connections };
+}
+
+/** The pids of the processes whose command line holds `text`. */
+function processesWith(text: string): string[] {
+  return readdirSync("/proc")
+    .filter((pid) => /^\d+$/.test(pid))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(text);
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** A process's environment, or undefined once it is gone. */
+function environOf(pid: string): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+  } catch {
+    return undefined;
+  }
+}
+
+t.test("every git operation has a timeout: an https server that never answers", async (t) => {
+  const server = await silentServer(t);
+  const url = `https://127.0.0.1:${server.port}/r.git`;
   const cacheDir = tempDir(t, "nfctl-test-cache-");
-  let connections = 0;
-  server.on("connection", () => connections++);
 
   const started = Date.now();
   // Long enough for git (and node, for git-group.js) to start on a busy machine, and connect.
@@ -327,22 +368,36 @@ t.test("every git operation has a timeout: an https server that never answers", 
   );
   const took = Date.now() - started;
   t.ok(took >= timeoutMs && took < timeoutMs + 5000, `refused after ${took} ms`);
-  t.ok(connections >= 1, "git did connect and wait");
+  t.ok(server.connections() >= 1, "git did connect and wait");
 
   // git and its https helper are gone: no process still holds the URL.
-  const holders = () =>
-    readdirSync("/proc")
-      .filter((pid) => /^\d+$/.test(pid))
-      .filter((pid) => {
-        try {
-          return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`127.0.0.1:${address.port}`);
-        } catch {
-          return false;
-        }
-      });
+  const holders = () => processesWith(`127.0.0.1:${server.port}`);
   const deadline = Date.now() + 3000;
   while (holders().length > 0 && Date.now() < deadline) await sleep(50);
   const left = holders();
   for (const pid of left) process.kill(Number(pid), "SIGKILL"); // started by this test, through git
   t.same(left, [], "no git process is left");
+});
+
+t.test("an https URL's credentials reach git in its environment, never on a command line, nor in the error", async (t) => {
+  const server = await silentServer(t);
+  const secret = "s3cr3t-t0ken";
+  const url = `https://ci:${secret}@127.0.0.1:${server.port}/r.git`;
+  const timeoutMs = 3000;
+  const snapshot = gitSnapshot({ url, cacheDir: tempDir(t, "nfctl-test-cache-"), timeoutMs });
+  // While git waits on the silent server: every process that holds the URL, and what each was given.
+  await waitFor(() => server.connections() >= 1, timeoutMs, "git to connect");
+  const gits = processesWith(`127.0.0.1:${server.port}`);
+  const environments = gits.map(environOf);
+  t.same(processesWith(secret), [], "no command line holds the password");
+  t.ok(gits.length >= 1, "git runs with the URL on its command line");
+  const header = `GIT_CONFIG_VALUE_0=Authorization: Basic ${Buffer.from(`ci:${secret}`).toString("base64")}`;
+  t.ok(
+    environments.some((env) => env?.includes(header)),
+    "git's environment carries the credentials as a header",
+  );
+  await t.rejects(
+    snapshot,
+    new SourceError("SourceFailed", `cannot list the HEAD of https://***@127.0.0.1:${server.port}/r.git: git timed out after ${timeoutMs} ms`),
+  );
 });
