@@ -7,7 +7,8 @@
  *     writeJsonFile("plan.json", toJson("Plan", { plan }));
  *     const saved = readSavedPlan("plan.json"); // the Plan, or throws "plan.json is not a saved nfctl plan: ..."
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { checkPlanShape, checkStatusShape, describeFsError, type Plan, type StatusReport } from "../reconcile/index.js";
 import { parseJsonOutput } from "./views/json.js";
@@ -18,12 +19,18 @@ export const MAX_JSON_FILE_BYTES = 256 * 1024 * 1024;
 /**
  * Writes `text` to `path` whole or not at all: to a temporary file beside
  * it, flushed, then renamed over it, so that an interrupted write never
- * leaves half a plan to apply.
+ * leaves half a plan to apply. An existing file at `path` is replaced (a
+ * plan saved again), and a symlink there is replaced itself, never its
+ * target. The temporary file has a name no one can guess and is created
+ * only if nothing is there, without following a symlink: a link planted
+ * in the directory cannot redirect the write.
  */
 export function writeJsonFile(path: string, text: string): void {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(8).toString("hex")}.tmp`);
+  let created = false;
   try {
-    const fd = openSync(temporary, "w", 0o644);
+    const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+    created = true;
     try {
       writeSync(fd, text);
       fsyncSync(fd);
@@ -32,7 +39,7 @@ export function writeJsonFile(path: string, text: string): void {
     }
     renameSync(temporary, path);
   } catch (err) {
-    rmSync(temporary, { force: true });
+    if (created) rmSync(temporary, { force: true });
     throw new Error(`cannot write ${path}: ${describeFsError(err)}`);
   }
 }

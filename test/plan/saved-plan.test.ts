@@ -4,8 +4,8 @@
  * kind, another version, a field gone wrong) is one line naming the file.
  */
 import t from "tap";
-import { readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { lstatSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { checkPlanShape, hookId, planChanges, type Plan } from "../../src/reconcile/index.js";
 import { readSavedPlan, writeJsonFile } from "../../src/cli/json-files.js";
 import { toJson } from "../../src/cli/views/json.js";
@@ -42,6 +42,28 @@ t.test("a saved plan reads back as the plan that was saved", async (t) => {
   t.same(readdirSync(dir), ["plan.json"], "no temporary file is left beside it");
   writeJsonFile(file, toJson("Plan", { plan: { ...plan, hooks: [] } }));
   t.same(readSavedPlan(file).hooks, [], "writing again replaces the file");
+});
+
+t.test("a symlink in the way is replaced, never written through", async (t) => {
+  const dir = t.testdir({ "victim.txt": "not nfctl's\n", sub: {} });
+  const victim = join(dir, "victim.txt");
+  const text = toJson("Plan", { plan: samplePlan() });
+  // At the target: the link itself becomes the plan.
+  const file = join(dir, "plan.json");
+  symlinkSync(victim, file);
+  writeJsonFile(file, text);
+  t.equal(readFileSync(victim, "utf8"), "not nfctl's\n", "the link's target is unchanged");
+  t.ok(lstatSync(file).isFile(), "plan.json is a file of its own");
+  t.equal(readFileSync(file, "utf8"), text);
+  // At the temporary name an earlier nfctl used (.NAME.PID.tmp), which anyone could guess: not used.
+  const guessed = join(dir, `.plan.json.${process.pid}.tmp`);
+  symlinkSync(victim, guessed);
+  writeJsonFile(file, text);
+  t.equal(readFileSync(victim, "utf8"), "not nfctl's\n", "the guessed name's target is unchanged");
+  t.same(readdirSync(dir).sort(), [basename(guessed), "plan.json", "sub", "victim.txt"].sort(), "nothing else left beside it");
+  // A target that cannot be replaced: one line naming it.
+  t.throws(() => writeJsonFile(join(dir, "sub"), text), { message: new RegExp(`^cannot write ${join(dir, "sub")}: [^\n]+$`) });
+  t.same(readdirSync(dir).sort(), [basename(guessed), "plan.json", "sub", "victim.txt"].sort(), "no temporary file left after a failure");
 });
 
 t.test("a file that is not a saved plan is one line naming it", async (t) => {
