@@ -53,7 +53,8 @@ const ajv = new Ajv2020.default({ allErrors: true, strict: true, strictRequired:
 // Not standard, but editors (VS Code, yaml-language-server) show it
 // instead of the bare pattern; schema-errors.ts does the same.
 ajv.addKeyword("patternErrorMessage");
-const validate = ajv.compile(inlineRefs(JSON.parse(readFileSync(schemaFile, "utf8"))));
+const schema = JSON.parse(readFileSync(schemaFile, "utf8"));
+const validate = ajv.compile(inlineRefs(schema));
 
 // ajv's ESM output still require()s its runtime helpers (ucs2length, equal).
 writeFileSync(
@@ -64,6 +65,8 @@ writeFileSync(
     'import { createRequire } from "node:module";',
     "const require = createRequire(import.meta.url);",
     standaloneCode.default(ajv, validate),
+    "// The definitions as written, for the rules other inputs share with the config (src/reconcile/config/schema-rules.ts).",
+    `export const definitions = ${JSON.stringify(schema.$defs)};`,
     "",
   ].join("\n"),
 );
