@@ -135,6 +135,10 @@ export function executePlan(plan: Plan, options: ExecuteOptions): ApplyResult {
     const names = blocker.programs.map((p) => `program ${p.id} (${p.name})`).join(", ");
     throw new PlanRefusedError(`${names} occupies the XDP hook of ${blocker.ifname}; nfctl does not remove programs it did not attach unless --force is given`);
   }
+  // Defence in depth: a saved plan read back is checked for this, but a Plan from anywhere must not remove other tools' programs unasked.
+  const forced = plan.hooks.find((h) => h.removeForeign.length > 0);
+  if (forced && !plan.force)
+    throw new PlanRefusedError(`the plan removes programs of other tools from ${describeHook(forced)} but was not made with --force; plan again with --force`);
   checkNetns(plan);
   const todo = plan.hooks.filter((h) => h.commit !== "none");
   for (const hook of todo) assertChainRules(hook);

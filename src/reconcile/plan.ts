@@ -19,7 +19,12 @@ import type { Hook } from "../state/layout.js";
 import type { Drift, ForeignProgram } from "../state/drift.js";
 import type { StateMeta, XdpMode } from "../state/index.js";
 
-export const PLAN_FORMAT_VERSION = 2;
+/**
+ * 3: a plan records whether it was made with --force, and only such a plan
+ * removes other tools' programs. A plan of version 2 is refused (plan
+ * again): it does not say, and its removeForeign would otherwise be trusted.
+ */
+export const PLAN_FORMAT_VERSION = 3;
 
 /** One hook of one interface: "eth1/xdp". The key of every per-hook map. */
 export type HookId = `${string}/${Hook}`;
@@ -194,6 +199,8 @@ export interface Plan {
   formatVersion: typeof PLAN_FORMAT_VERSION;
   /** Network namespace (inode) the plan is for. */
   netns: number;
+  /** Made with --force: only then may a hook's removeForeign list programs, and apply remove them. */
+  force: boolean;
   /** Where the config came from, recorded with each generation. */
   source?: { path?: string; revision?: string };
   /**

@@ -273,6 +273,7 @@ export function planChanges(desired: DesiredState, observed: ObservedState, cont
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     netns: observed.netns,
+    force: options.force === true,
     ...(desired.source && { source: desired.source }),
     ...(observed.state && { state: observed.state }),
     hooks,

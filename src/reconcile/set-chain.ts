@@ -165,6 +165,7 @@ export function setChain(target: ChainTarget, nfs: ChainNf[], options: SetChainO
   const plan: Plan = {
     formatVersion: PLAN_FORMAT_VERSION,
     netns,
+    force: options.force === true,
     ...(options.source && { source: options.source }),
     ...(state && { state }),
     hooks: [hook],

@@ -8,7 +8,9 @@
  * @example
  *     object({ id: whole, name: text })({ id: -1, name: "x" }, "program") // "program.id must be a whole number"
  */
+import { posix } from "node:path";
 import { HOOKS, type DriftKind } from "../state/index.js";
+import type { PatternRule } from "./config/schema-rules.js";
 
 /** A check of one value at a field path: the problem, or undefined. */
 export type Shape = (value: unknown, at: string) => string | undefined;
@@ -21,13 +23,49 @@ export const whole: Shape = (v, at) => (typeof v === "number" && Number.isSafeIn
 export const hex: Shape = (v, at) => (typeof v === "string" && /^(?:[0-9a-f]{2})*$/.test(v) ? undefined : `${at} must be bytes in lowercase hex`);
 export const sha256: Shape = (v, at) => (typeof v === "string" && /^[0-9a-f]{64}$/.test(v) ? undefined : `${at} must be a sha256 in hex`);
 
+/** A whole number from `min` to `max` (a kernel ID is a u32, an ifindex a positive int). */
+export function wholeIn(min: number, max: number): Shape {
+  return (v, at) =>
+    typeof v === "number" && Number.isSafeInteger(v) && v >= min && v <= max ? undefined : `${at} must be a whole number from ${min} to ${max}`;
+}
+
+/** 1 to `maxBytes` bytes in lowercase hex. */
+export function hexBytes(maxBytes: number): Shape {
+  return (v, at) =>
+    typeof v === "string" && v.length > 0 && v.length <= 2 * maxBytes && /^(?:[0-9a-f]{2})*$/.test(v)
+      ? undefined
+      : `${at} must be 1 to ${maxBytes} bytes in lowercase hex`;
+}
+
+/** A string that matches a rule of the config schema, which words the problem. */
+export function matching(rule: PatternRule): Shape {
+  return (v, at) => (typeof v === "string" && rule.pattern.test(v) ? undefined : `${at} ${rule.rule}`);
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/u;
+
+/** A string of at most `max` characters, none of them a control character (it is printed, and recorded). */
+export function line(max: number): Shape {
+  return (v, at) =>
+    typeof v === "string" && v.length <= max && !CONTROL.test(v) ? undefined : `${at} must be at most ${max} characters without control characters`;
+}
+
+/** An absolute path as path.normalize leaves it: no "..", ".", "//" or trailing "/", and no NUL. */
+export const absolutePath: Shape = (v, at) =>
+  typeof v === "string" && posix.isAbsolute(v) && posix.normalize(v) === v && !v.endsWith("/") && !v.includes("\0") && v.length <= 4096
+    ? undefined
+    : `${at} must be an absolute, normalised path (no "." or ".." component, no NUL, at most 4096 characters)`;
+
 export function oneOf(values: readonly unknown[]): Shape {
   return (v, at) => (values.includes(v) ? undefined : `${at} must be one of: ${values.map((x) => JSON.stringify(x)).join(", ")}`);
 }
 
-export function list(item: Shape): Shape {
+/** A list of items of one shape; of at most `max` items when given. */
+export function list(item: Shape, max?: number): Shape {
   return (v, at) => {
     if (!Array.isArray(v)) return `${at} must be a list`;
+    if (max !== undefined && v.length > max) return `${at} must hold at most ${max} items`;
     for (let i = 0; i < v.length; i++) {
       const problem = item(v[i], `${at}[${i}]`);
       if (problem) return problem;

@@ -180,7 +180,7 @@ t.test("a file that is not a saved plan, or one given with -f, is one line and c
     nfctl(lab, ["apply", join(dir, "status.json")]),
     /^nfctl: \S+status\.json is not a saved nfctl plan \(nfctl plan --out\): it is a "Status" output$/,
   );
-  writeFileSync(join(dir, "old.json"), text.replace('"formatVersion": 2', '"formatVersion": 1'));
+  writeFileSync(join(dir, "old.json"), text.replace('"formatVersion": 3', '"formatVersion": 1'));
   refused(t, nfctl(lab, ["apply", join(dir, "old.json")]), /^nfctl: \S+old\.json is not a plan this nfctl can apply: the plan has format version 1; /);
   writeFileSync(join(dir, "edited.json"), text.replace(/"stale": \[\]/, '"stale": "none"'));
   refused(

@@ -6,8 +6,9 @@
 import type { Plan } from "../../src/reconcile/index.js";
 
 export const samplePlan: Plan = {
-  formatVersion: 2,
+  formatVersion: 3,
   netns: 1,
+  force: false,
   hooks: [
     {
       id: "eth1/xdp",

@@ -23,6 +23,7 @@ t.test("nothing configured, nothing managed: an empty plan", async (t) => {
   t.same(p, {
     formatVersion: PLAN_FORMAT_VERSION,
     netns: NETNS,
+    force: false,
     hooks: [],
     blockers: [],
     summary: { start: 0, update: 0, reorder: 0, reconfigure: 0, stop: 0, repair: 0 },

@@ -2,11 +2,14 @@
  * Saved plans without a kernel: a plan written by `plan --out` reads back
  * as the same value, and a file that is not such a plan (not JSON, another
  * kind, another version, a field gone wrong) is one line naming the file.
+ * A plan file's author is not trusted: each field the executor uses is
+ * checked for its value, and only a plan made with --force removes other
+ * tools' programs.
  */
 import t from "tap";
 import { lstatSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { checkPlanShape, hookId, planChanges, type Plan } from "../../src/reconcile/index.js";
+import { checkPlanShape, executePlan, hookId, planChanges, type Plan } from "../../src/reconcile/index.js";
 import { readSavedPlan, writeJsonFile } from "../../src/cli/json-files.js";
 import { toJson } from "../../src/cli/views/json.js";
 import { desiredHook, liveHook, NETNS, nf, port, portsMap, untouchedHook } from "./fixtures.js";
@@ -20,7 +23,7 @@ function samplePlan(): Plan {
     {
       files: ["edge.yaml"],
       hooks: [desiredHook("eth1", "xdp", [b, nf("a", { version: "2" })]), desiredHook("eth2", "tc-egress", [a])],
-      source: { path: "edge.yaml" },
+      source: { path: "https://***@git.example.com/edge.git", revision: `main@sha1:${"ab".repeat(20)}` },
     },
     {
       root: "/sys/fs/bpf/nfctl",
@@ -89,8 +92,8 @@ t.test("a file that is not a saved plan is one line naming it", async (t) => {
     ],
     [
       "old.json",
-      envelope({ ...plan, formatVersion: 1 }),
-      /old\.json is not a plan this nfctl can apply: the plan has format version 1; this nfctl applies plans of format version 2: plan again with it$/,
+      envelope({ ...plan, formatVersion: 2 }),
+      /old\.json is not a plan this nfctl can apply: the plan has format version 2; this nfctl applies plans of format version 3: plan again with it$/,
     ],
     ["no-plan.json", JSON.stringify({ formatVersion: 1, kind: "Plan" }), /no-plan\.json is not a plan this nfctl can apply: plan must be an object$/],
   ];
@@ -99,19 +102,26 @@ t.test("a file that is not a saved plan is one line naming it", async (t) => {
   t.throws(() => readSavedPlan(dir), { message: `cannot read the saved plan ${dir}: not a regular file` });
 });
 
+/** `plan` as JSON, with the field at `path` holding `value` (undefined: the field is gone). */
+function edited(plan: Plan, path: Array<string | number>, value: unknown): Record<string | number, unknown> {
+  const copy = JSON.parse(JSON.stringify(plan)) as Record<string | number, unknown>;
+  let node = copy;
+  for (const step of path.slice(0, -1)) node = node[step] as Record<string | number, unknown>;
+  if (value === undefined) delete node[path[path.length - 1]!];
+  else node[path[path.length - 1]!] = value;
+  return copy;
+}
+
+/** What checkPlanShape says of `value`: "ok", or its problem. */
+function verdict(value: unknown): string {
+  const result = checkPlanShape(value);
+  return result.ok ? "ok" : result.problem;
+}
+
 t.test("the shape check names the first field gone wrong", async (t) => {
-  const good = JSON.parse(JSON.stringify(samplePlan())) as unknown;
-  t.ok(checkPlanShape(good).ok, "the planner's plan passes");
-  /** The problem with the plan where the field at `path` holds `value` (undefined: the field is gone). */
-  const withField = (path: Array<string | number>, value: unknown): string => {
-    const copy = JSON.parse(JSON.stringify(good)) as Record<string | number, unknown>;
-    let node = copy;
-    for (const step of path.slice(0, -1)) node = node[step] as Record<string | number, unknown>;
-    if (value === undefined) delete node[path[path.length - 1]!];
-    else node[path[path.length - 1]!] = value;
-    const result = checkPlanShape(copy);
-    return result.ok ? "ok" : result.problem;
-  };
+  const good = samplePlan();
+  t.equal(verdict(JSON.parse(JSON.stringify(good))), "ok", "the planner's plan passes");
+  const withField = (path: Array<string | number>, value: unknown): string => verdict(edited(good, path, value));
   t.equal(withField(["hooks"], {}), "plan.hooks must be a list");
   t.equal(withField(["hooks", 0, "precondition"], undefined), "plan.hooks[0].precondition is missing");
   t.equal(
@@ -121,7 +131,7 @@ t.test("the shape check names the first field gone wrong", async (t) => {
   t.equal(withField(["hooks", 0, "chain", 0, "digest"], "abc"), "plan.hooks[0].chain[0].digest must be a sha256 in hex");
   t.equal(
     withField(["hooks", 0, "chain", 0, "maps", 0, "entries", 0, "key"], "zz"),
-    "plan.hooks[0].chain[0].maps[0].entries[0].key must be bytes in lowercase hex",
+    "plan.hooks[0].chain[0].maps[0].entries[0].key must be 1 to 64 bytes in lowercase hex",
   );
   t.equal(withField(["hooks", 0, "id"], "eth9/xdp"), 'plan.hooks[0].id must be "eth1/xdp"');
   t.match(
@@ -129,7 +139,158 @@ t.test("the shape check names the first field gone wrong", async (t) => {
     /^plan\.hooks\[0\]\.actions\[0\]\.reason\.code must be one of: "not-running", /,
   );
   t.equal(withField(["hooks", 0, "actions", 0, "reason"], { code: "drift" }), "plan.hooks[0].actions[0].reason.drift is missing");
-  t.equal(withField(["state", "serial"], -1), "plan.state.serial must be a whole number");
-  t.equal(withField(["hooks", 0, "precondition", "stale"], [1.5]), "plan.hooks[0].precondition.stale[0] must be a whole number");
+  t.equal(withField(["state", "serial"], -1), "plan.state.serial must be a whole number from 1 to 9007199254740991");
+  t.equal(withField(["hooks", 0, "precondition", "stale"], [1.5]), "plan.hooks[0].precondition.stale[0] must be a whole number from 1 to 4294967295");
   t.equal(withField(["futureField"], { anything: true }), "ok", "fields of a later minor version are allowed");
+});
+
+/** A plan to start NF a on an XDP hook another tool's program occupies: made with --force, it removes that program. */
+function forcedPlan(force: boolean): Plan {
+  const occupied = { ...untouchedHook("eth1", "xdp"), foreign: [{ id: 55, name: "other" }] };
+  return planChanges({ files: [], hooks: [desiredHook("eth1", "xdp", [a])] }, { root: "/r", netns: NETNS, hooks: [occupied] }, new Map(), { force });
+}
+
+t.test("a hand-edited plan is refused at the field that is wrong, as strictly as a config", async (t) => {
+  const good = samplePlan();
+  const nf0 = ["hooks", 0, "chain", 0];
+  const cases: Array<[string, Array<string | number>, unknown, string]> = [
+    [
+      "a relative object",
+      [...nf0, "object"],
+      "bpf/build/b.o",
+      'plan.hooks[0].chain[0].object must be an absolute, normalised path (no "." or ".." component, no NUL, at most 4096 characters)',
+    ],
+    [
+      "an object path with ..",
+      [...nf0, "object"],
+      "/opt/nf/../../etc/b.o",
+      'plan.hooks[0].chain[0].object must be an absolute, normalised path (no "." or ".." component, no NUL, at most 4096 characters)',
+    ],
+    [
+      "an object path with NUL",
+      [...nf0, "object"],
+      "/opt/nf/b.o\0x",
+      'plan.hooks[0].chain[0].object must be an absolute, normalised path (no "." or ".." component, no NUL, at most 4096 characters)',
+    ],
+    [
+      "an empty NF name",
+      [...nf0, "name"],
+      "",
+      'plan.hooks[0].chain[0].name must be 1 to 63 lowercase letters, digits, "-" or "_", starting and ending with a letter or digit',
+    ],
+    [
+      "an NF name with a slash",
+      ["hooks", 0, "after", 1],
+      "../x",
+      'plan.hooks[0].after[1] must be 1 to 63 lowercase letters, digits, "-" or "_", starting and ending with a letter or digit',
+    ],
+    [
+      "a program that is not a C identifier",
+      [...nf0, "program"],
+      "xdp prog",
+      "plan.hooks[0].chain[0].program must be a C identifier: the name of the program's function in the object",
+    ],
+    [
+      "a map name that is not a C identifier",
+      [...nf0, "maps", 0, "name"],
+      "ports/../x",
+      "plan.hooks[0].chain[0].maps[0].name must be a C identifier: the name of a map in the object",
+    ],
+    [
+      "an interface name with a slash",
+      ["hooks", 0, "ifname"],
+      "eth1/x",
+      'plan.hooks[0].ifname must be an interface name: 1 to 15 characters without "/", ":" or whitespace, and not "." or ".."',
+    ],
+    ["an interface name of 16 bytes", ["hooks", 0, "ifname"], "\u00e9".repeat(8), "plan.hooks[0].ifname must be at most 15 bytes (IFNAMSIZ - 1)"],
+    ["an unknown hook", ["hooks", 0, "hook"], "tc", 'plan.hooks[0].hook must be one of: "xdp", "tc-ingress", "tc-egress"'],
+    [
+      "an unknown action",
+      ["hooks", 0, "actions", 0, "kind"],
+      "explode",
+      'plan.hooks[0].actions[0].kind must be one of: "start", "stop", "update", "reorder", "reconfigure", "repair"',
+    ],
+    ["a digest in upper case", [...nf0, "digest"], "AB".repeat(32), "plan.hooks[0].chain[0].digest must be a sha256 in hex"],
+    ["a maps digest that is not a sha256", [...nf0, "mapsDigest"], "x", "plan.hooks[0].chain[0].mapsDigest must be a sha256 in hex"],
+    ["a generation of 0", ["hooks", 0, "nextGeneration"], 0, "plan.hooks[0].nextGeneration must be a whole number from 1 to 4294967295"],
+    [
+      "an ifindex beyond an int",
+      ["hooks", 0, "precondition", "ifindex"],
+      2 ** 31,
+      "plan.hooks[0].precondition.ifindex must be a whole number from 1 to 2147483647",
+    ],
+    [
+      "a link ID beyond a u32",
+      ["hooks", 0, "precondition", "linkId"],
+      2 ** 32,
+      "plan.hooks[0].precondition.linkId must be a whole number from 1 to 4294967295",
+    ],
+    ["a serial of 0", ["state", "serial"], 0, "plan.state.serial must be a whole number from 1 to 9007199254740991"],
+    ["a lineage that is not a UUID", ["state", "lineage"], "../x", "plan.state.lineage must be a UUID in lowercase hex"],
+    ["an empty map key", [...nf0, "maps", 0, "entries", 0, "key"], "", "plan.hooks[0].chain[0].maps[0].entries[0].key must be 1 to 64 bytes in lowercase hex"],
+    [
+      "a map value of 65 bytes",
+      [...nf0, "maps", 0, "entries", 0, "value"],
+      "00".repeat(65),
+      "plan.hooks[0].chain[0].maps[0].entries[0].value must be 1 to 64 bytes in lowercase hex",
+    ],
+    [
+      "map entries of two key sizes",
+      [...nf0, "maps", 0, "entries", 1, "key"],
+      "0050ff",
+      "plan.hooks[0].chain[0].maps[0].entries[1] must have the key and value sizes of plan.hooks[0].chain[0].maps[0].entries[0]",
+    ],
+    ["a chain of 33 NFs", ["hooks", 0, "chain"], Array.from({ length: 33 }, () => good.hooks[0]!.chain[0]), "plan.hooks[0].chain must hold at most 32 items"],
+    ["a TC verdict on XDP", [...nf0, "proceedOn"], ["ok"], 'plan.hooks[0].chain[0].proceedOn[0] must be one of: "aborted", "drop", "pass", "tx", "redirect"'],
+    ["a proceed mask beyond a u32", [...nf0, "proceedMask"], 2 ** 32, "plan.hooks[0].chain[0].proceedMask must be a whole number from 0 to 4294967295"],
+    ["a forged revision", ["source", "revision"], "main@sha1:abc", 'plan.source.revision must be "sha256:<64 hex>" or "<ref>@sha1:<40 hex>"'],
+    [
+      "a revision with a newline",
+      ["source", "revision"],
+      `main\n@sha1:${"ab".repeat(20)}`,
+      'plan.source.revision must be "sha256:<64 hex>" or "<ref>@sha1:<40 hex>"',
+    ],
+    [
+      "a source URL with a token",
+      ["source", "path"],
+      "https://ghp_secret@git.example.com/edge.git",
+      'plan.source.path must not hold a URL\'s user or password (only "***@")',
+    ],
+    [
+      "a source with a control character",
+      ["source", "path"],
+      "edge.yaml\u001b[2J",
+      "plan.source.path must be at most 65536 characters without control characters",
+    ],
+    [
+      "a version with a newline",
+      ["hooks", 0, "chain", 1, "version"],
+      "2\nforged",
+      "plan.hooks[0].chain[1].version must be at most 256 characters without control characters",
+    ],
+    ["no record of --force", ["force"], undefined, "plan.force is missing"],
+  ];
+  t.equal(verdict(JSON.parse(JSON.stringify(good))), "ok", "the unedited plan is accepted");
+  for (const [what, path, value, problem] of cases) t.equal(verdict(edited(good, path, value)), problem, what);
+});
+
+t.test("only a plan made with --force removes other tools' programs", async (t) => {
+  const forced = forcedPlan(true);
+  t.same(forced.hooks[0]!.removeForeign, [{ id: 55, name: "other" }]);
+  t.equal(forced.force, true, "the plan records --force");
+  t.equal(verdict(JSON.parse(JSON.stringify(forced))), "ok", "a plan made with --force may remove them");
+  t.equal(forcedPlan(false).force, false);
+  t.equal(
+    verdict(edited(forced, ["force"], false)),
+    "plan.hooks[0].removeForeign lists programs of other tools to remove, but the plan was not made with --force",
+    "a plan edited to remove one without --force is refused",
+  );
+  const unforced = edited(samplePlan(), ["hooks", 1, "removeForeign"], [{ id: 55, name: "other" }]);
+  t.equal(verdict(unforced), "plan.hooks[1].removeForeign lists programs of other tools to remove, but the plan was not made with --force");
+  t.equal(verdict(edited(forced, ["hooks", 0, "removeForeign", 0, "id"], 0)), "plan.hooks[0].removeForeign[0].id must be a whole number from 1 to 4294967295");
+  t.throws(
+    () => executePlan({ ...forced, force: false }, { root: "/nonexistent/nfctl" }),
+    { name: "PlanRefusedError", message: "the plan removes programs of other tools from eth1 xdp but was not made with --force; plan again with --force" },
+    "the executor refuses such a plan too, before it looks at the kernel",
+  );
 });
