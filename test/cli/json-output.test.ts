@@ -32,7 +32,7 @@ t.test("plan, apply, status and destroy: one envelope each, no prose", async (t)
   const planned = nfctl(lab, ["plan", "-f", file, "-o", "json"]);
   t.equal(planned.code, 0, planned.stderr);
   const plan = jsonOutput<Plan>(planned.stdout, "Plan", "plan");
-  t.equal(plan.formatVersion, 2);
+  t.equal(plan.formatVersion, 3);
   t.same(
     plan.hooks.map((h) => [h.id, h.commit]),
     [

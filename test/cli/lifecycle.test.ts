@@ -181,7 +181,7 @@ t.test("stdin config, JSON output, and plan --offline without a kernel", async (
   const out = JSON.parse(r.stdout) as { formatVersion: number; kind: string; plan: Plan; applied: boolean; result: { hooks: unknown[] } };
   t.equal(out.formatVersion, 1);
   t.equal(out.kind, "ApplyResult");
-  t.equal(out.plan.formatVersion, 2);
+  t.equal(out.plan.formatVersion, 3);
   t.equal(out.applied, true);
   t.equal(out.result.hooks.length, 1);
   const offline = nfctl(lab, ["plan", "-f", file, "--offline", "--detailed-exitcode"]);

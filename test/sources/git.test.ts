@@ -102,6 +102,7 @@ t.test("path: a directory or a file of the repository", async (t) => {
   t.same(dir.inputs, [join(root, "conf/node-a")]);
   t.equal(dir.digest, expectedDigest({ "conf/node-a/x.yaml": A }));
   t.equal(dir.revision, `main@sha1:${sha}`);
+  t.same(dir.roots, [root], "its root, where its config may take objects from, is the checkout's top");
   t.same(await snap({ path: "./conf//node-a/" }), dir, "the same path, written otherwise");
   const file = await snap({ path: "conf/file.yaml" });
   t.same(file.inputs, [join(root, "conf/file.yaml")]);
@@ -109,7 +110,7 @@ t.test("path: a directory or a file of the repository", async (t) => {
 
   t.same(
     await snap({ path: "conf/nope" }),
-    { inputs: [], digest: expectedDigest({}), revision: `main@sha1:${sha}` },
+    { inputs: [], digest: expectedDigest({}), revision: `main@sha1:${sha}`, roots: [root] },
     "a path the commit lacks configures nothing",
   );
   await t.rejects(snap({ path: "../x" }), { reason: "SourceFailed", message: 'invalid path "../x" in the repository: it contains ".."' });

@@ -16,13 +16,15 @@ export type Inspector = (path: string) => InspectedObject;
 
 /**
  * Where an `object:` path points: relative paths are taken from the
- * directory of the config file that names them.
+ * directory of the config file that names them, and every path is
+ * normalised (no "." or ".." left), as a plan carries it.
  *
  * @example
  *     resolveObjectPath("../bpf/build/counter.o", "/repo/examples") // "/repo/bpf/build/counter.o"
+ *     resolveObjectPath("/repo/examples/../bpf/build/counter.o", "/elsewhere") // "/repo/bpf/build/counter.o"
  */
 export function resolveObjectPath(written: string, baseDir: string): string {
-  return isAbsolute(written) ? written : resolve(baseDir, written);
+  return resolve(baseDir, written);
 }
 
 /** Where to open an object that is missing under `tree`: the same relative path under `fallback`. */
