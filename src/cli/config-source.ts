@@ -6,7 +6,8 @@
  * source (and simple-git) is imported only for --git: a plan of -f starts
  * as quickly as before.
  */
-import { BUNDLED_OBJECTS, loadDesired, objectRoots, type DesiredState, type LoadDesiredOptions } from "../reconcile/index.js";
+import { statSync } from "node:fs";
+import { BUNDLED_OBJECTS, describeFsError, loadDesired, objectRoots, type DesiredState, type LoadDesiredOptions } from "../reconcile/index.js";
 import { gitSourceOf, type GitFlags } from "./git-options.js";
 
 export interface SourceFlags extends GitFlags {
@@ -17,9 +18,20 @@ export interface SourceFlags extends GitFlags {
 
 /**
  * The directories, besides a shared source's own, that its config may take
- * objects from: the bundled NFs and --object-path's.
+ * objects from: the bundled NFs and --object-path's. Throws, one line, for
+ * an --object-path that is not a directory: a typo would otherwise refuse
+ * every object under it as outside the source, and say nothing of why.
  */
 export function sharedObjectPaths(flags: Pick<SourceFlags, "objectPath">): string[] {
+  for (const dir of flags.objectPath ?? []) {
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(dir).isDirectory();
+    } catch (err) {
+      throw new Error(`--object-path ${dir}: ${describeFsError(err)}`);
+    }
+    if (!isDirectory) throw new Error(`--object-path ${dir}: not a directory`);
+  }
   return [BUNDLED_OBJECTS, ...(flags.objectPath ?? [])];
 }
 

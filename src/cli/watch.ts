@@ -46,6 +46,8 @@ function nfCounters(root: string): NfCounter[] {
 
 export async function watchCommand(opts: WatchOptions, context: Context): Promise<number> {
   checkOneSource("watch", opts);
+  // Whoever writes the watched directory or pushes to the repository is not trusted with the rest of the machine.
+  const objectPaths = sharedObjectPaths(opts);
   if (opts.git !== undefined) validateGitUrl(opts.git);
   const root = resolveRoot(context.bpffs);
   const { logger } = context;
@@ -98,8 +100,7 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
       allowEmpty: opts.allowEmpty === true,
       host,
       sourcePath: git === undefined ? paths.join(", ") : redactUrl(git),
-      // Whoever writes the watched directory or pushes to the repository is not trusted with the rest of the machine.
-      objectPaths: sharedObjectPaths(opts),
+      objectPaths,
       log: context.libbpfLog,
       ...(opts.force && { force: true }),
       stepCounter: () => stepHook(logger),

@@ -21,7 +21,7 @@
  */
 import { currentNetns, nextStateMeta, openRecords, readStateMeta, writeStateMeta, type StateMeta } from "../state/index.js";
 import { duplicateNames, unawareNotLast } from "./chain-rules.js";
-import { buildsGeneration, type CommitKind, type HookPlan, type Plan } from "./plan.js";
+import { buildsGeneration, unforcedRemoval, type CommitKind, type HookPlan, type Plan } from "./plan.js";
 import { describeHook, type ChangeContext, type HookChange, type HookOutcome } from "./changes/hook-change.js";
 import { checkPrecondition, checkState, readCheckedObjects } from "./changes/precondition.js";
 import { prepareSwap } from "./changes/swap.js";
@@ -136,9 +136,11 @@ export function executePlan(plan: Plan, options: ExecuteOptions): ApplyResult {
     throw new PlanRefusedError(`${names} occupies the XDP hook of ${blocker.ifname}; nfctl does not remove programs it did not attach unless --force is given`);
   }
   // Defence in depth: a saved plan read back is checked for this, but a Plan from anywhere must not remove other tools' programs unasked.
-  const forced = plan.hooks.find((h) => h.removeForeign.length > 0);
-  if (forced && !plan.force)
-    throw new PlanRefusedError(`the plan removes programs of other tools from ${describeHook(forced)} but was not made with --force; plan again with --force`);
+  const removal = unforcedRemoval(plan);
+  if (removal)
+    throw new PlanRefusedError(
+      `the plan removes programs of other tools from ${describeHook(removal.hook)} but was not made with --force; plan again with --force`,
+    );
   checkNetns(plan);
   const todo = plan.hooks.filter((h) => h.commit !== "none");
   for (const hook of todo) assertChainRules(hook);

@@ -16,7 +16,7 @@
  *     checkPlanShape({ formatVersion: 3, netns: 1, force: false, hooks: "eth1" })
  *     // { ok: false, problem: "plan.hooks must be a list" }
  */
-import { hookId, PLAN_FORMAT_VERSION, type ActionKind, type CommitKind, type NfChange, type Plan, type Reason } from "./plan.js";
+import { hookId, PLAN_FORMAT_VERSION, unforcedRemoval, type ActionKind, type CommitKind, type NfChange, type Plan, type Reason } from "./plan.js";
 import type { Hook } from "../state/index.js";
 import { INTERFACE_NAME, MAP_NAME, MAX_CHAIN_LENGTH, NF_NAME, PROGRAM_NAME, TC_VERDICTS, XDP_VERDICTS } from "./config/schema-rules.js";
 import {
@@ -74,9 +74,10 @@ const otherProgram = object({ id: kernelId, name: printed });
 const REVISION = /^(?:sha256:[0-9a-f]{64}|(?:[^\s\x00-\x1f\x7f~^:?*[\\]{1,255}@)?sha1:[0-9a-f]{40})$/u;
 const revision: Shape = (v, at) => (typeof v === "string" && REVISION.test(v) ? undefined : `${at} must be "sha256:<64 hex>" or "<ref>@sha1:<40 hex>"`);
 
-/** The config's paths (-f), or a git URL as redactUrl shows it: an https URL's user and password only as "***". */
+/** The config's paths (-f), or a git URL as redactUrl shows it: the user info of any scheme only as "***". */
 const sourcePath: Shape = (v, at) =>
-  line(65536)(v, at) ?? (/^https:\/\/(?!\*\*\*@)[^/@]*@/iu.test(v as string) ? `${at} must not hold a URL's user or password (only "***@")` : undefined);
+  line(65536)(v, at) ??
+  (/^[a-z][a-z0-9+.-]*:\/\/(?!\*\*\*@)[^/@]*@/iu.test(v as string) ? `${at} must not hold a URL's user or password (only "***@")` : undefined);
 
 /** Reasons are only rendered: each code with the fields its words need. */
 const bare = object({});
@@ -174,14 +175,10 @@ const plan = object(
   { source: object({}, { path: sourcePath, revision }), state: object({ lineage, serial: wholeIn(1, Number.MAX_SAFE_INTEGER) }) },
 );
 
-/**
- * Only a plan made with --force removes other tools' programs: a hand edit
- * that lists one to remove is refused, as the executor refuses it too.
- */
+/** Only a plan made with --force removes other tools' programs: a hand edit that lists one to remove is refused. */
 function removesWithoutForce(value: Plan): string | undefined {
-  if (value.force) return undefined;
-  const i = value.hooks.findIndex((h) => h.removeForeign.length > 0);
-  return i < 0 ? undefined : `plan.hooks[${i}].removeForeign lists programs of other tools to remove, but the plan was not made with --force`;
+  const removal = unforcedRemoval(value);
+  return removal && `plan.hooks[${removal.index}].removeForeign lists programs of other tools to remove, but the plan was not made with --force`;
 }
 
 export type PlanShapeResult = { ok: true; plan: Plan } | { ok: false; problem: string };

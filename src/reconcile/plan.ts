@@ -95,6 +95,17 @@ export type Blocker = { code: "foreign-program-occupies-hook"; programs: Foreign
  */
 export type CommitKind = "create" | "update" | "reattach" | "in-place" | "detach" | "cleanup" | "none";
 
+/**
+ * The first hook of `plan` that removes other tools' programs although the
+ * plan was not made with --force (a hand edit), or undefined: such a plan
+ * is refused, when read back and by the executor.
+ */
+export function unforcedRemoval(plan: Pick<Plan, "force" | "hooks">): { index: number; hook: HookPlan } | undefined {
+  if (plan.force) return undefined;
+  const index = plan.hooks.findIndex((h) => h.removeForeign.length > 0);
+  return index < 0 ? undefined : { index, hook: plan.hooks[index]! };
+}
+
 /** Whether a commit of this kind loads a new generation (create, update, reattach). */
 export function buildsGeneration(kind: CommitKind): kind is "create" | "update" | "reattach" {
   return kind === "create" || kind === "update" || kind === "reattach";

@@ -75,7 +75,6 @@ t.test(`a sample of ${SAMPLE} refused mutations through nfctl plan and apply`, a
   // Alone in a case (soleKind), as in config.test.ts: a kind that edits nothing is in the sample only with another edit.
   const missing = missingKinds(picked.map(soleKind));
   t.same(missing, [], `every mutation kind is in the sample, alone in a case${missing.length > 0 ? `; ${missing.join(", ")} not` : ""}`);
-  let ran = 0;
   let failures = 0;
   const started = performance.now();
   const slowest: Array<{ n: number; ms: number }> = [];
@@ -95,13 +94,11 @@ t.test(`a sample of ${SAMPLE} refused mutations through nfctl plan and apply`, a
       const saved = saveFound(seed, c, violations);
       t.fail(`seed ${seed} case ${c.n} (${c.mode}; ${c.mutations.map((m) => m.detail).join("; ")})`, { violations, text: caseText(c), saved });
     }
-    ran += 1;
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   t.comment(
     `${picked.length} cases, ${picked.length * 2} nfctl runs in ${seconds} s; slowest: ${slowest.map((x) => `case ${x.n} ${Math.round(x.ms)} ms`).join(", ")}`,
   );
-  t.equal(ran, picked.length, "every sampled case ran");
   t.equal(failures, 0, `every sampled case refused cleanly, the kernel unchanged (seed ${seed})`);
 });
 

@@ -123,6 +123,14 @@ t.test("a config from git takes objects only from its own tree, the bundled NFs 
   }
   t.equal(plan("bundled").code, 0, "a bundled NF is taken");
   for (const path of ["absolute", "dotdot", "link"]) t.equal(plan(path, objectPath).code, 0, `${path}: taken from a directory given with --object-path`);
+  const typo = plan("bundled", ["--object-path", join(objects, "nope")]);
+  t.same(
+    [typo.code, typo.stderr],
+    [1, `nfctl: --object-path ${join(objects, "nope")}: no such file or directory\n`],
+    "an --object-path that is not there is one line, not a silent refusal of its objects",
+  );
+  const file = plan("bundled", ["--object-path", outside]);
+  t.same([file.code, file.stderr], [1, `nfctl: --object-path ${outside}: not a directory\n`]);
   t.match(plan("missing", objectPath).stderr, new RegExp(`object file ${missing} does not exist`), "where it may look, a missing file is said to be missing");
 });
 

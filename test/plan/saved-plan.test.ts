@@ -150,28 +150,15 @@ function forcedPlan(force: boolean): Plan {
   return planChanges({ files: [], hooks: [desiredHook("eth1", "xdp", [a])] }, { root: "/r", netns: NETNS, hooks: [occupied] }, new Map(), { force });
 }
 
+const NOT_NORMALISED = 'plan.hooks[0].chain[0].object must be an absolute, normalised path (no "." or ".." component, no NUL, at most 4096 characters)';
+
 t.test("a hand-edited plan is refused at the field that is wrong, as strictly as a config", async (t) => {
   const good = samplePlan();
   const nf0 = ["hooks", 0, "chain", 0];
   const cases: Array<[string, Array<string | number>, unknown, string]> = [
-    [
-      "a relative object",
-      [...nf0, "object"],
-      "bpf/build/b.o",
-      'plan.hooks[0].chain[0].object must be an absolute, normalised path (no "." or ".." component, no NUL, at most 4096 characters)',
-    ],
-    [
-      "an object path with ..",
-      [...nf0, "object"],
-      "/opt/nf/../../etc/b.o",
-      'plan.hooks[0].chain[0].object must be an absolute, normalised path (no "." or ".." component, no NUL, at most 4096 characters)',
-    ],
-    [
-      "an object path with NUL",
-      [...nf0, "object"],
-      "/opt/nf/b.o\0x",
-      'plan.hooks[0].chain[0].object must be an absolute, normalised path (no "." or ".." component, no NUL, at most 4096 characters)',
-    ],
+    ["a relative object", [...nf0, "object"], "bpf/build/b.o", NOT_NORMALISED],
+    ["an object path with ..", [...nf0, "object"], "/opt/nf/../../etc/b.o", NOT_NORMALISED],
+    ["an object path with NUL", [...nf0, "object"], "/opt/nf/b.o\0x", NOT_NORMALISED],
     [
       "an empty NF name",
       [...nf0, "name"],
@@ -254,6 +241,12 @@ t.test("a hand-edited plan is refused at the field that is wrong, as strictly as
       "a source URL with a token",
       ["source", "path"],
       "https://ghp_secret@git.example.com/edge.git",
+      'plan.source.path must not hold a URL\'s user or password (only "***@")',
+    ],
+    [
+      "an ssh source URL with its user",
+      ["source", "path"],
+      "ssh://deploy@git.example.com/edge.git",
       'plan.source.path must not hold a URL\'s user or password (only "***@")',
     ],
     [
