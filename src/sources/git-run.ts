@@ -21,9 +21,10 @@ export type GitRun = (args: string[], what: string, env?: Record<string, string>
 
 /**
  * Per-command config: no hooks run (the cache's own are git's samples, but
- * a hook would run code), and the default gpg, whatever the user's config says.
+ * a hook would run code), no file-system monitor (a command git runs on
+ * status), and the default gpg, whatever the user's config says.
  */
-const GIT_CONFIG = ["core.hooksPath=/dev/null", "gpg.program=gpg"];
+const GIT_CONFIG = ["core.hooksPath=/dev/null", "core.fsmonitor=false", "gpg.program=gpg"];
 
 /** What of nfctl's environment reaches git: a search path, ssh's agent and keys, proxies and CAs; GIT_TERMINAL_PROMPT=0 so nothing waits for a password. */
 const PASSED_ENV = [
@@ -76,8 +77,14 @@ export function gitRunner(baseDir: string, url: string, timeoutMs: number, remot
       timeout: { block: timeoutMs, stdOut: false, stdErr: false },
       config: GIT_CONFIG,
       ...(NETWORK_COMMANDS.has(args[0] ?? "") && !isLocal(url) ? { binary: [process.execPath, GIT_GROUP] as [string, string] } : {}),
-      // Only for the constants of GIT_CONFIG and GIT_GROUP (whose path may hold any character), and gitRemote's header; every other argument is validated or a sha git printed.
-      unsafe: { allowUnsafeHooksPath: true, allowUnsafeGpgProgram: true, allowUnsafeCustomBinary: true, allowUnsafeConfigEnvCount: true },
+      // Only for the constants of GIT_CONFIG (which switch hooks and the monitor off) and GIT_GROUP (whose path may hold any character), and gitRemote's header; every other argument is validated or a sha git printed.
+      unsafe: {
+        allowUnsafeHooksPath: true,
+        allowUnsafeFsMonitor: true,
+        allowUnsafeGpgProgram: true,
+        allowUnsafeCustomBinary: true,
+        allowUnsafeConfigEnvCount: true,
+      },
       allowEnvironment: ALLOWED_GIT_ENV,
       maxConcurrentProcesses: 1,
     }).env({ ...env, ...extraEnv });

@@ -7,8 +7,9 @@
  * `--` (or as a sha git printed) where git takes them.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { join, posix, relative, resolve, sep } from "node:path";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { basename, join, posix, relative, resolve, sep } from "node:path";
+import { ensurePrivateDir } from "./private-dir.js";
 import { verifyCommitSignature } from "./signatures.js";
 import { SHA, gitRunner, type GitRun } from "./git-run.js";
 import { decoded, gitRemote, redactUrl } from "./git-url.js";
@@ -153,11 +154,7 @@ function keyringDigest(keyring: string): string {
 async function snapshotIn(checkout: string, subdir: string, options: GitSourceOptions): Promise<Snapshot> {
   const { url, timeoutMs } = options;
   const shown = redactUrl(url);
-  try {
-    mkdirSync(checkout, { recursive: true, mode: 0o700 });
-  } catch (err) {
-    throw new SourceError("SourceFailed", `cannot create the git cache ${checkout}: ${describeError(err)}`, { cause: err });
-  }
+  ensurePrivateDir(options.cacheDir, ["git", basename(checkout)], "the git cache");
   // The credentials of an https URL travel in git's environment, never on its command line.
   const remote = gitRemote(url);
   const run = gitRunner(checkout, remote.url, timeoutMs, remote.env);
@@ -167,13 +164,15 @@ async function snapshotIn(checkout: string, subdir: string, options: GitSourceOp
   const where = target.kind === "commit" ? `commit ${target.sha}` : `${target.kind} ${target.name}`;
   const head = currentHead(checkout);
   const localRef = target.kind === "branch" ? `refs/remotes/origin/${target.name}` : target.kind === "tag" ? `refs/tags/${target.name}` : target.sha;
-  const upToDate = target.kind === "commit" ? head === target.sha : target.remoteSha !== undefined && head === target.remoteSha;
+  const remoteSha = target.kind === "commit" ? target.sha : target.remoteSha;
+  // At the wanted commit, with nothing in the work tree but that commit's files: nothing to fetch or check out.
+  const upToDate = head !== undefined && head === remoteSha && (await holdsOnly(run, head));
   if (!upToDate) {
     const refspec =
       target.kind === "branch" ? `+refs/heads/${target.name}:${localRef}` : target.kind === "tag" ? `+refs/tags/${target.name}:${localRef}` : target.sha;
     await run(["fetch", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules", "--", remote.url, refspec], `fetch ${where} from ${shown}`);
   }
-  const sha = upToDate && head !== undefined ? head : await commitOf(run, localRef, `${where} from ${shown}`);
+  const sha = upToDate ? head : await commitOf(run, localRef, `${where} from ${shown}`);
   const revision = target.kind === "commit" ? `sha1:${sha}` : `${target.pointer}@sha1:${sha}`;
 
   if (options.verifySignatures !== undefined) {
@@ -189,11 +188,30 @@ async function snapshotIn(checkout: string, subdir: string, options: GitSourceOp
       verifiedCommits.set(checkout, stamp);
     }
   }
-  if (head !== sha) {
+  if (!upToDate) {
     await run(["checkout", "--quiet", "--detach", "--force", sha], `check out ${revision} of ${shown}`);
     await run(["clean", "-ffdxq"], `clean the checkout of ${shown} in ${checkout}`);
   }
   return { ...configAt(checkout, subdir, `${revision} of ${shown}`), revision };
+}
+
+/**
+ * Whether the work tree holds exactly the files of commit `head` (what
+ * .git/HEAD names): the index and every file as the commit has them, and
+ * nothing else, ignored files included. Anything else (a file planted in
+ * the cache, a HEAD written by hand, a commit whose objects are missing)
+ * is no: the caller fetches and checks the commit out again. One git
+ * process, which reads and writes nothing but the index's stat cache.
+ */
+async function holdsOnly(run: GitRun, head: string): Promise<boolean> {
+  let status: string;
+  try {
+    status = await run(["status", "--porcelain=v2", "--branch", "--ignored", "--untracked-files=all", "--no-renames"], "compare the git cache with its commit");
+  } catch {
+    return false;
+  }
+  const lines = status.split("\n").filter((line) => line !== "");
+  return lines.includes(`# branch.oid ${head}`) && lines.every((line) => line.startsWith("# branch."));
 }
 
 /** The branch, tag or commit `ref` names on the remote `url` (git's, `shown` in messages): one ls-remote unless it is a sha or a full refs/heads/, refs/tags/ name. */

@@ -67,3 +67,14 @@ t.test("a root's name is not a prefix of another's", async (t) => {
 t.test("a loop of links is left to the open, which says so", async (t) => {
   t.equal(resolveWithin(join(source, "loop-a"), roots), join(source, "loop-a"));
 });
+
+t.test("nothing in a .git directory: git's own files are no commit's files", async (t) => {
+  mkdirSync(join(source, ".git", "objects"), { recursive: true });
+  mkdirSync(join(source, "sub", ".git"), { recursive: true });
+  writeFileSync(join(source, ".git", "objects", "pack.o"), "");
+  symlinkSync(join(source, ".git", "objects", "pack.o"), join(source, "nfs", "into-git.o"));
+  t.equal(resolveWithin(join(source, ".git", "objects", "pack.o"), roots), undefined, "the checkout's .git");
+  t.equal(resolveWithin(join(source, "sub", ".git", "x.o"), roots), undefined, "a nested .git");
+  t.equal(resolveWithin(join(source, "nfs", "into-git.o"), roots), undefined, "a link into .git");
+  t.equal(resolveWithin(join(source, "nfs", ".gitkeep.o"), roots), join(source, "nfs", ".gitkeep.o"), "a name that only starts with .git");
+});

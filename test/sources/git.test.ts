@@ -6,10 +6,10 @@
  * git-signatures.test.ts. redactUrl and gitRemote: git-url.test.ts.
  */
 import t, { type Test } from "tap";
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { createServer, type Socket } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gitSnapshot, validateGitRef, validateGitUrl, type GitSourceOptions } from "../../src/sources/git.js";
 import { SourceError } from "../../src/sources/snapshot.js";
@@ -57,14 +57,11 @@ t.test("a new commit is a new revision; an unchanged remote is not checked out a
   const snap = source(t, remote);
   const first = await snap();
   const checkout = first.inputs[0]!;
-  const marker = join(checkout, "marker.untracked");
-  writeFileSync(marker, "left by the test");
   const mtime = statSync(join(checkout, "a.yaml")).mtimeMs;
 
   const same = await snap();
   t.same(same, first);
-  t.ok(existsSync(marker), "no checkout, no clean: the untracked marker is still there");
-  t.equal(statSync(join(checkout, "a.yaml")).mtimeMs, mtime);
+  t.equal(statSync(join(checkout, "a.yaml")).mtimeMs, mtime, "no checkout: the file was not written again");
 
   const two = remote.commit({ "a.yaml": B, "b.yaml": C });
   remote.push("main");
@@ -72,8 +69,92 @@ t.test("a new commit is a new revision; an unchanged remote is not checked out a
   t.equal(second.revision, `main@sha1:${two}`);
   t.not(two, one);
   t.equal(second.digest, expectedDigest({ "a.yaml": B, "b.yaml": C }));
-  t.notOk(existsSync(marker), "checked out and cleaned");
   t.equal(readFileSync(join(checkout, "a.yaml"), "utf8"), B);
+});
+
+t.test("what is planted in the cache is never read: the snapshot holds the commit's files", async (t) => {
+  const remote = makeRemote(t);
+  const one = remote.commit({ "a.yaml": A });
+  remote.push("main");
+  const snap = source(t, remote);
+  const first = await snap();
+  const checkout = first.inputs[0]!;
+  const planted = (name: string) => join(checkout, name);
+
+  writeFileSync(planted("planted.yaml"), C);
+  writeFileSync(planted(".gitignore.yaml"), C);
+  writeFileSync(join(checkout, ".git", "info", "exclude"), "ignored.yaml\n");
+  writeFileSync(planted("ignored.yaml"), C);
+  writeFileSync(planted("a.yaml"), B);
+  const afterFiles = await snap();
+  t.same(afterFiles, first, "the commit's revision, digest and inputs");
+  t.equal(readFileSync(planted("a.yaml"), "utf8"), A, "a changed file is the commit's again");
+  t.same(readdirSync(checkout).sort(), [".git", "a.yaml"], "untracked and ignored files are gone");
+
+  // A forged HEAD: the remote's next commit named, the work tree still the first one's.
+  const two = remote.commit({ "a.yaml": B, "b.yaml": C });
+  remote.push("main");
+  writeFileSync(join(checkout, ".git", "HEAD"), `${two}\n`);
+  const forged = await snap();
+  t.equal(forged.revision, `main@sha1:${two}`);
+  t.equal(forged.digest, expectedDigest({ "a.yaml": B, "b.yaml": C }), "the files of the commit named, fetched and checked out");
+  t.equal(headOf(checkout), two);
+
+  // A HEAD naming a commit whose objects the cache does not have.
+  const three = remote.commit({ "a.yaml": C });
+  remote.push("main");
+  writeFileSync(join(checkout, ".git", "HEAD"), `${three}\n`);
+  const missing = await snap();
+  t.equal(missing.revision, `main@sha1:${three}`);
+  t.equal(missing.digest, expectedDigest({ "a.yaml": C, "b.yaml": C }));
+  t.not(one, three);
+});
+
+t.test("a git cache that others may write is refused, in words, before any git command", async (t) => {
+  const remote = makeRemote(t);
+  remote.commit({ "a.yaml": A });
+  remote.push("main");
+  const options = (cacheDir: string) => ({ url: remote.url, cacheDir, timeoutMs: 30_000 });
+  const refused = async (cacheDir: string, message: string, what: string) => {
+    await t.rejects(gitSnapshot(options(cacheDir)), { name: "SourceError", reason: "SourceFailed", message }, what);
+  };
+  const fix = "; nfctl applies what it finds there as root: name another --cache-dir, or fix it";
+
+  const other = tempDir(t, "nfctl-test-cache-");
+  chownSync(other, 65534, 65534);
+  await refused(other, `the git cache ${other} is owned by uid 65534, not by nfctl's user (uid 0)${fix}`, "another user's cache");
+
+  const open = tempDir(t, "nfctl-test-cache-");
+  chmodSync(open, 0o775);
+  await refused(open, `the git cache ${open} may be written by its group or others (mode 0775)${fix} (chmod go-w)`, "a group-writable cache");
+
+  const good = tempDir(t, "nfctl-test-cache-");
+  const first = await gitSnapshot(options(good));
+  const checkout = first.inputs[0]!;
+  chmodSync(dirname(checkout), 0o777);
+  await refused(good, `the git cache ${dirname(checkout)} may be written by its group or others (mode 0777)${fix} (chmod go-w)`, "a writable git/ inside");
+  chmodSync(dirname(checkout), 0o700);
+  chownSync(checkout, 65534, 65534);
+  await refused(good, `the git cache ${checkout} is owned by uid 65534, not by nfctl's user (uid 0)${fix}`, "a checkout another user owns");
+  chownSync(checkout, 0, 0);
+  t.equal((await gitSnapshot(options(good))).digest, first.digest, "mended, the cache is used again");
+
+  const parent = tempDir(t, "nfctl-test-parent-");
+  chmodSync(parent, 0o777);
+  const below = join(parent, "cache");
+  await refused(
+    below,
+    `${parent}, above the git cache ${below}, may be written by its group or others and is not sticky (mode 0777); another user could replace the cache with one of their own: name another --cache-dir`,
+    "a cache in a directory anyone may rename things in",
+  );
+  t.notOk(existsSync(below), "nothing made");
+  chmodSync(parent, 0o1777);
+  t.equal((await gitSnapshot(options(below))).digest, first.digest, "a sticky directory above (as /tmp) is fine");
+  t.equal(statSync(below).mode & 0o777, 0o700, "the cache is made 0700");
+
+  const linked = join(tempDir(t, "nfctl-test-link-"), "cache");
+  symlinkSync(good, linked);
+  await refused(linked, `the git cache ${linked} is a symbolic link${fix}`, "a cache that is a link");
 });
 
 t.test("a force-push is followed", async (t) => {

@@ -3,7 +3,8 @@
  * of a shared source (a git repository, a directory `nfctl watch` follows)
  * may name objects inside that source, nfctl's bundled NFs, and the
  * directories the operator names with --object-path; nothing else on the
- * machine, however its path or its symbolic links lead there.
+ * machine, however its path or its symbolic links lead there, and nothing
+ * in a .git directory.
  */
 import { lstatSync, readlinkSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
@@ -77,6 +78,11 @@ export function resolveWithin(path: string, roots: readonly string[]): string | 
   return within(current, roots) ? current : undefined;
 }
 
+/** Inside a root, and not in a .git directory there: git's own files (a checkout's objects, config, hooks) are no commit's files. */
 function within(path: string, roots: readonly string[]): boolean {
-  return roots.some((root) => path === root || path.startsWith(root === sep ? sep : `${root}${sep}`));
+  return roots.some((root) => {
+    const prefix = root === sep ? sep : `${root}${sep}`;
+    if (path !== root && !path.startsWith(prefix)) return false;
+    return !path.slice(prefix.length).split(sep).includes(".git");
+  });
 }
