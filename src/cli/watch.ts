@@ -92,24 +92,26 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
     throw err;
   }
   logger.info({ listen: `${endpoint.address.host}:${endpoint.address.port}` }, "serving /metrics, /healthz, /readyz and /status");
+  const steps = reconcileStep({
+    root,
+    lockTimeout: opts.lockTimeout,
+    allowEmpty: opts.allowEmpty === true,
+    host,
+    sourcePath: git === undefined ? paths.join(", ") : redactUrl(git),
+    objectPaths,
+    log: context.libbpfLog,
+    ...(opts.force && { force: true }),
+    stepCounter: () => stepHook(logger),
+    onInterfaces: (names) => (interfaces = new Set(names)),
+    onOutcome: (outcome) => {
+      metrics.driftFound(outcome.plan.hooks.reduce((n, h) => n + h.actions.filter((a) => a.reason.code === "drift").length, 0));
+      if (outcome.result) metrics.hookApplied("success", outcome.result.hooks.length);
+    },
+  });
   const running = startLoop({
     snapshot: git === undefined ? () => Promise.resolve(directorySnapshot(paths)) : () => gitSnapshot(gitSourceOf(opts, git)),
-    step: reconcileStep({
-      root,
-      lockTimeout: opts.lockTimeout,
-      allowEmpty: opts.allowEmpty === true,
-      host,
-      sourcePath: git === undefined ? paths.join(", ") : redactUrl(git),
-      objectPaths,
-      log: context.libbpfLog,
-      ...(opts.force && { force: true }),
-      stepCounter: () => stepHook(logger),
-      onInterfaces: (names) => (interfaces = new Set(names)),
-      onOutcome: (outcome) => {
-        metrics.driftFound(outcome.plan.hooks.reduce((n, h) => n + h.actions.filter((a) => a.reason.code === "drift").length, 0));
-        if (outcome.result) metrics.hookApplied("success", outcome.result.hooks.length);
-      },
-    }),
+    step: steps.step,
+    enforceLastGood: steps.enforceLastGood,
     resyncMs: opts.resync,
     retryMs: Math.min(opts.retryInterval, opts.resync),
     source,

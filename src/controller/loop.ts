@@ -12,6 +12,13 @@
  * the last reconcile read: an unchanged commit costs one ls-remote, not a
  * reconcile (drift is the resync's to repair).
  *
+ * A source that cannot be used (it fails to fetch or verify, its config is
+ * invalid, or it suddenly configures nothing) does not stop enforcement:
+ * after reporting it, the run enforces the last config that applied
+ * (enforceLastGood), so the resync and link events go on repairing drift
+ * against it. Ready stays False with the source's reason, and the status
+ * names the revision enforced meanwhile (enforcedRevision).
+ *
  * @example
  *     const loop = startLoop({ snapshot, step, resyncMs: 60_000, retryMs: 5_000, source, onStatus, logger });
  *     process.on("SIGHUP", () => loop.trigger("SIGHUP"));
@@ -34,6 +41,8 @@ export interface LoopOptions {
   snapshot(): Promise<Snapshot>;
   /** Reconciles the kernel to a snapshot. */
   step(snapshot: Snapshot): Promise<StepResult>;
+  /** Reconciles the kernel to the last snapshot that applied, unchanged; undefined when none has. */
+  enforceLastGood?(): Promise<StepResult | undefined>;
   resyncMs: number;
   /** The first retry's delay; it doubles per failure, up to resyncMs. */
   retryMs: number;
@@ -66,6 +75,16 @@ const MAX_ERROR_CHARS = 4000;
 
 export function succeeded(outcome: StepResult): outcome is Extract<StepResult, { result: "applied" | "unchanged" }> {
   return outcome.result === "applied" || outcome.result === "unchanged";
+}
+
+/** The reasons that say the source, not the kernel, is what failed: the last good config is enforced meanwhile. */
+const SOURCE_UNUSABLE = new Set(["SourceFailed", "VerificationFailed", "ConfigInvalid", "EmptyRefused"]);
+
+/** What enforcing the last good config came to, said after the source's own failure. */
+function enforcementNote(enforced: StepResult): string {
+  if (!succeeded(enforced)) return `; the last good revision ${enforced.revision ?? "(unknown)"} could not be enforced: ${enforced.message}`;
+  const repaired = enforced.hooksChanged > 0 ? ` (drift repaired on ${enforced.hooksChanged} hooks)` : "";
+  return `; enforcing the last good revision ${enforced.revision}${repaired}`;
 }
 
 /** The delay before retry number `failures` (1, 2, ...): doubling from retryMs, capped at resyncMs. */
@@ -155,11 +174,14 @@ export function startLoop(options: LoopOptions): Loop {
     const started = new Date();
     publish({ ...status, conditions: conditionsAfter(status.conditions, { kind: "progressing", retrying: failures > 0 }, started) });
     let outcome: StepResult;
+    let enforced: StepResult | undefined;
     try {
       outcome = await reconcile(polled ?? (await read()));
+      if (!succeeded(outcome) && SOURCE_UNUSABLE.has(outcome.reason)) enforced = await options.enforceLastGood?.();
     } catch (err) {
       outcome = { result: "failed", reason: "ReconciliationFailed", message: err instanceof Error ? err.message : String(err), transient: true };
     }
+    if (enforced !== undefined && !succeeded(outcome)) outcome = { ...outcome, message: `${outcome.message}${enforcementNote(enforced)}` };
     const finished = new Date();
     const durationSeconds = (finished.getTime() - started.getTime()) / 1000;
     const next: LoopStatus = {
@@ -168,6 +190,7 @@ export function startLoop(options: LoopOptions): Loop {
       reconciles: status.reconciles + 1,
     };
     let retry = false;
+    delete next.enforcedRevision;
     if (succeeded(outcome)) {
       failures = 0;
       next.conditions = conditionsAfter(status.conditions, { kind: "succeeded", outcome }, finished);
@@ -177,7 +200,9 @@ export function startLoop(options: LoopOptions): Loop {
       logger.info({ revision: outcome.revision, result: outcome.result, hooksChanged: outcome.hooksChanged, durationSeconds }, "reconciled");
     } else {
       failures += 1;
-      retry = outcome.transient;
+      // A last good config that could not be enforced is retried, however the source failed.
+      retry = outcome.transient || (enforced !== undefined && !succeeded(enforced) && enforced.transient);
+      if (enforced !== undefined && succeeded(enforced)) next.enforcedRevision = enforced.revision;
       next.conditions = conditionsAfter(status.conditions, { kind: "failed", outcome }, finished);
       next.lastError = outcome.message.length > MAX_ERROR_CHARS ? `${outcome.message.slice(0, MAX_ERROR_CHARS)}…` : outcome.message;
       logger.error({ reason: outcome.reason, revision: outcome.revision, durationSeconds }, outcome.message);

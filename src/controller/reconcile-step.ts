@@ -3,6 +3,17 @@
  * that suddenly yields nothing (unless allowed), and reconcile the kernel
  * to it once. Every failure becomes a StepResult with a reason, never an
  * exception, and changes nothing in the kernel (the executor's promise).
+ *
+ * The last config that applied is kept, with its objects' bytes: while the
+ * source is unusable (invalid, empty, unfetchable, unverified), the loop
+ * enforces that one (enforceLastGood), so drift is still repaired with the
+ * same code, by digest, and the same map contents. A firewall does not go
+ * down because someone pushed a broken commit.
+ *
+ * @example
+ *     const steps = reconcileStep({ root, lockTimeout: 0, allowEmpty: false, host, sourcePath: "/etc/nfctl", objectPaths: [] });
+ *     await steps.step(directorySnapshot(["/etc/nfctl"]));  // { result: "applied", revision: "sha256:…", … }
+ *     await steps.enforceLastGood();                         // { result: "unchanged", revision: "sha256:…", … }, or undefined before any success
  */
 import {
   ApplyError,
@@ -14,6 +25,7 @@ import {
   isEmptyPlan,
   loadDesired,
   objectRoots,
+  readCheckedObjects,
   reconcileOnce,
   type DesiredState,
   type Host,
@@ -21,7 +33,7 @@ import {
   type ReconcileOutcome,
 } from "../reconcile/index.js";
 import type { Snapshot } from "../sources/snapshot.js";
-import type { StepResult } from "./loop.js";
+import { succeeded, type StepResult } from "./loop.js";
 
 export interface StepOptions {
   root: string;
@@ -63,10 +75,63 @@ function driftRepairs(outcome: ReconcileOutcome): number {
   return outcome.plan.hooks.flatMap((h) => h.actions).filter((a) => a.reason.code === "drift" || a.reason.code === "stale-generation").length;
 }
 
-export function reconcileStep(options: StepOptions): (snapshot: Snapshot) => Promise<StepResult> {
-  return async (snapshot) => {
+/** What the loop runs: a reconcile of a snapshot, and the last good config's enforcement. */
+export interface ReconcileSteps {
+  step(snapshot: Snapshot): Promise<StepResult>;
+  /**
+   * Reconciles the kernel to the last config that applied, with the very
+   * object bytes it applied: drift is repaired, nothing new is taken from
+   * the source. Undefined when no config has applied since the start.
+   */
+  enforceLastGood(): Promise<StepResult | undefined>;
+}
+
+/** The last config that applied: its desired state, revision, and object bytes by path. */
+interface LastGood {
+  desired: DesiredState;
+  revision: string;
+  objects: ReadonlyMap<string, Buffer>;
+}
+
+export function reconcileStep(options: StepOptions): ReconcileSteps {
+  let lastGood: LastGood | undefined;
+  const common = {
+    root: options.root,
+    lockTimeout: options.lockTimeout,
+    missingInterfaces: "wait" as const,
+    ...(options.log && { log: options.log }),
+    ...(options.force && { force: true }),
+  };
+
+  /** Applies `desired` with `objects`; a failure is a StepResult. */
+  const apply = async (desired: DesiredState, revision: string, objects: ReadonlyMap<string, Buffer>): Promise<StepResult> => {
+    try {
+      const outcome = await reconcileOnce(
+        { desired },
+        {
+          ...common,
+          objects,
+          ...(options.onChange && { onPlan: options.onChange }),
+          ...(options.stepCounter && { onStep: options.stepCounter() }),
+        },
+      );
+      options.onOutcome?.(outcome);
+      return {
+        result: outcome.result ? "applied" : "unchanged",
+        revision,
+        hooksChanged: outcome.result?.hooks.length ?? 0,
+        driftRepaired: driftRepairs(outcome),
+        waitingFor: outcome.waitingFor,
+      };
+    } catch (err) {
+      return failure(err, revision);
+    }
+  };
+
+  const step = async (snapshot: Snapshot): Promise<StepResult> => {
     const { revision } = snapshot;
     let desired: DesiredState;
+    let objects: Map<string, Buffer>;
     try {
       // A source without config files configures nothing (refused below unless --allow-empty).
       const source = { path: options.sourcePath, revision };
@@ -79,20 +144,15 @@ export function reconcileStep(options: StepOptions): (snapshot: Snapshot) => Pro
               source,
               objectRoots: objectRoots([...snapshot.roots, ...options.objectPaths]),
             });
+      // Read once, checked against the digests just taken: the bytes applied are the bytes kept.
+      objects = readCheckedObjects(desired.hooks.flatMap((h) => h.chain.filter((nf) => nf.enabled)));
     } catch (err) {
       if (err instanceof ConfigErrors) return { result: "refused", revision, reason: "ConfigInvalid", message: describeConfigErrors(err), transient: false };
-      throw err;
+      return failure(err, revision);
     }
     options.onInterfaces?.([...new Set(desired.hooks.map((h) => h.ifname))]);
-    const common = {
-      root: options.root,
-      lockTimeout: options.lockTimeout,
-      missingInterfaces: "wait" as const,
-      ...(options.log && { log: options.log }),
-      ...(options.force && { force: true }),
-    };
-    try {
-      if (hasNoNf(desired) && !options.allowEmpty) {
+    if (hasNoNf(desired) && !options.allowEmpty) {
+      try {
         const { plan } = await reconcileOnce({ desired }, { ...common, dryRun: true });
         if (!isEmptyPlan(plan)) {
           return {
@@ -103,29 +163,33 @@ export function reconcileStep(options: StepOptions): (snapshot: Snapshot) => Pro
             transient: false,
           };
         }
+      } catch (err) {
+        return failure(err, revision);
       }
-      const outcome = await reconcileOnce(
-        { desired },
-        { ...common, ...(options.onChange && { onPlan: options.onChange }), ...(options.stepCounter && { onStep: options.stepCounter() }) },
-      );
-      options.onOutcome?.(outcome);
-      return {
-        result: outcome.result ? "applied" : "unchanged",
-        revision,
-        hooksChanged: outcome.result?.hooks.length ?? 0,
-        driftRepaired: driftRepairs(outcome),
-        waitingFor: outcome.waitingFor,
-      };
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (err instanceof ConfigErrors) return { result: "refused", revision, reason: "ConfigInvalid", message: describeConfigErrors(err), transient: false };
-      if (err instanceof PlanRefusedError) return { result: "refused", revision, reason: "ApplyRefused", message, transient: false };
-      if (err instanceof StalePlanError) return { result: "failed", revision, reason: "PlanStale", message, transient: true };
-      if (err instanceof ApplyError) {
-        const undo = err.rollbackFailures.length === 0 ? "undone" : `not fully undone: ${err.rollbackFailures.join("; ")}`;
-        return { result: "failed", revision, reason: "ApplyFailed", message: `${message} (the apply was ${undo})`, transient: true };
-      }
-      return { result: "failed", revision, reason: "ApplyFailed", message, transient: true };
     }
+    const result = await apply(desired, revision, objects);
+    if (succeeded(result)) lastGood = { desired, revision, objects };
+    return result;
   };
+
+  const enforceLastGood = async (): Promise<StepResult | undefined> => {
+    if (lastGood === undefined) return undefined;
+    options.onInterfaces?.([...new Set(lastGood.desired.hooks.map((h) => h.ifname))]);
+    return apply(lastGood.desired, lastGood.revision, lastGood.objects);
+  };
+
+  return { step, enforceLastGood };
+}
+
+/** A reconcile's exception as the StepResult the loop reports. */
+function failure(err: unknown, revision: string): StepResult {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof ConfigErrors) return { result: "refused", revision, reason: "ConfigInvalid", message: describeConfigErrors(err), transient: false };
+  if (err instanceof PlanRefusedError) return { result: "refused", revision, reason: "ApplyRefused", message, transient: false };
+  if (err instanceof StalePlanError) return { result: "failed", revision, reason: "PlanStale", message, transient: true };
+  if (err instanceof ApplyError) {
+    const undo = err.rollbackFailures.length === 0 ? "undone" : `not fully undone: ${err.rollbackFailures.join("; ")}`;
+    return { result: "failed", revision, reason: "ApplyFailed", message: `${message} (the apply was ${undo})`, transient: true };
+  }
+  return { result: "failed", revision, reason: "ApplyFailed", message, transient: true };
 }

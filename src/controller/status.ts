@@ -29,6 +29,8 @@ export interface LoopStatus {
   lastAppliedRevision?: string;
   /** The revision of the last reconcile, whatever its result. */
   lastAttemptedRevision?: string;
+  /** While the source cannot be used: the last good revision the loop keeps in force instead (absent once a reconcile of the source succeeds). */
+  enforcedRevision?: string;
   lastError?: string;
   lastReconcile?: { startedAt: string; durationSeconds: number; result: "applied" | "unchanged" | "failed" | "refused" };
   /** ISO 8601: the end of the last reconcile that left the kernel as desired. */

@@ -40,6 +40,8 @@ export interface ExecuteOptions {
   /** Called after every step that changes bpffs or the kernel. */
   onStep?: (label: string) => void;
   log?: ChangeContext["log"];
+  /** Object bytes the caller holds, by path, loaded instead of the files (their digests are checked all the same). */
+  objects?: ReadonlyMap<string, Buffer>;
 }
 
 /** An apply that failed and was undone (or, where rollbackFailures says so, not quite). */
@@ -154,7 +156,10 @@ export function executePlan(plan: Plan, options: ExecuteOptions): ApplyResult {
   } finally {
     existing?.close();
   }
-  const objects = readCheckedObjects(todo.flatMap((hook) => (buildsGeneration(hook.commit) ? hook.chain : [])));
+  const objects = readCheckedObjects(
+    todo.flatMap((hook) => (buildsGeneration(hook.commit) ? hook.chain : [])),
+    options.objects,
+  );
   const records = openRecords(options.root);
   try {
     const ctx: ChangeContext = {

@@ -7,7 +7,7 @@ export * from "./desired.js";
 export { planChanges, planDestroy, type ObservedMapContents, type PlanOptions } from "./planner.js";
 export { executePlan, ApplyError, PlanRefusedError, type ApplyResult, type ExecuteOptions } from "./execute.js";
 export type { HookOutcome } from "./changes/hook-change.js";
-export { StalePlanError, StateMismatchError, checkState } from "./changes/precondition.js";
+export { StalePlanError, StateMismatchError, checkState, readCheckedObjects } from "./changes/precondition.js";
 export { saveLoopStatus, loadLoopStatus } from "./loop-record.js";
 export { reconcileOnce, planOnce, type ReconcileRequest, type ReconcileOptions, type ReconcileOutcome } from "./reconcile.js";
 export { stepHook } from "./test-hooks.js";

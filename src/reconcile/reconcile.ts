@@ -50,6 +50,8 @@ export interface ReconcileOptions {
   onStep?: (label: string) => void;
   /** Where libbpf's own messages go. */
   log?: LibbpfLogSink;
+  /** Object bytes the caller holds, by path: an apply loads these rather than the files (see readCheckedObjects). */
+  objects?: ReadonlyMap<string, Buffer>;
   /**
    * A config interface that does not exist: "error" (the default) refuses
    * the whole reconcile; "wait" leaves its hooks out, as if not yet
@@ -112,7 +114,12 @@ export async function reconcileOnce(request: ReconcileRequest, options: Reconcil
     }
     if (options.dryRun || isEmptyPlan(plan)) return { plan, waitingFor };
     options.onPlan?.(plan);
-    const result = executePlan(plan, { root, ...(options.onStep && { onStep: options.onStep }), ...(options.log && { log: options.log }) });
+    const result = executePlan(plan, {
+      root,
+      ...(options.onStep && { onStep: options.onStep }),
+      ...(options.log && { log: options.log }),
+      ...(options.objects && { objects: options.objects }),
+    });
     return { plan, result, waitingFor };
   } finally {
     unlock();

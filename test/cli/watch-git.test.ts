@@ -6,11 +6,13 @@
  * kernel and show in the status; the next good commit applies.
  */
 import t from "tap";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createLab, ADDR, type Lab } from "../../scripts/test-lab.js";
+import { createLab, inNetns, ADDR, type Lab } from "../../scripts/test-lab.js";
 import { udpExchange } from "../../scripts/traffic.js";
-import { requireKernel, type TapTest } from "../helpers/kernel.js";
+import { attachedXdp, firstHookPaths, requireKernel, type TapTest } from "../helpers/kernel.js";
+import { BUILD } from "../../scripts/nfs.js";
+import { detachLink, openPinned, setProgramSlot, withHandle } from "../../src/native/index.js";
 import {
   chainOf,
   conditionOf,
@@ -115,7 +117,8 @@ t.test("--verify-signatures: only commits signed by a key of the keyring are app
   const unsigned = pushChain(remote, [c1]);
   const readyOf = (loop: LoopStatus | undefined) => loop?.conditions.find((c) => c.type === "Ready");
   let refused = await untilLoop(t, "the unsigned commit is refused", lab, run, (loop) => conditionOf(loop, "Ready") === "False/VerificationFailed");
-  t.equal(readyOf(refused)?.message, `commit ${unsigned.slice(-40, -33)} on main of ${remote.url} is not signed`);
+  t.equal(readyOf(refused)?.message, `commit ${unsigned.slice(-40, -33)} on main of ${remote.url} is not signed; enforcing the last good revision ${signed}`);
+  t.equal(refused?.enforcedRevision, signed);
   t.same(progIds(lab), serving, "the kernel runs the signed commit's chain");
   t.same(await udpExchange(lab, [ADDR.blocked], 10), { [ADDR.blocked]: 0 }, "the blocklist still drops");
 
@@ -124,7 +127,7 @@ t.test("--verify-signatures: only commits signed by a key of the keyring are app
   t.equal(readyOf(refused)?.reason, "VerificationFailed");
   t.equal(
     readyOf(refused)?.message,
-    `commit ${foreign.slice(-40, -33)} on main of ${remote.url} is signed by key ${stranger.keyId} which is not in the keyring ${keyring}`,
+    `commit ${foreign.slice(-40, -33)} on main of ${remote.url} is signed by key ${stranger.keyId} which is not in the keyring ${keyring}; enforcing the last good revision ${signed}`,
   );
   t.equal(refused?.lastAppliedRevision, signed);
   t.same(progIds(lab), serving);
@@ -150,4 +153,67 @@ t.test("one-shot apply --git applies the commit once and records it, as the loop
   t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 10), { [ADDR.allowed]: 10, [ADDR.blocked]: 0 });
   const again = nfctl(lab, ["plan", "--git", remote.url, "--path", "hosts", "--cache-dir", cache, "--detailed-exitcode"]);
   t.equal(again.code, 0, "converged: the same commit plans no change");
+});
+
+t.test("while the newest commit is bad, the last good one is enforced: drift is repaired within a resync, with the same code", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const remote = makeRemote(t);
+  // The blocklist's object in the repository: the bad commit deletes it, so only the bytes nfctl kept can repair with it.
+  mkdirSync(join(remote.work, "nfs"), { recursive: true });
+  copyFileSync(join(BUILD, "blocklist.o"), join(remote.work, "nfs", "blocklist.o"));
+  mkdirSync(join(remote.work, "hosts"), { recursive: true });
+  const file = writeConfig(join(remote.work, "hosts"), "edge.yaml", { xdp: [c1, bl, { name: "c2", nf: "counter" }] });
+  writeFileSync(file, readFileSync(file, "utf8").replace(`${BUILD}/blocklist.o`, "../nfs/blocklist.o"));
+  const good = pushed(remote, remote.commit({}));
+  const run = watchGit(t, lab, remote, join(t.testdir(), "cache"), ["--resync", "2s"]);
+  await untilTrue(t, "the good commit is applied", () => loopJson(lab)?.lastAppliedRevision === good, run);
+  const blocklist = statusJson(lab).hooks[0]!.nfs.find((nf) => nf.name === "bl")!;
+  t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 0 });
+
+  writeFileSync(file, "apiVersion: nfctl.io/v1alpha1\nkind: NetworkFunctions\nspec:\n  interfaces: 7\n");
+  const bad = pushed(remote, remote.commit({ "nfs/blocklist.o": null }, { message: "a bad config, and the object gone" }));
+  const loop = (await untilLoop(
+    t,
+    "the bad commit is refused",
+    lab,
+    run,
+    (l) => l.lastAttemptedRevision === bad && conditionOf(l, "Ready") === "False/ConfigInvalid",
+  ))!;
+  t.equal(loop.enforcedRevision, good, "the status names the revision enforced meanwhile");
+  t.match(
+    loop.conditions.find((c) => c.type === "Ready")?.message,
+    `hosts/edge.yaml:4:15: spec.interfaces: must be a list; enforcing the last good revision ${good}`,
+  );
+
+  inNetns(lab.nsB, () => withHandle(openPinned("link", firstHookPaths(lab).paths.link), (link) => detachLink(link, "test")));
+  const detachedAt = Date.now();
+  t.same(await udpExchange(lab, [ADDR.blocked], 10), { [ADDR.blocked]: 10 }, "detached: nothing filters");
+  await untilTrue(
+    t,
+    "the link is attached again",
+    () => statusJson(lab).hooks[0]!.drift.length === 0 && attachedXdp(lab.nsB, "veth-b") !== undefined,
+    run,
+    10_000,
+  );
+  t.ok(Date.now() - detachedAt < 6_000, `repaired ${Date.now() - detachedAt} ms after the detach, within a resync of 2 s (and a reconcile)`);
+  t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 0 }, "the blocked source is dropped again");
+
+  // Drift that needs the code again: nf_next rewritten to skip the blocklist, whose file the bad commit deleted.
+  const { hook, paths } = firstHookPaths(lab);
+  const generation = paths.generation(hook.live!.number);
+  withHandle(openPinned("map", generation.nf(0, "c1").next), (next) =>
+    withHandle(openPinned("prog", generation.nf(2, "c2").prog), (c2prog) => setProgramSlot(next, 0, c2prog, "the test's drift")),
+  );
+  t.same(await udpExchange(lab, [ADDR.blocked], 10), { [ADDR.blocked]: 10 }, "the blocklist skipped");
+  await untilTrue(t, "the chain is whole again", () => statusJson(lab).hooks[0]!.drift.length === 0, run, 10_000);
+  t.same(await udpExchange(lab, [ADDR.allowed, ADDR.blocked], 20), { [ADDR.allowed]: 20, [ADDR.blocked]: 0 }, "dropped again");
+  const repaired = statusJson(lab).hooks[0]!.nfs.find((nf) => nf.name === "bl")!;
+  t.equal(repaired.digest, blocklist.digest, "the blocklist runs the same object, by digest");
+  t.same(repaired.maps, blocklist.maps, "with the same map contents");
+  const still = loopJson(lab)!;
+  t.equal(conditionOf(still, "Ready"), "False/ConfigInvalid", "the source is still bad, and still said to be");
+  t.equal(still.enforcedRevision, good);
+  run.child.kill("SIGTERM");
+  t.equal(await run.exited, 0);
 });

@@ -252,3 +252,81 @@ t.test("the idle task runs once the loop has been quiet for its delay, not while
   await new Promise((r) => setTimeout(r, 200));
   t.equal(idleAt.length, 1, "not after stop");
 });
+
+t.test("while the source cannot be used, the last good config is enforced, and the status says both", async (t) => {
+  const results: StepResult[] = [
+    applied("sha256:aa"),
+    { result: "refused", revision: "sha256:bb", reason: "ConfigInvalid", message: "edge.yaml:3:1: spec: bad", transient: false },
+    { result: "failed", revision: "sha256:cc", reason: "ApplyFailed", message: "the verifier refused it", transient: true },
+  ];
+  let reads = 0;
+  const enforcements: string[] = [];
+  let enforcement: StepResult = { result: "applied", revision: "sha256:aa", hooksChanged: 2, driftRepaired: 2, waitingFor: [] };
+  const loop = startLoop({
+    snapshot: async () => {
+      reads += 1;
+      if (reads === 3) throw new SourceError("VerificationFailed", "commit 1eab6f2 on main of https://example.invalid/r.git is not signed");
+      return snap(`sha256:${reads}`);
+    },
+    step: async () => results.shift() ?? applied("sha256:dd"),
+    enforceLastGood: async () => {
+      enforcements.push(`after read ${reads}`);
+      return enforcement;
+    },
+    resyncMs: 60_000,
+    retryMs: 60_000,
+    source: { kind: "directory", paths: ["/cfg"] },
+    onStatus: () => undefined,
+    logger,
+  });
+  await until("the first apply", () => loop.status().reconciles === 1);
+  t.same(enforcements, [], "a success enforces nothing else");
+
+  loop.trigger("test");
+  await until("the invalid config", () => loop.status().reconciles === 2);
+  t.same(enforcements, ["after read 2"], "an invalid config: the last good one is enforced");
+  const invalid = loop.status();
+  t.equal(condition(invalid, "Ready"), "False/ConfigInvalid");
+  t.equal(
+    invalid.conditions.find((c) => c.type === "Ready")!.message,
+    "edge.yaml:3:1: spec: bad; enforcing the last good revision sha256:aa (drift repaired on 2 hooks)",
+  );
+  t.equal(invalid.enforcedRevision, "sha256:aa");
+  t.equal(invalid.lastAppliedRevision, "sha256:aa");
+
+  enforcement = { result: "unchanged", revision: "sha256:aa", hooksChanged: 0, driftRepaired: 0, waitingFor: [] };
+  loop.trigger("test");
+  await until("the unverified commit", () => loop.status().reconciles === 3);
+  t.same(enforcements, ["after read 2", "after read 3"], "a source that fails to verify: the last good one is enforced");
+  t.equal(condition(loop.status(), "Ready"), "False/VerificationFailed");
+  t.equal(loop.status().lastError, "commit 1eab6f2 on main of https://example.invalid/r.git is not signed; enforcing the last good revision sha256:aa");
+
+  loop.trigger("test");
+  await until("the failed apply", () => loop.status().reconciles === 4);
+  t.same(enforcements, ["after read 2", "after read 3"], "a failed apply is the kernel's failure, not the source's: nothing more is enforced");
+  t.equal(loop.status().enforcedRevision, undefined, "and no revision is said to be enforced");
+
+  enforcement = { result: "failed", revision: "sha256:aa", reason: "ApplyFailed", message: "bpf_link_create: EBUSY", transient: true };
+  results.unshift({
+    result: "refused",
+    revision: "sha256:ee",
+    reason: "EmptyRefused",
+    message: "revision sha256:ee configures no network function",
+    transient: false,
+  });
+  loop.trigger("test");
+  await until("the empty config", () => loop.status().reconciles === 5);
+  t.equal(
+    loop.status().lastError,
+    "revision sha256:ee configures no network function; the last good revision sha256:aa could not be enforced: bpf_link_create: EBUSY",
+  );
+  t.equal(loop.status().enforcedRevision, undefined);
+  t.equal(condition(loop.status(), "Reconciling"), "False/EmptyRefused");
+
+  loop.trigger("test");
+  await until("a good config again", () => loop.status().reconciles === 6);
+  t.equal(condition(loop.status(), "Ready"), "True/ReconciliationSucceeded");
+  t.equal(loop.status().enforcedRevision, undefined);
+  t.equal(enforcements.length, 3);
+  await loop.stop();
+});

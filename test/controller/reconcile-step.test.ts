@@ -21,7 +21,7 @@ copyFileSync(join(BUILD, "counter.o"), join(elsewhere, "counter.o"));
 writeFileSync(join(watched, "edge.yaml"), configText(hookText("eth1", "xdp", [nfText("counter", join(elsewhere, "counter.o"), "xdp_counter")])));
 
 t.test("an object outside the watched directory is ConfigInvalid, with the object's field", async (t) => {
-  const step = reconcileStep({
+  const { step } = reconcileStep({
     // Never reached (the config is refused first), and never a bpffs: a path under a file.
     root: join(watched, "edge.yaml", "bpffs"),
     lockTimeout: 0,

@@ -60,6 +60,7 @@ function renderLoop(loop: LoopStatus, c: Colors, alive: (pid: number) => boolean
   }
   if (loop.lastAppliedRevision) out.push(`  last applied:   ${loop.lastAppliedRevision}${loop.lastSuccessAt ? ` at ${loop.lastSuccessAt}` : ""}`);
   if (loop.lastAttemptedRevision) out.push(`  last attempted: ${loop.lastAttemptedRevision}`);
+  if (loop.enforcedRevision) out.push(c.yellow(`  enforcing:      ${loop.enforcedRevision} (the last good revision, while the source cannot be used)`));
   if (loop.lastReconcile) {
     out.push(
       `  last reconcile: ${loop.lastReconcile.startedAt}, ${loop.lastReconcile.result}, ${loop.lastReconcile.durationSeconds.toFixed(3)} s (${loop.reconciles} in all)`,

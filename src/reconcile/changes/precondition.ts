@@ -84,15 +84,23 @@ export function checkPrecondition(root: string, addr: HookAddress, plan: HookPla
  * sha256 the plan has (a saved plan may be applied later, the file changed
  * since). Returns the bytes by path: the generations load these very
  * bytes, never the file again, so the digest in the plan and in the record
- * is the code that runs.
+ * is the code that runs. `held`: bytes the caller already holds by path
+ * (the watch loop's last good config), taken instead of the file.
+ *
+ * @example
+ *     readCheckedObjects([{ name: "counter", object: "/repo/counter.o", digest: "9f2c…" }])
+ *     // Map { "/repo/counter.o" => <Buffer 7f 45 4c 46 …> }, or throws StalePlanError when the file's sha256 differs
  */
-export function readCheckedObjects(chain: readonly PlannedNf[]): Map<string, Buffer> {
+export function readCheckedObjects(
+  chain: readonly Pick<PlannedNf, "name" | "object" | "digest">[],
+  held: ReadonlyMap<string, Buffer> = new Map(),
+): Map<string, Buffer> {
   const objects = new Map<string, Buffer>();
   const digests = new Map<string, string>();
   for (const nf of chain) {
     let digest = digests.get(nf.object);
     if (digest === undefined) {
-      const bytes = readFileSync(nf.object);
+      const bytes = held.get(nf.object) ?? readFileSync(nf.object);
       digest = createHash("sha256").update(bytes).digest("hex");
       objects.set(nf.object, bytes);
       digests.set(nf.object, digest);
