@@ -2,6 +2,7 @@
  * Hand-made DesiredState and ObservedState values for planner tests.
  */
 import type { DesiredHook, DesiredMap, DesiredNf } from "../../src/reconcile/desired.js";
+import { hookId, planChanges, type Plan } from "../../src/reconcile/index.js";
 import { MapType, type Drift, type Hook, type ObservedHook, type MapSpec } from "../../src/state/index.js";
 
 export const NETNS = 4026532000;
@@ -98,4 +99,22 @@ export function liveHook(
 /** A hook the config names on an interface nfctl has never touched. */
 export function untouchedHook(ifname: string, hook: Hook): ObservedHook {
   return { address: { netns: NETNS, ifname, hook }, ifindex: 7, stale: [], foreign: [], setAside: [], drift: [] };
+}
+
+/** A plan with a bit of everything: a start with maps, an update, a stop, a state, a source. */
+export function samplePlan(): Plan {
+  return planChanges(
+    {
+      files: ["edge.yaml"],
+      hooks: [desiredHook("eth1", "xdp", [nf("b", { maps: [portsMap(22, 80)] }), nf("a", { version: "2" })]), desiredHook("eth2", "tc-egress", [nf("a")])],
+      source: { path: "https://***@git.example.com/edge.git", revision: `main@sha1:${"ab".repeat(20)}` },
+    },
+    {
+      root: "/sys/fs/bpf/nfctl",
+      netns: NETNS,
+      hooks: [liveHook("eth1", "xdp", [nf("a"), nf("c")], { generation: 4, stale: [2] }), untouchedHook("eth2", "tc-egress")],
+      state: { lineage: "7d0c6c1e-0b0a-4f5e-9a51-3f1f0c9b2d11", serial: 5 },
+    },
+    new Map([[hookId("eth1", "xdp"), { a: { ports: [port(22)] } }]]),
+  );
 }

@@ -9,31 +9,12 @@
 import t from "tap";
 import { lstatSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { checkPlanShape, executePlan, hookId, planChanges, type Plan } from "../../src/reconcile/index.js";
+import { checkPlanShape, executePlan, planChanges, type Plan } from "../../src/reconcile/index.js";
 import { readSavedPlan, writeJsonFile } from "../../src/cli/json-files.js";
 import { toJson } from "../../src/cli/views/json.js";
-import { desiredHook, liveHook, NETNS, nf, port, portsMap, untouchedHook } from "./fixtures.js";
+import { desiredHook, NETNS, nf, samplePlan, untouchedHook } from "./fixtures.js";
 
 const a = nf("a");
-const b = nf("b", { maps: [portsMap(22, 80)] });
-
-/** A plan with a bit of everything: a start with maps, an update, a stop, a state. */
-function samplePlan(): Plan {
-  return planChanges(
-    {
-      files: ["edge.yaml"],
-      hooks: [desiredHook("eth1", "xdp", [b, nf("a", { version: "2" })]), desiredHook("eth2", "tc-egress", [a])],
-      source: { path: "https://***@git.example.com/edge.git", revision: `main@sha1:${"ab".repeat(20)}` },
-    },
-    {
-      root: "/sys/fs/bpf/nfctl",
-      netns: NETNS,
-      hooks: [liveHook("eth1", "xdp", [a, nf("c")], { generation: 4, stale: [2] }), untouchedHook("eth2", "tc-egress")],
-      state: { lineage: "7d0c6c1e-0b0a-4f5e-9a51-3f1f0c9b2d11", serial: 5 },
-    },
-    new Map([[hookId("eth1", "xdp"), { a: { ports: [port(22)] } }]]),
-  );
-}
 
 t.test("a saved plan reads back as the plan that was saved", async (t) => {
   const dir = t.testdir();
