@@ -77,13 +77,13 @@ function driftRepairs(outcome: ReconcileOutcome): number {
 
 /** What the loop runs: a reconcile of a snapshot, and the last good config's enforcement. */
 export interface ReconcileSteps {
-  step(snapshot: Snapshot): Promise<StepResult>;
+  step: (snapshot: Snapshot) => Promise<StepResult>;
   /**
    * Reconciles the kernel to the last config that applied, with the very
    * object bytes it applied: drift is repaired, nothing new is taken from
    * the source. Undefined when no config has applied since the start.
    */
-  enforceLastGood(): Promise<StepResult | undefined>;
+  enforceLastGood: () => Promise<StepResult | undefined>;
 }
 
 /** The last config that applied: its desired state, revision, and object bytes by path. */
