@@ -171,7 +171,8 @@ function main(argv: string[]): void {
       .option("--allow-empty", "detach every hook when the source yields no network function")
       .option("--force", "remove programs other tools attached to hooks nfctl manages")
       .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000)
-      .option("--listen <host:port>", "where to serve /metrics, /healthz, /readyz and /status", listenAddress, listenAddress(DEFAULT_LISTEN)),
+      .option("--listen <host:port>", "where to serve /metrics, /healthz, /readyz and /status", listenAddress, listenAddress(DEFAULT_LISTEN))
+      .option("--expose-status", "serve /status to every client that reaches --listen, not to loopback clients only"),
   )
     .addHelpText(
       "after",

@@ -28,6 +28,7 @@ export interface WatchOptions extends SourceFlags, HostFlags {
   force?: boolean;
   lockTimeout: number;
   listen: { host: string; port: number };
+  exposeStatus?: boolean;
 }
 
 /** How long the loop stays idle after a reconcile before the watcher gives back its memory. */
@@ -72,6 +73,8 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
     metrics,
     status: () => jsonOutput("Status", { status: readStatus(root), ...(started.loop && { loop: started.loop.status() }) }),
     ready: () => ready,
+    // Else the endpoint's default: /status to loopback clients only.
+    ...(opts.exposeStatus && { statusAllowed: () => true }),
   });
   let sourceWatch: { close(): Promise<void> };
   try {
@@ -91,7 +94,10 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
     await endpoint.close();
     throw err;
   }
-  logger.info({ listen: `${endpoint.address.host}:${endpoint.address.port}` }, "serving /metrics, /healthz, /readyz and /status");
+  logger.info(
+    { listen: `${endpoint.address.host}:${endpoint.address.port}`, statusClients: opts.exposeStatus ? "any" : "loopback" },
+    "serving /metrics, /healthz, /readyz and /status",
+  );
   const steps = reconcileStep({
     root,
     lockTimeout: opts.lockTimeout,

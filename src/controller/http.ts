@@ -4,7 +4,8 @@
  *     GET /metrics   the Prometheus exposition of the loop's registry
  *     GET /healthz   200 "ok" while the process runs (liveness)
  *     GET /readyz    200 "ready" once the loop says so, else 503 and one line why (readiness)
- *     GET /status    application/json: the body of `nfctl status -o json`
+ *     GET /status    application/json: the body of `nfctl status -o json`,
+ *                    to loopback clients only unless statusAllowed says otherwise
  *
  * HEAD is answered like GET without the body; other methods get 405, other
  * paths 404. Every request is bounded in time (headers, whole request, idle
@@ -14,6 +15,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { isIPv4, isIPv6, type AddressInfo } from "node:net";
 import type { LoopMetrics } from "./metrics.js";
+import { isLoopbackAddress } from "./loopback.js";
 
 export interface HttpEndpoint {
   /** Where it listens, read back from the socket (so port 0 shows the port chosen). */
@@ -40,6 +42,10 @@ export interface HttpLimits {
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = { headersMs: 5_000, requestMs: 10_000, keepAliveMs: 5_000, idleMs: 30_000, closeGraceMs: 2_000 };
+
+/** The 403 of /status to a client that may not read it: why, and the two ways to read it. */
+export const STATUS_FORBIDDEN =
+  "forbidden: /status (the config source, its errors, the maps) answers loopback clients only; ask from this machine (127.0.0.1 or ::1) or start nfctl watch with --expose-status";
 
 const ROUTES = ["/metrics", "/healthz", "/readyz", "/status"] as const;
 type Route = (typeof ROUTES)[number];
@@ -88,6 +94,8 @@ export async function startHttpEndpoint(options: {
   metrics: LoopMetrics;
   status: () => unknown;
   ready: () => boolean;
+  /** Whether a client at this remote address may read /status (default: loopback clients only; see isLoopbackAddress). */
+  statusAllowed?: (remoteAddress: string | undefined) => boolean;
   limits?: Partial<HttpLimits>;
 }): Promise<HttpEndpoint> {
   const limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
@@ -147,7 +155,7 @@ export async function startHttpEndpoint(options: {
 async function handle(
   req: IncomingMessage,
   res: ServerResponse,
-  options: { metrics: LoopMetrics; status: () => unknown; ready: () => boolean },
+  options: { metrics: LoopMetrics; status: () => unknown; ready: () => boolean; statusAllowed?: (remoteAddress: string | undefined) => boolean },
 ): Promise<void> {
   const text = "text/plain; charset=utf-8";
   const path = (req.url ?? "").split("?", 1)[0] ?? "";
@@ -181,6 +189,10 @@ async function handle(
       return;
     }
     case "/status":
+      if (!(options.statusAllowed ?? isLoopbackAddress)(req.socket.remoteAddress)) {
+        send(req, res, 403, text, `${STATUS_FORBIDDEN}\n`);
+        return;
+      }
       send(req, res, 200, "application/json; charset=utf-8", `${JSON.stringify(options.status(), null, 2) ?? "null"}\n`);
       return;
   }

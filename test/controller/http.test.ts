@@ -6,7 +6,8 @@
 import t, { type Test } from "tap";
 import { Agent, request } from "node:http";
 import { connect, type Socket } from "node:net";
-import { DEFAULT_LISTEN, parseListen, startHttpEndpoint, type HttpEndpoint, type HttpLimits } from "../../src/controller/http.js";
+import { networkInterfaces } from "node:os";
+import { DEFAULT_LISTEN, STATUS_FORBIDDEN, parseListen, startHttpEndpoint, type HttpEndpoint, type HttpLimits } from "../../src/controller/http.js";
 import { createMetrics } from "../../src/controller/metrics.js";
 import type { LoopStatus } from "../../src/controller/status.js";
 import { promtoolCheckMetrics } from "../helpers/prometheus.js";
@@ -126,6 +127,53 @@ t.test("a status or readiness callback that throws is a 500 or a 503 with one li
   t.same(await get(`${base}/status`).then((r) => [r.code, r.body]), [500, "internal error: records map unreadable\n"]);
   t.same(await get(`${base}/readyz`).then((r) => [r.code, r.body]), [503, "not ready: loop gone\n"]);
   t.equal((await get(`${base}/healthz`)).code, 200, "and the endpoint goes on");
+});
+
+/** This machine's first IPv4 address that is not loopback: a client connecting from it is not local to the endpoint's rule. */
+function nonLoopbackAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a?.family === "IPv4" && !a.internal)?.address;
+}
+
+const outside = nonLoopbackAddress();
+const noOutside = outside === undefined && "this machine has no IPv4 address but loopback to be a client from";
+t.test("listening on every address, /status answers loopback clients only; the other routes answer every client", { skip: noOutside }, async (t) => {
+  const metrics = createMetrics({ version: "0.1.0", nfCounters: () => [] });
+  for (const host of ["0.0.0.0", "::"]) {
+    const endpoint = await startHttpEndpoint({ listen: { host, port: 0 }, metrics, status: () => loopStatus, ready: () => true });
+    t.teardown(() => endpoint.close());
+    const port = endpoint.address.port;
+    const local = await get(`http://127.0.0.1:${port}/status`);
+    t.same([local.code, JSON.parse(local.body)], [200, loopStatus], `${host}: 127.0.0.1 reads /status (on "::" it arrives as ::ffff:127.0.0.1)`);
+    const far = await get(`http://${outside!}:${port}/status`);
+    t.same([far.code, far.type, far.body], [403, "text/plain; charset=utf-8", `${STATUS_FORBIDDEN}\n`], `${host}: ${outside} is refused, with one line`);
+    t.same((await get(`http://${outside}:${port}/status`, { method: "HEAD" })).code, 403, `${host}: HEAD as GET`);
+    for (const path of ["/metrics", "/healthz", "/readyz"])
+      t.equal((await get(`http://${outside}:${port}${path}`)).code, 200, `${host}: ${outside} reads ${path}`);
+    await endpoint.close();
+  }
+  t.match(STATUS_FORBIDDEN, /^forbidden: [^\n]*--expose-status$/, "the line says how to allow it");
+});
+
+t.test("statusAllowed decides who reads /status, from the client's address", async (t) => {
+  const metrics = createMetrics({ version: "0.1.0", nfCounters: () => [] });
+  const asked: (string | undefined)[] = [];
+  let allow = false;
+  const endpoint = await startHttpEndpoint({
+    listen: { host: "127.0.0.1", port: 0 },
+    metrics,
+    status: () => loopStatus,
+    ready: () => true,
+    statusAllowed: (address) => (asked.push(address), allow),
+  });
+  t.teardown(() => endpoint.close());
+  const base = `http://127.0.0.1:${endpoint.address.port}`;
+  t.same(await get(`${base}/status`).then((r) => [r.code, r.body]), [403, `${STATUS_FORBIDDEN}\n`], "refused when it says no");
+  allow = true;
+  t.equal((await get(`${base}/status`)).code, 200, "served when it says yes");
+  t.equal((await get(`${base}/metrics`)).code, 200);
+  t.same(asked, ["127.0.0.1", "127.0.0.1"], "asked with the client's address, for /status only");
 });
 
 t.test("HEAD: the headers of GET, no body", async (t) => {
