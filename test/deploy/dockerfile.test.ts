@@ -6,6 +6,7 @@
 import t from "tap";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { serviceOf, unitText } from "../helpers/systemd-unit.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const text = readFileSync(`${ROOT}deploy/Dockerfile`, "utf8");
@@ -76,7 +77,20 @@ t.test("three stages from one Node 20 bookworm image", async (t) => {
     ],
   );
   t.match(text, /^#\s+docker build -f deploy\/Dockerfile -t \S+ \.$/m, "a usage comment: how to build");
-  t.match(text, /^#\s+docker run .*--network host --privileged/m, "and how to run");
+  const run = /^#\s+docker run (?:.*\\\n#)*.*$/m.exec(text)?.[0] ?? "";
+  t.match(run, /--network host /, "and how to run: on the host's network");
+  t.notMatch(run, /--privileged/, "not privileged");
+  const added = [...run.matchAll(/--cap-add (\S+)/g)].map((m) => m[1]).sort();
+  t.same(
+    added,
+    serviceOf(unitText())
+      .words("CapabilityBoundingSet")
+      .map((c) => c.replace(/^CAP_/, ""))
+      .sort(),
+    "the systemd unit's capabilities",
+  );
+  for (const flag of ["--cap-drop ALL", "--security-opt no-new-privileges", "--read-only", "--tmpfs /tmp"]) t.ok(run.includes(` ${flag} `), flag);
+  t.match(run, /-v \/sys\/fs\/bpf:\/sys\/fs\/bpf:rslave /, "the host's bpffs, propagated from the host");
 });
 
 t.test("build: every dependency and clang, then npm run build", async (t) => {

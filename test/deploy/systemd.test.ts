@@ -4,35 +4,14 @@
  */
 import t from "tap";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { DEFAULT_LISTEN } from "../../src/controller/http.js";
+import { UNIT_PATH as UNIT, parseUnit, serviceOf, systemdBytes, unitText } from "../helpers/systemd-unit.js";
+import { watcherPeakRssBytes } from "../helpers/measured-memory.js";
 
-const UNIT = fileURLToPath(new URL("../../../deploy/systemd/nfctl-watch.service", import.meta.url));
-const text = readFileSync(UNIT, "utf8");
-
-/** Section -> key -> every value it is given, in order (systemd's unit file syntax, without continuation lines). */
-function parseUnit(source: string): Map<string, Map<string, string[]>> {
-  const sections = new Map<string, Map<string, string[]>>();
-  let current: Map<string, string[]> | undefined;
-  for (const [i, raw] of source.split("\n").entries()) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
-    const header = /^\[(\w+)\]$/.exec(line);
-    if (header) {
-      current = new Map();
-      sections.set(header[1]!, current);
-      continue;
-    }
-    const eq = line.indexOf("=");
-    if (current === undefined || eq < 1) throw new Error(`line ${i + 1} is neither a section nor KEY=VALUE: ${line}`);
-    const key = line.slice(0, eq);
-    current.set(key, [...(current.get(key) ?? []), line.slice(eq + 1)]);
-  }
-  return sections;
-}
+const text = unitText();
 
 /** `systemd-analyze verify FILE`: exit code and what it printed. */
 function verify(file: string): { code: number; output: string } {
@@ -42,9 +21,7 @@ function verify(file: string): { code: number; output: string } {
 }
 
 const unit = parseUnit(text);
-const service = unit.get("Service") ?? new Map<string, string[]>();
-const one = (key: string): string | undefined => service.get(key)?.at(-1);
-const words = (key: string): string[] => (one(key) ?? "").split(/\s+/).filter((w) => w !== "");
+const { one, words } = serviceOf(text);
 
 t.test("the unit runs nfctl watch as a hardened exec service", async (t) => {
   t.same([...unit.keys()], ["Unit", "Service", "Install"]);
@@ -64,12 +41,22 @@ t.test("the unit runs nfctl watch as a hardened exec service", async (t) => {
   t.same(words("AmbientCapabilities").sort(), caps);
   for (const cap of caps) t.match(text, new RegExp(`^#\\s+${cap}\\s+\\S`, "m"), `a comment says why ${cap}`);
   t.same(words("RestrictAddressFamilies").sort(), ["AF_INET", "AF_INET6", "AF_NETLINK", "AF_UNIX"]);
-  t.notOk(service.has("MemoryDenyWriteExecute"), "no MemoryDenyWriteExecute: V8 needs W+X");
+  t.equal(one("MemoryDenyWriteExecute"), undefined, "no MemoryDenyWriteExecute: V8 needs W+X");
   t.match(text, /MemoryDenyWriteExecute=yes kills Node\.js.*\n.*nodejs\/node#55509/, "and the comment says so");
   t.same(unit.get("Unit")?.get("AssertPathIsMountPoint"), ["/sys/fs/bpf"]);
   t.same(unit.get("Install")?.get("WantedBy"), ["multi-user.target"]);
   t.match(text, /^# Install .*\n(#.*\n)*#\s+systemctl enable --now nfctl-watch\.service$/m, "how to install it");
   t.match(text, /GET\s+(#\s+)?\/readyz/, "how readiness works");
+});
+
+t.test("memory: MemoryHigh above the watcher's measured peak, MemoryMax twice it", async (t) => {
+  const peak = watcherPeakRssBytes();
+  const high = systemdBytes(one("MemoryHigh") ?? "0");
+  const max = systemdBytes(one("MemoryMax") ?? "0");
+  t.ok(high >= peak, `MemoryHigh ${one("MemoryHigh")} >= the measured peak RSS of ${(peak / 2 ** 20).toFixed(1)} MiB`);
+  t.ok(max >= 2 * peak, `MemoryMax ${one("MemoryMax")} >= twice the measured peak`);
+  t.ok(max > high, "MemoryMax above MemoryHigh: reclaim before the kill");
+  t.match(text, /^# .*bench\/RESULTS\.md/m, "the comment names the measurement");
 });
 
 t.test("systemd-analyze verify: no error about the unit", async (t) => {
