@@ -28,17 +28,34 @@ export function ensureRoot(root: string): void {
   if (isBpffs(existing)) {
     mkdirSync(root, { recursive: true });
   } else if (existing === STANDARD_MOUNT && root.startsWith(`${STANDARD_MOUNT}/`)) {
-    mountBpffs(STANDARD_MOUNT);
+    mountOrExplain(STANDARD_MOUNT);
     mkdirSync(root, { recursive: true });
   } else {
     mkdirSync(root, { recursive: true });
-    mountBpffs(root);
+    mountOrExplain(root);
   }
   try {
     accessSync(root, constants.W_OK);
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code === "EROFS" ? "it is on a read-only mount" : (err as Error).message;
     throw new Error(`bpffs root ${root} is not writable: ${why}`);
+  }
+}
+
+/**
+ * Mounts bpffs on `target`, or says in one line that none is there and
+ * what to do: a container or a service without CAP_SYS_ADMIN (or whose
+ * LSM forbids mount) cannot mount one, and should not, as a mount of its
+ * own would vanish with it, and every pin in it.
+ */
+function mountOrExplain(target: string): void {
+  try {
+    mountBpffs(target);
+  } catch (err) {
+    throw new Error(
+      `no bpffs is mounted on ${target} and nfctl could not mount one (${(err as Error).message}); mount it on the host first: mount -t bpf bpf ${target}`,
+      { cause: err },
+    );
   }
 }
 
