@@ -4,7 +4,8 @@
  * PromQL on the reconcile counter and on the packets an NF dropped (read
  * from its nf_stats map at scrape time), and /healthz, /readyz and /status
  * answer as documented; and an idle watcher gives back the garbage of its
- * reconciles, as its own heap metrics show. Everything runs inside the
+ * reconciles, as its own heap metrics show; and /status answers loopback
+ * clients only unless --expose-status. Everything runs inside the
  * lab's namespace, whose 127.0.0.1 is the lab's own.
  */
 import t from "tap";
@@ -15,6 +16,7 @@ import { udpExchange } from "../../scripts/traffic.js";
 import { requireKernel } from "../helpers/kernel.js";
 import { conditionOf, loopJson, startNfctl, untilTrue, writeConfig, type NfSpec } from "../helpers/cli.js";
 import { httpGet, promtoolCheckMetrics, startPrometheus, waitFor } from "../helpers/prometheus.js";
+import { STATUS_FORBIDDEN } from "../../src/controller/http.js";
 
 requireKernel();
 
@@ -112,4 +114,29 @@ t.test("an idle watcher collects the garbage of its reconciles: a major collecti
   t.ok(idle.heapUsed < busy.heapUsed, `heap in use fell from ${(busy.heapUsed / 2 ** 20).toFixed(1)} to ${(idle.heapUsed / 2 ** 20).toFixed(1)} MiB`);
   run.child.kill("SIGTERM");
   t.equal(await run.exited, 0);
+});
+
+t.test("--listen 0.0.0.0: /status to loopback clients only, to every client with --expose-status", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const dir = join(t.testdir(), "config");
+  mkdirSync(dir);
+  writeConfig(dir, "edge.yaml", { xdp: [c1] });
+  for (const [extra, fromOutside] of [
+    [[], { status: 403, body: `${STATUS_FORBIDDEN}\n` }],
+    [["--expose-status"], { status: 200 }],
+  ] as const) {
+    const run = startNfctl(t, lab, ["watch", "-f", dir, "--listen", "0.0.0.0:0", ...extra]);
+    const listening = () => /"listen":"0\.0\.0\.0:(\d+)"/.exec(run.stderr())?.[1];
+    if (!(await untilTrue(t, "nfctl says where it listens", () => listening() !== undefined, run))) return;
+    const port = listening()!;
+    // From the lab's other namespace: the client is not loopback.
+    const outside = await httpGet(`http://${ADDR.server}:${port}/status`, lab.nsA);
+    t.equal(outside.status, fromOutside.status, `${extra.join(" ") || "no option"}: a client in the other namespace gets ${fromOutside.status}`);
+    if ("body" in fromOutside) t.equal(outside.body, fromOutside.body, "and one line that says how to allow it");
+    t.equal((await httpGet(`http://${ADDR.server}:${port}/healthz`, lab.nsA)).status, 200, "the probes' routes answer every client");
+    t.equal((await httpGet(`http://127.0.0.1:${port}/status`, lab.nsB)).status, 200, "a loopback client reads /status");
+    run.child.kill("SIGTERM");
+    t.equal(await run.exited, 0);
+  }
 });
