@@ -30,7 +30,7 @@ export function parseUnit(source: string): Map<string, Map<string, string[]>> {
 }
 
 /** The unit's [Service] section: the last value of a key, and that value's words. */
-export function serviceOf(source: string): { one(key: string): string | undefined; words(key: string): string[] } {
+export function serviceOf(source: string): { one: (key: string) => string | undefined; words: (key: string) => string[] } {
   const service = parseUnit(source).get("Service") ?? new Map<string, string[]>();
   const one = (key: string): string | undefined => service.get(key)?.at(-1);
   return { one, words: (key) => (one(key) ?? "").split(/\s+/).filter((w) => w !== "") };
