@@ -8,10 +8,20 @@
  */
 import { resolve } from "node:path";
 import { readFileSync } from "node:fs";
-import { resolveHost, resolveRoot, saveLoopStatus, status as readStatus, stepHook } from "../reconcile/index.js";
+import { resolveHost, resolveRoot, saveLoopStatus, status as readStatus, stepHook, type StatusReport } from "../reconcile/index.js";
 import { directorySnapshot, watchPaths } from "../sources/directory.js";
 import { gitSnapshot, redactUrl, validateGitUrl } from "../sources/git.js";
-import { createMetrics, reconcileStep, startHttpEndpoint, startLoop, watchLinks, type Loop, type LoopStatus, type NfCounter } from "../controller/index.js";
+import {
+  createMetrics,
+  reconcileStep,
+  startHttpEndpoint,
+  startLoop,
+  watchLinks,
+  type Loop,
+  type LoopStatus,
+  type NfCounter,
+  type Scrape,
+} from "../controller/index.js";
 import { hostOptionsOf, type HostFlags } from "./host-options.js";
 import { jsonOutput } from "./views/json.js";
 import type { Context } from "./main.js";
@@ -36,9 +46,9 @@ const RELEASE_MEMORY_AFTER_MS = 1000;
 
 const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
-/** The nf_stats counters of every NF nfctl runs here, for /metrics. */
-function nfCounters(root: string): NfCounter[] {
-  return readStatus(root).hooks.flatMap((h) =>
+/** The nf_stats counters of every NF in a status, for /metrics. */
+function nfCounters(report: StatusReport): NfCounter[] {
+  return report.hooks.flatMap((h) =>
     h.nfs.flatMap((nf) =>
       nf.counters ? (["seen", "dropped"] as const).map((verdict) => ({ ifname: h.ifname, hook: h.hook, nf: nf.name, verdict, ...nf.counters![verdict] })) : [],
     ),
@@ -62,7 +72,7 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
       : { kind: "git", url: redactUrl(git), ...(opts.ref !== undefined && { ref: opts.ref }), ...(opts.path !== undefined && { path: opts.path }) };
   let interfaces = new Set<string>();
   let ready = false;
-  const metrics = createMetrics({ version, nfCounters: () => nfCounters(root) });
+  const metrics = createMetrics({ version });
   // What can fail on the user's input (a taken --listen port, a path that
   // cannot be watched) starts before the loop, whose first reconcile may
   // change the kernel: a failed start changes nothing and leaves nothing
@@ -71,7 +81,7 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
   const endpoint = await startHttpEndpoint({
     listen: opts.listen,
     metrics,
-    status: () => jsonOutput("Status", { status: readStatus(root), ...(started.loop && { loop: started.loop.status() }) }),
+    scrape: () => scrapeKernel(root, () => started.loop?.status()),
     ready: () => ready,
     // Else the endpoint's default: /status to loopback clients only.
     ...(opts.exposeStatus && { statusAllowed: () => true }),
@@ -154,6 +164,29 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
   }
   logger.info({ reconciles: running.status().reconciles }, "stopped; every network function keeps running");
   return 0;
+}
+
+/**
+ * One walk of the kernel (every hook, its NFs' counters and data maps) for
+ * /status and /metrics together; the endpoint makes one per scrape interval.
+ */
+function scrapeKernel(root: string, loop: () => LoopStatus | undefined): Scrape {
+  let report: StatusReport | undefined;
+  let error: unknown;
+  try {
+    report = readStatus(root);
+  } catch (err) {
+    error = err;
+  }
+  const read = (): StatusReport => {
+    if (report === undefined) throw error;
+    return report;
+  };
+  const loopStatus = loop();
+  return {
+    status: () => jsonOutput("Status", { status: read(), ...(loopStatus && { loop: loopStatus }) }),
+    nfCounters: () => nfCounters(read()),
+  };
 }
 
 function pollEvery(ms: number, fn: () => void): { close(): Promise<void> } {

@@ -11,10 +11,29 @@
  * paths 404. Every request is bounded in time (headers, whole request, idle
  * socket), and close() ends idle keep-alive sockets at once and busy ones
  * after a grace period, so that a stopping loop never waits on a client.
+ *
+ * Whoever reaches the port is not trusted, and the loop shares its one
+ * thread with the endpoint, so what clients can make it do is bounded:
+ *
+ * - /status and /metrics are served from one scrape (one walk of the
+ *   kernel, both bodies rendered once) begun less than `scrapeMaxAgeMs`
+ *   before the request; requests that come while it is built wait for that
+ *   build (scrape-cache.ts). However many clients ask, a walk of the kernel
+ *   starts at most once per interval, and the loop has the rest of it.
+ * - At most `maxInFlight` requests for /status and /metrics are in flight
+ *   (until their response is written out); more get 503 with Retry-After
+ *   at once.
+ * - At most `maxConnections` connections are open; the kernel's further
+ *   connections are closed as soon as they are accepted.
+ * - /healthz and /readyz are answered from memory, at once, whatever the
+ *   in-flight bound: a liveness probe must not fail, and get the process
+ *   restarted, because scrapers are busy (a restart would not make them
+ *   less busy). They still need one of the `maxConnections`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { isIPv4, isIPv6, type AddressInfo } from "node:net";
-import type { LoopMetrics } from "./metrics.js";
+import type { LoopMetrics, NfCounter } from "./metrics.js";
+import { cachedScrape } from "./scrape-cache.js";
 import { isLoopbackAddress } from "./loopback.js";
 
 export interface HttpEndpoint {
@@ -27,7 +46,7 @@ export interface HttpEndpoint {
 /** Loopback only: exposing metrics and status beyond the machine is a choice (`--listen 0.0.0.0:9464`). */
 export const DEFAULT_LISTEN = "127.0.0.1:9464";
 
-/** Time limits of the endpoint, in milliseconds. */
+/** Limits of the endpoint: times in milliseconds, and how much it serves at once. */
 export interface HttpLimits {
   /** From a connection's first byte to the end of the request headers. */
   headersMs: number;
@@ -39,9 +58,43 @@ export interface HttpLimits {
   idleMs: number;
   /** close() waits this long for busy sockets before it destroys them. */
   closeGraceMs: number;
+  /** /status and /metrics serve a scrape begun less than this before the request; a walk of the kernel starts at most once per this. */
+  scrapeMaxAgeMs: number;
+  /** Requests for /status and /metrics served at once; more get 503. */
+  maxInFlight: number;
+  /** Open connections; more are closed when accepted. */
+  maxConnections: number;
 }
 
-export const DEFAULT_HTTP_LIMITS: HttpLimits = { headersMs: 5_000, requestMs: 10_000, keepAliveMs: 5_000, idleMs: 30_000, closeGraceMs: 2_000 };
+/**
+ * A scrape at most 1 s old: fresher than any Prometheus scrape interval
+ * (15 s by default) or a person needs, while a walk of the kernel starts
+ * at most once a second, leaving the loop the rest of each second. 16 in
+ * flight and 128 connections are well above what honest clients use (one
+ * Prometheus, a probe or two, a person) and bound what a flood costs.
+ */
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersMs: 5_000,
+  requestMs: 10_000,
+  keepAliveMs: 5_000,
+  idleMs: 30_000,
+  closeGraceMs: 2_000,
+  scrapeMaxAgeMs: 1_000,
+  maxInFlight: 16,
+  maxConnections: 128,
+};
+
+/**
+ * One read of the kernel for /status and /metrics: the costly part of both,
+ * made once per scrape. Each accessor returns what its route serves, or
+ * throws what reading the kernel threw.
+ */
+export interface Scrape {
+  /** The value GET /status serves as JSON. */
+  status(): unknown;
+  /** The NFs' counters for GET /metrics. */
+  nfCounters(): NfCounter[];
+}
 
 /** The 403 of /status to a client that may not read it: why, and the two ways to read it. */
 export const STATUS_FORBIDDEN =
@@ -92,7 +145,8 @@ export function parseListen(value: string): { host: string; port: number } {
 export async function startHttpEndpoint(options: {
   listen: { host: string; port: number };
   metrics: LoopMetrics;
-  status: () => unknown;
+  /** Reads the kernel for /status and /metrics; called at most once per `scrapeMaxAgeMs`, whoever asks. */
+  scrape: () => Scrape | Promise<Scrape>;
   ready: () => boolean;
   /** Whether a client at this remote address may read /status (default: loopback clients only; see isLoopbackAddress). */
   statusAllowed?: (remoteAddress: string | undefined) => boolean;
@@ -107,11 +161,26 @@ export async function startHttpEndpoint(options: {
     connectionsCheckingInterval: Math.max(100, Math.min(1_000, limits.headersMs / 2)),
   });
   server.setTimeout(limits.idleMs);
+  server.maxConnections = limits.maxConnections;
+  const scraped = cachedScrape(() => render(options), { maxAgeMs: limits.scrapeMaxAgeMs });
+  let inFlight = 0;
+  const serve: Serve = {
+    scraped,
+    ready: options.ready,
+    statusAllowed: options.statusAllowed ?? isLoopbackAddress,
+    admit(res) {
+      if (inFlight >= limits.maxInFlight) return false;
+      inFlight += 1;
+      res.once("close", () => (inFlight -= 1));
+      return true;
+    },
+    maxInFlight: limits.maxInFlight,
+  };
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    handle(req, res, options).catch((err: unknown) => {
+    handle(req, res, serve).catch((err: unknown) => {
       // Nothing may be sent once headers are: end the connection instead.
       if (res.headersSent) res.destroy();
-      else send(req, res, 500, "text/plain; charset=utf-8", `internal error: ${oneLine(err)}\n`);
+      else send(req, res, { code: 500, type: TEXT, body: `internal error: ${oneLine(err)}\n` });
     });
   });
 
@@ -152,56 +221,99 @@ export async function startHttpEndpoint(options: {
   };
 }
 
-async function handle(
-  req: IncomingMessage,
-  res: ServerResponse,
-  options: { metrics: LoopMetrics; status: () => unknown; ready: () => boolean; statusAllowed?: (remoteAddress: string | undefined) => boolean },
-): Promise<void> {
-  const text = "text/plain; charset=utf-8";
+const TEXT = "text/plain; charset=utf-8";
+
+/** A whole response; scraped ones are kept as bytes, written as they are to every client. */
+interface Response {
+  code: number;
+  type: string;
+  body: string | Buffer;
+}
+
+/** The responses of /status and /metrics for one scrape. */
+interface Rendered {
+  status: Response;
+  metrics: Response;
+}
+
+/** What handle() needs of the endpoint. */
+interface Serve {
+  scraped: () => Promise<Rendered>;
+  ready: () => boolean;
+  /** Whether a client at this remote address may read /status. */
+  statusAllowed: (remoteAddress: string | undefined) => boolean;
+  /** Counts `res` in flight until it closes, or says no when maxInFlight are. */
+  admit(res: ServerResponse): boolean;
+  maxInFlight: number;
+}
+
+/**
+ * One scrape rendered: the kernel read once, both bodies made once. A
+ * status that cannot be read is a 500 with one line; /metrics is still
+ * served without the NF counters (metrics.ts counts the failure).
+ */
+async function render(options: { metrics: LoopMetrics; scrape: () => Scrape | Promise<Scrape> }): Promise<Rendered> {
+  const scrape = await options.scrape();
+  let status: Response;
+  try {
+    status = { code: 200, type: "application/json; charset=utf-8", body: Buffer.from(`${JSON.stringify(scrape.status(), null, 2) ?? "null"}\n`) };
+  } catch (err) {
+    status = { code: 500, type: TEXT, body: `internal error: ${oneLine(err)}\n` };
+  }
+  const metrics = { code: 200, type: options.metrics.registry.contentType, body: Buffer.from(await options.metrics.exposition(() => scrape.nfCounters())) };
+  return { status, metrics };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, serve: Serve): Promise<void> {
   const path = (req.url ?? "").split("?", 1)[0] ?? "";
   const route = ROUTES.find((r) => r === path);
   if (route === undefined) {
-    send(req, res, 404, text, `not found; the routes are ${ROUTES.join(", ")}\n`);
+    send(req, res, { code: 404, type: TEXT, body: `not found; the routes are ${ROUTES.join(", ")}\n` });
     return;
   }
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.setHeader("Allow", "GET, HEAD");
-    send(req, res, 405, text, `method ${quote(req.method ?? "")} not allowed; use GET or HEAD\n`);
+    send(req, res, { code: 405, type: TEXT, body: `method ${quote(req.method ?? "")} not allowed; use GET or HEAD\n` });
     return;
   }
   switch (route satisfies Route) {
-    case "/metrics":
-      send(req, res, 200, options.metrics.registry.contentType, await options.metrics.registry.metrics());
-      return;
     case "/healthz":
-      send(req, res, 200, text, "ok\n");
+      send(req, res, { code: 200, type: TEXT, body: "ok\n" });
       return;
     case "/readyz": {
       let ready: boolean;
       try {
-        ready = options.ready();
+        ready = serve.ready();
       } catch (err) {
-        send(req, res, 503, text, `not ready: ${oneLine(err)}\n`);
+        send(req, res, { code: 503, type: TEXT, body: `not ready: ${oneLine(err)}\n` });
         return;
       }
-      if (ready) send(req, res, 200, text, "ready\n");
-      else send(req, res, 503, text, "not ready: the watch loop has not finished its first reconcile (GET /status tells more)\n");
+      if (ready) send(req, res, { code: 200, type: TEXT, body: "ready\n" });
+      else send(req, res, { code: 503, type: TEXT, body: "not ready: the watch loop has not finished its first reconcile (GET /status tells more)\n" });
       return;
     }
-    case "/status":
-      if (!(options.statusAllowed ?? isLoopbackAddress)(req.socket.remoteAddress)) {
-        send(req, res, 403, text, `${STATUS_FORBIDDEN}\n`);
+    case "/metrics":
+    case "/status": {
+      if (route === "/status" && !serve.statusAllowed(req.socket.remoteAddress)) {
+        send(req, res, { code: 403, type: TEXT, body: `${STATUS_FORBIDDEN}\n` });
         return;
       }
-      send(req, res, 200, "application/json; charset=utf-8", `${JSON.stringify(options.status(), null, 2) ?? "null"}\n`);
+      if (!serve.admit(res)) {
+        res.setHeader("Retry-After", "1");
+        send(req, res, { code: 503, type: TEXT, body: `busy: ${serve.maxInFlight} requests for /status and /metrics are in flight; retry in 1 s\n` });
+        return;
+      }
+      const rendered = await serve.scraped();
+      send(req, res, route === "/status" ? rendered.status : rendered.metrics);
       return;
+    }
   }
 }
 
 /** One whole response with its length; HEAD gets the headers only (Node drops the body). */
-function send(req: IncomingMessage, res: ServerResponse, code: number, contentType: string, body: string): void {
+function send(req: IncomingMessage, res: ServerResponse, { code, type, body }: Response): void {
   res.statusCode = code;
-  res.setHeader("Content-Type", contentType);
+  res.setHeader("Content-Type", type);
   res.setHeader("Content-Length", Buffer.byteLength(body));
   res.setHeader("Cache-Control", "no-store");
   res.end(req.method === "HEAD" ? undefined : body);

@@ -7,4 +7,4 @@ export { reconcileStep, type StepOptions } from "./reconcile-step.js";
 export { watchLinks, linkEventName, type LinkWatch } from "./link-events.js";
 export type { Condition, ConditionType, LoopStatus } from "./status.js";
 export { createMetrics, type LoopMetrics, type NfCounter } from "./metrics.js";
-export { startHttpEndpoint, parseListen, DEFAULT_LISTEN, type HttpEndpoint } from "./http.js";
+export { startHttpEndpoint, parseListen, DEFAULT_LISTEN, type HttpEndpoint, type Scrape } from "./http.js";

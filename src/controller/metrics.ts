@@ -2,6 +2,10 @@
  * The watch loop's Prometheus metrics: one registry per loop, which the
  * loop feeds through LoopMetrics and GET /metrics serves.
  *
+ * The NFs' own counters are the kernel's, read by whoever serves a scrape
+ * and handed to exposition(): the endpoint reads the kernel once for
+ * /status and /metrics together (http.ts).
+ *
  * Names follow Prometheus' naming practice: the one prefix `nfctl_`, base
  * units (`_seconds`, `_bytes`), `_total` on counters, and labels whose
  * values are bounded (a result, a condition, or what the config names:
@@ -27,6 +31,17 @@ export type ReconcileResult = "applied" | "unchanged" | "failed" | "refused";
 
 export interface LoopMetrics {
   registry: Registry;
+  /**
+   * The exposition of every metric, with the NF counters `nfCounters`
+   * returns (called once). If it throws, their series are left out of this
+   * exposition alone and nfctl_nf_stats_read_errors_total counts it; the
+   * other metrics are still served. `registry.metrics()` alone has no NF
+   * counters.
+   *
+   * @example
+   *     const text = await metrics.exposition(() => [{ ifname: "eth0", hook: "xdp", nf: "c1", verdict: "seen", packets: 9, bytes: 900 }]);
+   */
+  exposition(nfCounters: () => NfCounter[]): Promise<string>;
   /** One reconcile ended; `applied` and `unchanged` also set the last successful apply's time. */
   reconcileDone(result: ReconcileResult, durationSeconds: number): void;
   /** `count` hooks were committed (success) or failed to (failure). */
@@ -57,7 +72,7 @@ const RECONCILE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 
 /** A source snapshot: milliseconds for a directory, seconds for a git fetch (bounded by its timeout). */
 const FETCH_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-export function createMetrics(options: { version: string; nfCounters: () => NfCounter[] }): LoopMetrics {
+export function createMetrics(options: { version: string }): LoopMetrics {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
@@ -119,10 +134,11 @@ export function createMetrics(options: { version: string; nfCounters: () => NfCo
   };
   setConditions([]);
 
-  registerNfCounters(registry, options.nfCounters);
+  const nfCounters = registerNfCounters(registry);
 
   return {
     registry,
+    exposition: (read) => nfCounters.during(read, () => registry.metrics()),
     reconcileDone(result, durationSeconds) {
       reconcileDuration.observe(seconds(durationSeconds, "reconcileDone"));
       reconciles.inc({ result });
@@ -146,32 +162,18 @@ export function createMetrics(options: { version: string; nfCounters: () => NfCo
  * nfctl_nf_packets_total and nfctl_nf_bytes_total: counters the kernel
  * keeps, read at scrape time. They are counter-typed (they only grow, and
  * restart from 0 when an NF's map is made anew, which rate() handles), so a
- * prom-client Counter whose collect() replaces its values with what the
- * callback reads. One read serves both metrics of one scrape. A read that
- * throws leaves both empty for that scrape and counts
- * nfctl_nf_stats_read_errors_total; the other metrics are still served.
+ * prom-client Counter whose collect() replaces its values with the ones
+ * read for the exposition being made. One read serves both metrics of one
+ * exposition. A read that throws leaves both empty for that exposition and
+ * counts nfctl_nf_stats_read_errors_total.
  */
-function registerNfCounters(registry: Registry, read: () => NfCounter[]): void {
+function registerNfCounters(registry: Registry): { during(read: () => NfCounter[], expose: () => Promise<string>): Promise<string> } {
   const readErrors = new Counter({
     name: "nfctl_nf_stats_read_errors_total",
     help: "Scrapes at which reading the NFs' counters from the kernel failed.",
     registers: [registry],
   });
-  let cached: NfCounter[] | undefined;
-  const readOnce = (): NfCounter[] => {
-    if (cached === undefined) {
-      try {
-        cached = read();
-      } catch {
-        readErrors.inc();
-        cached = [];
-      }
-      // registry.metrics() collects every metric in one synchronous pass;
-      // the next scrape reads afresh.
-      queueMicrotask(() => (cached = undefined));
-    }
-    return cached;
-  };
+  let current: NfCounter[] = [];
   const labelNames = ["interface", "hook", "nf", "verdict"] as const;
   for (const [name, help, field] of [
     ["nfctl_nf_packets_total", "Packets an NF counted in its nf_stats map, by verdict (seen: every packet it ran on; dropped: those it dropped).", "packets"],
@@ -184,7 +186,7 @@ function registerNfCounters(registry: Registry, read: () => NfCounter[]): void {
       registers: [registry],
       collect() {
         this.reset();
-        for (const c of readOnce()) {
+        for (const c of current) {
           const value = c[field];
           // A value that is no count is left out rather than failing the scrape.
           if (Number.isFinite(value) && value >= 0) this.inc({ interface: c.ifname, hook: c.hook, nf: c.nf, verdict: c.verdict }, value);
@@ -192,6 +194,23 @@ function registerNfCounters(registry: Registry, read: () => NfCounter[]): void {
       },
     });
   }
+  return {
+    during(read, expose) {
+      try {
+        current = read();
+      } catch {
+        readErrors.inc();
+        current = [];
+      }
+      try {
+        // registry.metrics() calls every collect() before its first await,
+        // so no other exposition can see these counters.
+        return expose();
+      } finally {
+        current = [];
+      }
+    },
+  };
 }
 
 function seconds(value: number, call: string): number {

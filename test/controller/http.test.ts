@@ -1,14 +1,26 @@
 /**
  * The loop's HTTP endpoint on 127.0.0.1 with a port the kernel chooses, fed
  * fake metrics and status: every route's code and body, the time limits,
- * close(), and the listen addresses --listen takes.
+ * what many clients can make it do (one scrape per interval, shared; the
+ * in-flight and connection bounds), close(), and the listen addresses
+ * --listen takes.
  */
 import t, { type Test } from "tap";
 import { Agent, request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { networkInterfaces } from "node:os";
-import { DEFAULT_LISTEN, STATUS_FORBIDDEN, parseListen, startHttpEndpoint, type HttpEndpoint, type HttpLimits } from "../../src/controller/http.js";
-import { createMetrics } from "../../src/controller/metrics.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Worker } from "node:worker_threads";
+import {
+  DEFAULT_HTTP_LIMITS,
+  DEFAULT_LISTEN,
+  STATUS_FORBIDDEN,
+  parseListen,
+  startHttpEndpoint,
+  type HttpEndpoint,
+  type HttpLimits,
+} from "../../src/controller/http.js";
+import { createMetrics, type NfCounter } from "../../src/controller/metrics.js";
 import type { LoopStatus } from "../../src/controller/status.js";
 import { promtoolCheckMetrics } from "../helpers/prometheus.js";
 
@@ -33,11 +45,19 @@ interface Fake {
   status: unknown;
 }
 
+const c1: NfCounter[] = [{ ifname: "eth0", hook: "xdp", nf: "c1", verdict: "seen", packets: 9, bytes: 900 }];
+
 async function start(tt: Test, limits: Partial<HttpLimits> = {}): Promise<Fake> {
-  const metrics = createMetrics({ version: "0.1.0", nfCounters: () => [{ ifname: "eth0", hook: "xdp", nf: "c1", verdict: "seen", packets: 9, bytes: 900 }] });
+  const metrics = createMetrics({ version: "0.1.0" });
   metrics.reconcileDone("applied", 0.25);
   const fake = { ready: false, status: loopStatus } as Fake;
-  fake.endpoint = await startHttpEndpoint({ listen: { host: "127.0.0.1", port: 0 }, metrics, status: () => fake.status, ready: () => fake.ready, limits });
+  fake.endpoint = await startHttpEndpoint({
+    listen: { host: "127.0.0.1", port: 0 },
+    metrics,
+    scrape: () => ({ status: () => fake.status, nfCounters: () => c1 }),
+    ready: () => fake.ready,
+    limits,
+  });
   fake.base = `http://127.0.0.1:${fake.endpoint.address.port}`;
   tt.teardown(() => fake.endpoint.close());
   return fake;
@@ -99,25 +119,29 @@ t.test("GET /readyz: 503 and one line until ready, then 200", async (t) => {
   t.equal((await get(`${f.base}/readyz`)).code, 503, "and back, when the loop says so");
 });
 
-t.test("GET /status: the status as JSON", async (t) => {
-  const f = await start(t);
+t.test("GET /status: the status as JSON, read again once the scrape is older than scrapeMaxAgeMs", async (t) => {
+  const f = await start(t, { scrapeMaxAgeMs: 300 });
   const r = await get(`${f.base}/status`);
   t.equal(r.code, 200);
   t.equal(r.type, "application/json; charset=utf-8");
   t.same(JSON.parse(r.body), loopStatus);
   t.ok(r.body.endsWith("}\n"), "a final newline, as nfctl status -o json");
   f.status = { formatVersion: 1, kind: "Status", status: { loop: loopStatus, hooks: [] } };
-  t.same(JSON.parse((await get(`${f.base}/status?pretty=0`)).body), f.status, "read afresh at each request; the query string is ignored");
+  t.same(JSON.parse((await get(`${f.base}/status`)).body), loopStatus, "within the interval, the scrape already made");
+  await sleep(350);
+  t.same(JSON.parse((await get(`${f.base}/status?pretty=0`)).body), f.status, "after it, a new one; the query string is ignored");
+  t.equal(DEFAULT_HTTP_LIMITS.scrapeMaxAgeMs, 1_000);
 });
 
-t.test("a status or readiness callback that throws is a 500 or a 503 with one line", async (t) => {
-  const metrics = createMetrics({ version: "0.1.0", nfCounters: () => [] });
+t.test("a status or readiness callback that throws is a 500 or a 503 with one line; /metrics goes on without the NF counters", async (t) => {
+  const metrics = createMetrics({ version: "0.1.0" });
+  const unreadable = (): never => {
+    throw new Error("records map\nunreadable");
+  };
   const endpoint = await startHttpEndpoint({
     listen: { host: "127.0.0.1", port: 0 },
     metrics,
-    status: () => {
-      throw new Error("records map\nunreadable");
-    },
+    scrape: () => ({ status: unreadable, nfCounters: unreadable }),
     ready: () => {
       throw new Error("loop gone");
     },
@@ -125,6 +149,9 @@ t.test("a status or readiness callback that throws is a 500 or a 503 with one li
   t.teardown(() => endpoint.close());
   const base = `http://127.0.0.1:${endpoint.address.port}`;
   t.same(await get(`${base}/status`).then((r) => [r.code, r.body]), [500, "internal error: records map unreadable\n"]);
+  const m = await get(`${base}/metrics`);
+  t.equal(m.code, 200);
+  t.match(m.body, /^nfctl_nf_stats_read_errors_total 1$/m, "the failed read is counted once for the one scrape");
   t.same(await get(`${base}/readyz`).then((r) => [r.code, r.body]), [503, "not ready: loop gone\n"]);
   t.equal((await get(`${base}/healthz`)).code, 200, "and the endpoint goes on");
 });
@@ -139,9 +166,14 @@ function nonLoopbackAddress(): string | undefined {
 const outside = nonLoopbackAddress();
 const noOutside = outside === undefined && "this machine has no IPv4 address but loopback to be a client from";
 t.test("listening on every address, /status answers loopback clients only; the other routes answer every client", { skip: noOutside }, async (t) => {
-  const metrics = createMetrics({ version: "0.1.0", nfCounters: () => [] });
+  const metrics = createMetrics({ version: "0.1.0" });
   for (const host of ["0.0.0.0", "::"]) {
-    const endpoint = await startHttpEndpoint({ listen: { host, port: 0 }, metrics, status: () => loopStatus, ready: () => true });
+    const endpoint = await startHttpEndpoint({
+      listen: { host, port: 0 },
+      metrics,
+      scrape: () => ({ status: () => loopStatus, nfCounters: () => [] }),
+      ready: () => true,
+    });
     t.teardown(() => endpoint.close());
     const port = endpoint.address.port;
     const local = await get(`http://127.0.0.1:${port}/status`);
@@ -157,13 +189,13 @@ t.test("listening on every address, /status answers loopback clients only; the o
 });
 
 t.test("statusAllowed decides who reads /status, from the client's address", async (t) => {
-  const metrics = createMetrics({ version: "0.1.0", nfCounters: () => [] });
+  const metrics = createMetrics({ version: "0.1.0" });
   const asked: (string | undefined)[] = [];
   let allow = false;
   const endpoint = await startHttpEndpoint({
     listen: { host: "127.0.0.1", port: 0 },
     metrics,
-    status: () => loopStatus,
+    scrape: () => ({ status: () => loopStatus, nfCounters: () => [] }),
     ready: () => true,
     statusAllowed: (address) => (asked.push(address), allow),
   });
@@ -174,6 +206,166 @@ t.test("statusAllowed decides who reads /status, from the client's address", asy
   t.equal((await get(`${base}/status`)).code, 200, "served when it says yes");
   t.equal((await get(`${base}/metrics`)).code, 200);
   t.same(asked, ["127.0.0.1", "127.0.0.1"], "asked with the client's address, for /status only");
+});
+
+/** Keeps the thread busy for `ms`, as a synchronous walk of the kernel through FFI does. */
+function busy(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+/** A time that threads share (performance.now() counts from each thread's own start). */
+const clock = () => performance.timeOrigin + performance.now();
+
+/**
+ * `clients` clients that GET `url` back to back for `ms`, in a worker
+ * thread so that their own work does not slow the endpoint's: how many
+ * responses they had, and how long before each request the oldest scrape
+ * served to it was built (its body's `builtAt`).
+ */
+async function hammer(url: string, clients: number, ms: number): Promise<{ responses: number; oldest: number; errors: string[] }> {
+  const code = `
+    const { parentPort, workerData: { url, clients, ms } } = require("node:worker_threads");
+    const clock = () => performance.timeOrigin + performance.now();
+    const end = clock() + ms;
+    let responses = 0, oldest = 0;
+    const errors = [];
+    const client = async () => {
+      while (clock() < end) {
+        const askedAt = clock();
+        const r = await fetch(url);
+        const body = await r.text();
+        if (r.status !== 200) { errors.push(r.status + " " + body); continue; }
+        oldest = Math.max(oldest, askedAt - JSON.parse(body).builtAt);
+        responses++;
+      }
+    };
+    Promise.all(Array.from({ length: clients }, client)).then(() => parentPort.postMessage({ responses, oldest, errors: errors.slice(0, 5) }));
+  `;
+  const worker = new Worker(code, { eval: true, workerData: { url, clients, ms } });
+  try {
+    return await new Promise((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
+
+t.test("50 clients hammering /status for 2 s: one scrape per interval, never older than it, and /healthz within 1 s", async (t) => {
+  const intervalMs = 250;
+  const hammerMs = 2_000;
+  let scrapes = 0;
+  // A scrape like the real one: 40 ms walking the kernel synchronously, then
+  // 10 ms more in which requests that come wait for this same scrape.
+  const scrape = async () => {
+    scrapes++;
+    busy(40);
+    await sleep(10);
+    const builtAt = clock();
+    return { status: () => ({ builtAt }), nfCounters: () => [] };
+  };
+  // In flight, as many as there are clients: this test is about the scrapes, the next ones about the bounds.
+  const endpoint = await startHttpEndpoint({
+    listen: { host: "127.0.0.1", port: 0 },
+    metrics: createMetrics({ version: "0.1.0" }),
+    scrape,
+    ready: () => true,
+    limits: { scrapeMaxAgeMs: intervalMs, maxInFlight: 64 },
+  });
+  t.teardown(() => endpoint.close());
+  const base = `http://127.0.0.1:${endpoint.address.port}`;
+  const end = clock() + hammerMs;
+  const healthz: number[] = [];
+  const probe = async () => {
+    while (clock() < end) {
+      const startedAt = clock();
+      const r = await get(`${base}/healthz`);
+      healthz.push(r.code === 200 ? clock() - startedAt : Infinity);
+      await sleep(100);
+    }
+  };
+  const [{ responses, oldest, errors }] = await Promise.all([hammer(`${base}/status`, 50, hammerMs), probe()]);
+  t.same(errors, [], "every request was answered 200");
+  t.ok(responses > 100, `the clients were served (${responses} responses)`);
+  t.ok(scrapes <= hammerMs / intervalMs + 1, `${scrapes} scrapes for ${responses} requests in ${hammerMs} ms, at most ${hammerMs / intervalMs + 1}`);
+  t.ok(oldest <= intervalMs, `no response older than ${intervalMs} ms when asked for (oldest ${oldest.toFixed(1)} ms)`);
+  t.ok(healthz.length >= 10, `/healthz was probed ${healthz.length} times`);
+  t.ok(Math.max(...healthz) < 1_000, `/healthz answered within 1 s each time (slowest ${Math.max(...healthz).toFixed(0)} ms)`);
+});
+
+t.test("/status and /metrics share one scrape: the kernel is read once for both", async (t) => {
+  let scrapes = 0;
+  const endpoint = await startHttpEndpoint({
+    listen: { host: "127.0.0.1", port: 0 },
+    metrics: createMetrics({ version: "0.1.0" }),
+    scrape: () => {
+      scrapes++;
+      return { status: () => ({ scrape: scrapes }), nfCounters: () => c1 };
+    },
+    ready: () => true,
+  });
+  t.teardown(() => endpoint.close());
+  const base = `http://127.0.0.1:${endpoint.address.port}`;
+  const [status, metrics] = await Promise.all([get(`${base}/status`), get(`${base}/metrics`)]);
+  t.same(JSON.parse(status.body), { scrape: 1 });
+  t.match(metrics.body, /^nfctl_nf_packets_total\{interface="eth0",hook="xdp",nf="c1",verdict="seen"\} 9$/m);
+  t.equal(scrapes, 1, "one scrape served both");
+});
+
+t.test("beyond maxInFlight requests for /status and /metrics: 503 and Retry-After at once; /healthz and /readyz still answer", async (t) => {
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const endpoint = await startHttpEndpoint({
+    listen: { host: "127.0.0.1", port: 0 },
+    metrics: createMetrics({ version: "0.1.0" }),
+    // A scrape that takes until the test says: the first two requests stay in flight.
+    scrape: async () => {
+      await gate;
+      return { status: () => ({ ok: true }), nfCounters: () => [] };
+    },
+    ready: () => true,
+    limits: { maxInFlight: 2 },
+  });
+  t.teardown(() => endpoint.close());
+  const base = `http://127.0.0.1:${endpoint.address.port}`;
+  const waiting = [get(`${base}/status`), get(`${base}/metrics`)];
+  await sleep(100);
+  const startedAt = performance.now();
+  const refused = await Promise.race([get(`${base}/status`), sleep(2_000).then(() => undefined)]);
+  const ms = performance.now() - startedAt;
+  t.same(refused && [refused.code, refused.body, refused.headers.get("retry-after")], [
+    503,
+    "busy: 2 requests for /status and /metrics are in flight; retry in 1 s\n",
+    "1",
+  ]);
+  t.ok(ms < 500, `refused at once (${ms.toFixed(0)} ms)`);
+  t.equal((await get(`${base}/metrics`)).code, 503, "/metrics counts against the same bound");
+  t.same(await get(`${base}/healthz`).then((r) => [r.code, r.body]), [200, "ok\n"], "liveness does not wait for scrapers");
+  t.same(await get(`${base}/readyz`).then((r) => [r.code, r.body]), [200, "ready\n"], "nor does readiness");
+  open();
+  t.same(
+    (await Promise.all(waiting)).map((r) => r.code),
+    [200, 200],
+  );
+  t.equal((await get(`${base}/status`)).code, 200, "a finished response leaves the bound");
+});
+
+t.test("beyond maxConnections, a connection is closed as soon as it is accepted", async (t) => {
+  const f = await start(t, { maxConnections: 2 });
+  const held = [rawConnection(f.endpoint.address.port), rawConnection(f.endpoint.address.port)];
+  await Promise.all(held.map(({ socket }) => new Promise((resolve) => socket.once("connect", resolve))));
+  await sleep(100);
+  const extra = rawConnection(f.endpoint.address.port);
+  extra.socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  const { data, ms } = await extra.received;
+  t.equal(data, "", "no answer");
+  t.ok(ms < 1_000, `closed after ${ms} ms`);
+  for (const { socket } of held) socket.destroy();
+  await Promise.all(held.map(({ received }) => received));
+  await sleep(100);
+  t.equal((await get(`${f.base}/healthz`)).code, 200, "a freed place is taken again");
 });
 
 t.test("HEAD: the headers of GET, no body", async (t) => {
@@ -258,11 +450,14 @@ t.test("close() ends a busy socket after the grace period", async (t) => {
 
 t.test("a taken port is one clear error", async (t) => {
   const f = await start(t);
-  const metrics = createMetrics({ version: "0.1.0", nfCounters: () => [] });
+  const metrics = createMetrics({ version: "0.1.0" });
   const port = f.endpoint.address.port;
-  await t.rejects(startHttpEndpoint({ listen: { host: "127.0.0.1", port }, metrics, status: () => ({}), ready: () => true }), {
-    message: `cannot listen on 127.0.0.1:${port}: the address is in use (EADDRINUSE)`,
-  });
+  await t.rejects(
+    startHttpEndpoint({ listen: { host: "127.0.0.1", port }, metrics, scrape: () => ({ status: () => ({}), nfCounters: () => [] }), ready: () => true }),
+    {
+      message: `cannot listen on 127.0.0.1:${port}: the address is in use (EADDRINUSE)`,
+    },
+  );
 });
 
 t.test("parseListen takes HOST:PORT and [IPV6]:PORT", async (t) => {

@@ -1,6 +1,6 @@
 /**
- * The loop's metrics without a kernel: values fed through LoopMetrics and an
- * NF-counter callback, read back from the exposition text, linted by
+ * The loop's metrics without a kernel: values fed through LoopMetrics and
+ * NF counters handed to exposition(), read back from the exposition text, linted by
  * Debian's promtool, and scraped by a real Prometheus server.
  */
 import t from "tap";
@@ -61,7 +61,7 @@ t.test("every series exists from the start, at 0 or Unknown", async (t) => {
     'nfctl_condition{type="Reconciling",status="False"}': 1,
     'nfctl_condition{type="Stalled",status="False"}': 1,
   };
-  const m = createMetrics({ version: "1.2.3", nfCounters: () => [] });
+  const m = createMetrics({ version: "1.2.3" });
   const text = await m.registry.metrics();
   const s = samples(text);
   t.same(pick(s, expected0), expected0);
@@ -72,7 +72,7 @@ t.test("every series exists from the start, at 0 or Unknown", async (t) => {
 });
 
 t.test("what the loop reports is counted", async (t) => {
-  const m = createMetrics({ version: "0.1.0", nfCounters: () => [] });
+  const m = createMetrics({ version: "0.1.0" });
   const before = Date.now() / 1000;
   m.reconcileDone("applied", 0.2);
   m.reconcileDone("applied", 0.03);
@@ -112,7 +112,7 @@ t.test("what the loop reports is counted", async (t) => {
 });
 
 t.test("nonsense from the loop is refused, naming the call", async (t) => {
-  const m = createMetrics({ version: "0.1.0", nfCounters: () => [] });
+  const m = createMetrics({ version: "0.1.0" });
   t.throws(() => m.reconcileDone("applied", -1), { name: "RangeError", message: /reconcileDone: a duration must be .* not -1/ });
   t.throws(() => m.sourceFetched(Number.NaN, false), { name: "RangeError", message: /sourceFetched/ });
   t.throws(() => m.hookApplied("success", 1.5), { name: "RangeError", message: /hookApplied: a count must be a whole number/ });
@@ -121,7 +121,7 @@ t.test("nonsense from the loop is refused, naming the call", async (t) => {
 });
 
 t.test("conditions: 1 for the current status of each type, 0 for the others", async (t) => {
-  const m = createMetrics({ version: "0.1.0", nfCounters: () => [] });
+  const m = createMetrics({ version: "0.1.0" });
   const statuses = async (): Promise<string[]> =>
     [...samples(await m.registry.metrics())]
       .filter(([k, v]) => k.startsWith("nfctl_condition{") && v === 1)
@@ -150,19 +150,17 @@ t.test("conditions: 1 for the current status of each type, 0 for the others", as
   t.equal(all.length, 9, "three types times three statuses, always");
 });
 
-t.test("NF counters are read at each scrape, once for both metrics, as counters", async (t) => {
+t.test("NF counters are read once per exposition, for both metrics, as counters", async (t) => {
   let packets = 10;
   let reads = 0;
-  const m = createMetrics({
-    version: "0.1.0",
-    nfCounters: () => {
-      reads++;
-      return c1(packets);
-    },
-  });
+  const read = () => {
+    reads++;
+    return c1(packets);
+  };
+  const m = createMetrics({ version: "0.1.0" });
   t.equal(reads, 0, "nothing is read before a scrape");
-  let text = await m.registry.metrics();
-  t.equal(reads, 1, "one read per scrape");
+  let text = await m.exposition(read);
+  t.equal(reads, 1, "one read per exposition");
   t.equal(typeOf(text, "nfctl_nf_packets_total"), "counter");
   t.equal(typeOf(text, "nfctl_nf_bytes_total"), "counter");
   let s = samples(text);
@@ -172,19 +170,23 @@ t.test("NF counters are read at each scrape, once for both metrics, as counters"
   t.equal(s.get('nfctl_nf_bytes_total{interface="eth0",hook="xdp",nf="c1",verdict="dropped"}'), 128);
 
   packets = 25;
-  text = await m.registry.metrics();
+  text = await m.exposition(read);
   t.equal(reads, 2);
   s = samples(text);
   t.equal(s.get('nfctl_nf_packets_total{interface="eth0",hook="xdp",nf="c1",verdict="seen"}'), 25, "the kernel's value, not a sum of reads");
   t.equal(s.get('nfctl_nf_bytes_total{interface="eth0",hook="xdp",nf="c1",verdict="seen"}'), 1600);
+  t.notOk(
+    [...samples(await m.registry.metrics()).keys()].some((k) => k.startsWith("nfctl_nf_packets_total")),
+    "the registry alone has no NF counters: they belong to the exposition they were read for",
+  );
 });
 
 t.test("an NF that is gone is gone from the next scrape", async (t) => {
-  let counters = c1(5);
-  const m = createMetrics({ version: "0.1.0", nfCounters: () => counters });
-  t.ok(samples(await m.registry.metrics()).has('nfctl_nf_packets_total{interface="eth0",hook="xdp",nf="c1",verdict="seen"}'));
-  counters = [{ ifname: "eth1", hook: "tc-egress", nf: "c2", verdict: "seen", packets: 1, bytes: 60 }];
-  const keys = [...samples(await m.registry.metrics()).keys()].filter((k) => k.startsWith("nfctl_nf_"));
+  const m = createMetrics({ version: "0.1.0" });
+  t.ok(samples(await m.exposition(() => c1(5))).has('nfctl_nf_packets_total{interface="eth0",hook="xdp",nf="c1",verdict="seen"}'));
+  const keys = [...samples(await m.exposition(() => [{ ifname: "eth1", hook: "tc-egress", nf: "c2", verdict: "seen", packets: 1, bytes: 60 }])).keys()].filter(
+    (k) => k.startsWith("nfctl_nf_"),
+  );
   t.same(keys.sort(), [
     'nfctl_nf_bytes_total{interface="eth1",hook="tc-egress",nf="c2",verdict="seen"}',
     'nfctl_nf_packets_total{interface="eth1",hook="tc-egress",nf="c2",verdict="seen"}',
@@ -193,50 +195,51 @@ t.test("an NF that is gone is gone from the next scrape", async (t) => {
 });
 
 t.test("a failed read of the NF counters costs their series for one scrape, not the scrape", async (t) => {
-  let fail = true;
-  const m = createMetrics({
-    version: "0.1.0",
-    nfCounters: () => {
-      if (fail) throw new Error("bpf_map_lookup_elem: Operation not permitted (EPERM)");
-      return c1(7);
-    },
-  });
+  const m = createMetrics({ version: "0.1.0" });
   m.reconcileDone("applied", 0.1);
-  let s = samples(await m.registry.metrics());
+  let s = samples(
+    await m.exposition(() => {
+      throw new Error("bpf_map_lookup_elem: Operation not permitted (EPERM)");
+    }),
+  );
   t.equal(s.get("nfctl_nf_stats_read_errors_total"), 1);
   t.equal(s.get('nfctl_reconciles_total{result="applied"}'), 1, "the other metrics are served");
   t.notOk([...s.keys()].some((k) => k.startsWith("nfctl_nf_packets_total")));
-  fail = false;
-  s = samples(await m.registry.metrics());
+  s = samples(await m.exposition(() => c1(7)));
   t.equal(s.get('nfctl_nf_packets_total{interface="eth0",hook="xdp",nf="c1",verdict="seen"}'), 7);
   t.equal(s.get("nfctl_nf_stats_read_errors_total"), 1);
 });
 
 t.test("label values are escaped in the exposition", async (t) => {
-  const m = createMetrics({ version: 'v"1\\2', nfCounters: () => [{ ifname: 'we"ird', hook: "xdp", nf: "a\\b", verdict: "seen", packets: 1, bytes: 1 }] });
-  const text = await m.registry.metrics();
+  const m = createMetrics({ version: 'v"1\\2' });
+  const text = await m.exposition(() => [{ ifname: 'we"ird', hook: "xdp", nf: "a\\b", verdict: "seen", packets: 1, bytes: 1 }]);
   t.match(text, 'nfctl_nf_packets_total{interface="we\\"ird",hook="xdp",nf="a\\\\b",verdict="seen"} 1');
   const check = promtoolCheckMetrics(text);
   t.equal(check.code, 0, check.output);
 });
 
 t.test("promtool check metrics finds no problem", async (t) => {
-  const m = createMetrics({ version: "0.1.0", nfCounters: () => c1(3) });
+  const m = createMetrics({ version: "0.1.0" });
   m.reconcileDone("applied", 0.2);
   m.hookApplied("success", 1);
   m.driftFound(1);
   m.sourceFetched(0.01, true);
   m.setConditions([condition("Ready", "True")]);
-  const check = promtoolCheckMetrics(await m.registry.metrics());
+  const check = promtoolCheckMetrics(await m.exposition(() => c1(3)));
   t.equal(check.code, 0, "exit 0");
   t.equal(check.output, "", "no lint problem");
 });
 
 t.test("a real Prometheus scrapes the endpoint and answers PromQL with what was fed", async (t) => {
-  const m = createMetrics({ version: "0.1.0", nfCounters: () => c1(12345) });
+  const m = createMetrics({ version: "0.1.0" });
   for (let i = 0; i < 3; i++) m.reconcileDone("applied", 0.05);
   m.setConditions([condition("Ready", "True")]);
-  const endpoint = await startHttpEndpoint({ listen: { host: "127.0.0.1", port: 0 }, metrics: m, status: () => ({}), ready: () => true });
+  const endpoint = await startHttpEndpoint({
+    listen: { host: "127.0.0.1", port: 0 },
+    metrics: m,
+    scrape: () => ({ status: () => ({}), nfCounters: () => c1(12345) }),
+    ready: () => true,
+  });
   t.teardown(() => endpoint.close());
   const prom = await startPrometheus(t, `127.0.0.1:${endpoint.address.port}`);
 
