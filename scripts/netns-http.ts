@@ -21,7 +21,19 @@ export async function httpGet(url: string, netns?: string): Promise<HttpResponse
     return { status: r.status, body: await r.text() };
   }
   const script = "fetch(process.argv[1]).then(async (r) => process.stdout.write(JSON.stringify({ status: r.status, body: await r.text() })))";
-  const child = spawn("nsenter", [`--net=/run/netns/${netns}`, process.execPath, "-e", script, url], { stdio: ["ignore", "pipe", "pipe"] });
+  return JSON.parse(await nodeIn(netns, script, [url], `GET ${url}`)) as HttpResponse;
+}
+
+/**
+ * What a node child entered into network namespace `netns` with nsenter
+ * printed, running `script` (`node -e`) with `args` as process.argv[1..].
+ * Throws one line naming `what` when the child fails.
+ *
+ * @example
+ *     await nodeIn("lab1", "process.stdout.write(process.argv[1])", ["hi"], "echo"); // "hi"
+ */
+export async function nodeIn(netns: string, script: string, args: string[], what: string): Promise<string> {
+  const child = spawn("nsenter", [`--net=/run/netns/${netns}`, process.execPath, "-e", script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
@@ -30,6 +42,6 @@ export async function httpGet(url: string, netns?: string): Promise<HttpResponse
     child.once("error", reject);
     child.once("close", resolve);
   });
-  if (code !== 0) throw new Error(`GET ${url} in ${netns} failed (exit ${code}): ${err.trim()}`);
-  return JSON.parse(out) as HttpResponse;
+  if (code !== 0) throw new Error(`${what} in ${netns} failed (exit ${code}): ${err.trim()}`);
+  return out;
 }
