@@ -8,7 +8,7 @@
  */
 import { resolve } from "node:path";
 import { readFileSync } from "node:fs";
-import { resolveHost, resolveRoot, saveLoopStatus, status as readStatus, stepHook, type StatusReport } from "../reconcile/index.js";
+import { resolveHost, resolveRoot, saveLoopStatus, stepHook, type StatusReport } from "../reconcile/index.js";
 import { directorySnapshot, watchPaths } from "../sources/directory.js";
 import { gitSnapshot, redactUrl, validateGitUrl } from "../sources/git.js";
 import {
@@ -28,6 +28,7 @@ import type { Context } from "./main.js";
 import { checkOneSource, gitSourceOf } from "./git-options.js";
 import { sharedObjectPaths, type SourceFlags } from "./config-source.js";
 import { releaseMemory } from "./release-memory.js";
+import { statusReader, type StatusReader } from "./status-reader.js";
 
 export interface WatchOptions extends SourceFlags, HostFlags {
   interval: number;
@@ -78,10 +79,12 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
   // change the kernel: a failed start changes nothing and leaves nothing
   // running. Until the loop exists, triggers have nothing to wake.
   const started: { loop?: Loop } = {};
+  // Its thread starts at the first scrape, and ends after the endpoint.
+  const reader = statusReader(root);
   const endpoint = await startHttpEndpoint({
     listen: opts.listen,
     metrics,
-    scrape: () => scrapeKernel(root, () => started.loop?.status()),
+    scrape: () => scrapeKernel(reader, () => started.loop?.status()),
     ready: () => ready,
     // Else the endpoint's default: /status to loopback clients only.
     ...(opts.exposeStatus && { statusAllowed: () => true }),
@@ -102,6 +105,7 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
     }
   } catch (err) {
     await endpoint.close();
+    await reader.close();
     throw err;
   }
   logger.info(
@@ -160,7 +164,7 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
     process.off("SIGHUP", onHup);
     process.off("SIGTERM", onStop);
     process.off("SIGINT", onStop);
-    await Promise.all([sourceWatch.close(), links.close(), endpoint.close()]);
+    await Promise.all([sourceWatch.close(), links.close(), endpoint.close().then(() => reader.close())]);
   }
   logger.info({ reconciles: running.status().reconciles }, "stopped; every network function keeps running");
   return 0;
@@ -168,13 +172,14 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
 
 /**
  * One walk of the kernel (every hook, its NFs' counters and data maps) for
- * /status and /metrics together; the endpoint makes one per scrape interval.
+ * /status and /metrics together, made by the status reader's thread; the
+ * endpoint asks one per scrape interval.
  */
-function scrapeKernel(root: string, loop: () => LoopStatus | undefined): Scrape {
+async function scrapeKernel(reader: StatusReader, loop: () => LoopStatus | undefined): Promise<Scrape> {
   let report: StatusReport | undefined;
   let error: unknown;
   try {
-    report = readStatus(root);
+    report = await reader.read();
   } catch (err) {
     error = err;
   }

@@ -12,26 +12,31 @@
  * socket), and close() ends idle keep-alive sockets at once and busy ones
  * after a grace period, so that a stopping loop never waits on a client.
  *
- * Whoever reaches the port is not trusted, and the loop shares its one
- * thread with the endpoint, so what clients can make it do is bounded:
+ * Whoever reaches the port is not trusted, and the loop's thread runs
+ * long synchronous walks of the kernel, so the server runs in a worker
+ * thread of its own (http-server.ts) and what clients can make the loop do
+ * is bounded:
  *
- * - /status and /metrics are served from one scrape (one walk of the
- *   kernel, both bodies rendered once) begun less than `scrapeMaxAgeMs`
- *   before the request; requests that come while it is built wait for that
- *   build (scrape-cache.ts). However many clients ask, a walk of the kernel
- *   starts at most once per interval, and the loop has the rest of it.
+ * - /healthz and /readyz are answered by the server's thread at once, from
+ *   the loop's heartbeat and its last readiness: a liveness probe neither
+ *   waits for a reconcile of 1,500 hooks nor fails because scrapers are
+ *   busy (a restart would not make them less busy); it fails when the
+ *   loop's thread has not run for `stallMs`.
+ * - /status and /metrics are served by the loop's thread from one scrape
+ *   (one walk of the kernel, both bodies rendered once) begun less than
+ *   `scrapeMaxAgeMs` before the request (or twice the last walk's time,
+ *   when a walk is slow); requests that come while it is built wait for
+ *   that build (scrape-cache.ts).
  * - At most `maxInFlight` requests for /status and /metrics are in flight
  *   (until their response is written out); more get 503 with Retry-After
  *   at once.
  * - At most `maxConnections` connections are open; the kernel's further
  *   connections are closed as soon as they are accepted.
- * - /healthz and /readyz are answered from memory, at once, whatever the
- *   in-flight bound: a liveness probe must not fail, and get the process
- *   restarted, because scrapers are busy (a restart would not make them
- *   less busy). They still need one of the `maxConnections`.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { isIPv4, isIPv6, type AddressInfo } from "node:net";
+import { isIPv4, isIPv6 } from "node:net";
+import { Worker } from "node:worker_threads";
+import type { EndpointMessage, ServerMessage, ServerSettings, WholeResponse } from "./http-protocol.js";
+import { TEXT, oneLine, quote } from "./http-protocol.js";
 import type { LoopMetrics, NfCounter } from "./metrics.js";
 import { cachedScrape } from "./scrape-cache.js";
 import { isLoopbackAddress } from "./loopback.js";
@@ -62,6 +67,8 @@ export interface HttpLimits {
   scrapeMaxAgeMs: number;
   /** Requests for /status and /metrics served at once; more get 503. */
   maxInFlight: number;
+  /** Responses with a scrape's body (/status, /metrics) per second, in bursts of as many; more get 503. */
+  maxBodiesPerSecond: number;
   /** Open connections; more are closed when accepted. */
   maxConnections: number;
 }
@@ -70,8 +77,10 @@ export interface HttpLimits {
  * A scrape at most 1 s old: fresher than any Prometheus scrape interval
  * (15 s by default) or a person needs, while a walk of the kernel starts
  * at most once a second, leaving the loop the rest of each second. 16 in
- * flight and 128 connections are well above what honest clients use (one
- * Prometheus, a probe or two, a person) and bound what a flood costs.
+ * flight, 10 bodies a second and 128 connections are well above what
+ * honest clients use (one Prometheus, a probe or two, a person) and bound
+ * what a flood costs: the status of 1,500 hooks is 2 MB, and serving it as
+ * fast as 50 clients pull it took a CPU from the loop on a 2-CPU host.
  */
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   headersMs: 5_000,
@@ -81,6 +90,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   closeGraceMs: 2_000,
   scrapeMaxAgeMs: 1_000,
   maxInFlight: 16,
+  maxBodiesPerSecond: 10,
   maxConnections: 128,
 };
 
@@ -99,9 +109,6 @@ export interface Scrape {
 /** The 403 of /status to a client that may not read it: why, and the two ways to read it. */
 export const STATUS_FORBIDDEN =
   "forbidden: /status (the config source, its errors, the maps) answers loopback clients only; ask from this machine (127.0.0.1 or ::1) or start nfctl watch with --expose-status";
-
-const ROUTES = ["/metrics", "/healthz", "/readyz", "/status"] as const;
-type Route = (typeof ROUTES)[number];
 
 /**
  * A listen address: `HOST:PORT` with an IPv4 address or a host name
@@ -142,6 +149,13 @@ export function parseListen(value: string): { host: string; port: number } {
   return { host, port };
 }
 
+const SERVER = new URL("./http-server.js", import.meta.url);
+
+/** The loop's thread beats this often; /healthz fails after `stallMs` without a beat. */
+const HEARTBEAT_MS = 250;
+/** A loop's thread silent this long is wedged, not busy: the longest reconcile measured (1,500 hooks) blocks it for about 2 s. */
+export const DEFAULT_STALL_MS = 60_000;
+
 export async function startHttpEndpoint(options: {
   listen: { host: string; port: number };
   metrics: LoopMetrics;
@@ -151,100 +165,100 @@ export async function startHttpEndpoint(options: {
   /** Whether a client at this remote address may read /status (default: loopback clients only; see isLoopbackAddress). */
   statusAllowed?: (remoteAddress: string | undefined) => boolean;
   limits?: Partial<HttpLimits>;
+  /** /healthz fails once the loop's thread has not run for this long (default DEFAULT_STALL_MS). */
+  stallMs?: number;
 }): Promise<HttpEndpoint> {
   const limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
-  const server = createServer({
-    headersTimeout: limits.headersMs,
-    requestTimeout: limits.requestMs,
-    keepAliveTimeout: limits.keepAliveMs,
-    // How often Node checks the two timeouts above (default 30 s): often enough to keep them.
-    connectionsCheckingInterval: Math.max(100, Math.min(1_000, limits.headersMs / 2)),
-  });
-  server.setTimeout(limits.idleMs);
-  server.maxConnections = limits.maxConnections;
   const scraped = cachedScrape(() => render(options), { maxAgeMs: limits.scrapeMaxAgeMs });
-  let inFlight = 0;
-  const serve: Serve = {
-    scraped,
-    ready: options.ready,
-    statusAllowed: options.statusAllowed ?? isLoopbackAddress,
-    admit(res) {
-      if (inFlight >= limits.maxInFlight) return false;
-      inFlight += 1;
-      res.once("close", () => (inFlight -= 1));
-      return true;
-    },
-    maxInFlight: limits.maxInFlight,
+  const statusAllowed = options.statusAllowed ?? isLoopbackAddress;
+  const heartbeat = new BigInt64Array(new SharedArrayBuffer(8));
+  const beat = () => Atomics.store(heartbeat, 0, BigInt(Date.now()));
+  beat();
+  const settings: ServerSettings = {
+    listen: options.listen,
+    limits,
+    heartbeat: heartbeat.buffer,
+    stallMs: options.stallMs ?? DEFAULT_STALL_MS,
   };
-  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    handle(req, res, serve).catch((err: unknown) => {
-      // Nothing may be sent once headers are: end the connection instead.
-      if (res.headersSent) res.destroy();
-      else send(req, res, { code: 500, type: TEXT, body: `internal error: ${oneLine(err)}\n` });
+  const worker = new Worker(SERVER, { workerData: settings });
+  const tell = (message: EndpointMessage) => worker.postMessage(message);
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+
+  let lastReadiness = "";
+  const report = () => {
+    beat();
+    let readiness: { ready: boolean; reason: string };
+    try {
+      readiness = options.ready()
+        ? { ready: true, reason: "" }
+        : { ready: false, reason: "the watch loop has not finished its first reconcile (GET /status tells more)" };
+    } catch (err) {
+      readiness = { ready: false, reason: oneLine(err) };
+    }
+    const key = JSON.stringify(readiness);
+    if (key !== lastReadiness) tell({ kind: "readiness", ...readiness });
+    lastReadiness = key;
+  };
+  const answer = async (id: number, route: "/status" | "/metrics", remoteAddress: string | undefined): Promise<void> => {
+    let response: WholeResponse;
+    if (route === "/status" && !statusAllowed(remoteAddress)) response = { code: 403, type: TEXT, body: `${STATUS_FORBIDDEN}\n` };
+    else {
+      try {
+        const rendered = await scraped();
+        response = route === "/status" ? rendered.status : rendered.metrics;
+      } catch (err) {
+        response = { code: 500, type: TEXT, body: `internal error: ${oneLine(err)}\n` };
+      }
+    }
+    tell({ kind: "response", id, response });
+  };
+
+  const address = await new Promise<{ host: string; port: number }>((resolve, reject) => {
+    const onExit = () => reject(new Error("the HTTP server's thread ended before it listened"));
+    worker.once("exit", onExit);
+    worker.on("error", (err) => reject(err));
+    worker.on("message", (message: ServerMessage) => {
+      switch (message.kind) {
+        case "listening":
+          worker.off("exit", onExit);
+          resolve({ host: message.host, port: message.port });
+          return;
+        case "listen-error":
+          worker.off("exit", onExit);
+          reject(new Error(message.message));
+          return;
+        case "request":
+          void answer(message.id, message.route, message.remoteAddress);
+          return;
+      }
     });
   });
-
-  const { host, port } = options.listen;
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      server.off("listening", onListening);
-      const code = err.code ? ` (${err.code})` : "";
-      const where = isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
-      reject(new Error(`cannot listen on ${where}: ${err.code === "EADDRINUSE" ? "the address is in use" : err.message}${code}`, { cause: err }));
-    };
-    const onListening = (): void => {
-      server.off("error", onError);
-      resolve();
-    };
-    server.once("error", onError);
-    server.once("listening", onListening);
-    server.listen({ host, port });
-  });
-  const info = server.address() as AddressInfo;
+  report();
+  const ticker = setInterval(report, HEARTBEAT_MS);
+  // The heartbeat alone does not keep the process alive.
+  ticker.unref();
 
   let closing: Promise<void> | undefined;
   return {
-    address: { host: info.address, port: info.port },
+    address,
     close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        const grace = setTimeout(() => server.closeAllConnections(), limits.closeGraceMs);
-        grace.unref();
-        server.close((err) => {
-          clearTimeout(grace);
-          if (err) reject(err);
-          else resolve();
-        });
-        server.closeIdleConnections();
-      });
+      closing ??= (async () => {
+        clearInterval(ticker);
+        tell({ kind: "close" });
+        // The server's thread ends once its connections are closed (busy ones after the grace period).
+        const deadline = setTimeout(() => void worker.terminate(), limits.closeGraceMs + 1_000);
+        await exited;
+        clearTimeout(deadline);
+      })();
       return closing;
     },
   };
 }
 
-const TEXT = "text/plain; charset=utf-8";
-
-/** A whole response; scraped ones are kept as bytes, written as they are to every client. */
-interface Response {
-  code: number;
-  type: string;
-  body: string | Buffer;
-}
-
 /** The responses of /status and /metrics for one scrape. */
 interface Rendered {
-  status: Response;
-  metrics: Response;
-}
-
-/** What handle() needs of the endpoint. */
-interface Serve {
-  scraped: () => Promise<Rendered>;
-  ready: () => boolean;
-  /** Whether a client at this remote address may read /status. */
-  statusAllowed: (remoteAddress: string | undefined) => boolean;
-  /** Counts `res` in flight until it closes, or says no when maxInFlight are. */
-  admit(res: ServerResponse): boolean;
-  maxInFlight: number;
+  status: WholeResponse;
+  metrics: WholeResponse;
 }
 
 /**
@@ -254,80 +268,28 @@ interface Serve {
  */
 async function render(options: { metrics: LoopMetrics; scrape: () => Scrape | Promise<Scrape> }): Promise<Rendered> {
   const scrape = await options.scrape();
-  let status: Response;
+  let status: WholeResponse;
   try {
-    status = { code: 200, type: "application/json; charset=utf-8", body: Buffer.from(`${JSON.stringify(scrape.status(), null, 2) ?? "null"}\n`) };
+    status = { code: 200, type: "application/json; charset=utf-8", body: shared(`${JSON.stringify(scrape.status(), null, 2) ?? "null"}\n`) };
   } catch (err) {
     status = { code: 500, type: TEXT, body: `internal error: ${oneLine(err)}\n` };
   }
-  const metrics = { code: 200, type: options.metrics.registry.contentType, body: Buffer.from(await options.metrics.exposition(() => scrape.nfCounters())) };
+  const metrics = { code: 200, type: options.metrics.registry.contentType, body: shared(await options.metrics.exposition(() => scrape.nfCounters())) };
   return { status, metrics };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, serve: Serve): Promise<void> {
-  const path = (req.url ?? "").split("?", 1)[0] ?? "";
-  const route = ROUTES.find((r) => r === path);
-  if (route === undefined) {
-    send(req, res, { code: 404, type: TEXT, body: `not found; the routes are ${ROUTES.join(", ")}\n` });
-    return;
-  }
-  if (req.method !== "GET" && req.method !== "HEAD") {
-    res.setHeader("Allow", "GET, HEAD");
-    send(req, res, { code: 405, type: TEXT, body: `method ${quote(req.method ?? "")} not allowed; use GET or HEAD\n` });
-    return;
-  }
-  switch (route satisfies Route) {
-    case "/healthz":
-      send(req, res, { code: 200, type: TEXT, body: "ok\n" });
-      return;
-    case "/readyz": {
-      let ready: boolean;
-      try {
-        ready = serve.ready();
-      } catch (err) {
-        send(req, res, { code: 503, type: TEXT, body: `not ready: ${oneLine(err)}\n` });
-        return;
-      }
-      if (ready) send(req, res, { code: 200, type: TEXT, body: "ready\n" });
-      else send(req, res, { code: 503, type: TEXT, body: "not ready: the watch loop has not finished its first reconcile (GET /status tells more)\n" });
-      return;
-    }
-    case "/metrics":
-    case "/status": {
-      if (route === "/status" && !serve.statusAllowed(req.socket.remoteAddress)) {
-        send(req, res, { code: 403, type: TEXT, body: `${STATUS_FORBIDDEN}\n` });
-        return;
-      }
-      if (!serve.admit(res)) {
-        res.setHeader("Retry-After", "1");
-        send(req, res, { code: 503, type: TEXT, body: `busy: ${serve.maxInFlight} requests for /status and /metrics are in flight; retry in 1 s\n` });
-        return;
-      }
-      const rendered = await serve.scraped();
-      send(req, res, route === "/status" ? rendered.status : rendered.metrics);
-      return;
-    }
-  }
-}
-
-/** One whole response with its length; HEAD gets the headers only (Node drops the body). */
-function send(req: IncomingMessage, res: ServerResponse, { code, type, body }: Response): void {
-  res.statusCode = code;
-  res.setHeader("Content-Type", type);
-  res.setHeader("Content-Length", Buffer.byteLength(body));
-  res.setHeader("Cache-Control", "no-store");
-  res.end(req.method === "HEAD" ? undefined : body);
+/**
+ * `text` as bytes in shared memory: a scrape's body (megabytes for 1,500
+ * hooks) is handed to the server's thread for each request, and shared
+ * memory crosses threads without a copy.
+ */
+function shared(text: string): Uint8Array {
+  const bytes = Buffer.from(text);
+  const body = new Uint8Array(new SharedArrayBuffer(bytes.length));
+  body.set(bytes);
+  return body;
 }
 
 function isHostName(host: string): boolean {
   return host.length <= 253 && /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(host);
-}
-
-/** A value quoted for a message: JSON escapes, and at most 100 characters of it. */
-function quote(value: string): string {
-  return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}...` : value);
-}
-
-function oneLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, " ").slice(0, 500);
 }

@@ -9,9 +9,11 @@
  * The age counts from a build's start, when it begins to read: a build may
  * end well after its read (the metrics exposition waits a turn of the event
  * loop to measure its lag), and counting from the end would serve reads
- * older than `maxAgeMs`. So a build that takes W ms takes at most
- * W / `maxAgeMs` of the process's time while clients ask, the rest being the
- * watch loop's; a build must take well under `maxAgeMs`.
+ * older than `maxAgeMs`. A build slower than half of `maxAgeMs` spaces the
+ * next one out to twice its own time, so that builds take at most half of
+ * the time whatever they cost (a walk of 1,500 hooks takes over a second):
+ * then a caller's result was begun less than twice the last build's time
+ * before it asked.
  *
  * A build that fails is shared and kept like one that succeeds: callers get
  * its error until it is `maxAgeMs` old, so a failing walk is not retried
@@ -25,15 +27,19 @@ export function cachedScrape<T>(build: () => T | Promise<T>, options: { maxAgeMs
   const now = options.now ?? (() => performance.now());
   let latest: { result: Promise<T>; startedAt: number } | undefined;
   let building = false;
+  /** How long the last build took, ms. */
+  let took = 0;
   return () => {
-    if (building || (latest !== undefined && now() - latest.startedAt < options.maxAgeMs)) return latest!.result;
+    if (building || (latest !== undefined && now() - latest.startedAt < Math.max(options.maxAgeMs, 2 * took))) return latest!.result;
+    const startedAt = now();
     const result = Promise.resolve().then(build);
     const settled = (): void => {
       building = false;
+      took = now() - startedAt;
     };
     result.then(settled, settled);
     building = true;
-    latest = { result, startedAt: now() };
+    latest = { result, startedAt };
     return result;
   };
 }

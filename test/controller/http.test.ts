@@ -112,11 +112,59 @@ t.test("GET /readyz: 503 and one line until ready, then 200", async (t) => {
   t.equal(r.code, 503);
   t.equal(r.type, "text/plain; charset=utf-8");
   t.match(r.body, /^not ready: [^\n]+\n$/, "one line that says why");
+  // The server's thread hears of readiness with the loop's heartbeat, every 250 ms.
   f.ready = true;
+  await sleep(300);
   r = await get(`${f.base}/readyz`);
   t.same([r.code, r.body], [200, "ready\n"]);
   f.ready = false;
+  await sleep(300);
   t.equal((await get(`${f.base}/readyz`)).code, 503, "and back, when the loop says so");
+});
+
+t.test("/healthz answers while the loop's thread is busy, and fails once it has not run for stallMs", async (t) => {
+  const metrics = createMetrics({ version: "0.1.0" });
+  const endpoint = await startHttpEndpoint({
+    listen: { host: "127.0.0.1", port: 0 },
+    metrics,
+    scrape: () => ({ status: () => loopStatus, nfCounters: () => [] }),
+    ready: () => true,
+    stallMs: 1_500,
+  });
+  t.teardown(() => endpoint.close());
+  const url = `http://127.0.0.1:${endpoint.address.port}/healthz`;
+  // A client in another thread: this one is about to be blocked, as a reconcile of 1,500 hooks blocks it.
+  const probe = new Worker(
+    `const { parentPort, workerData } = require("node:worker_threads");
+     (async () => {
+       const seen = [];
+       for (let i = 0; i < 12; i++) {
+         const started = performance.now();
+         const r = await fetch(workerData, { signal: AbortSignal.timeout(1000) }).then(async (r) => r.status + " " + (await r.text()).trim(), (e) => "error " + e.name);
+         seen.push({ at: i * 250, took: Math.round(performance.now() - started), answer: r });
+         await new Promise((resolve) => setTimeout(resolve, 250));
+       }
+       parentPort.postMessage(seen);
+     })();`,
+    { eval: true, workerData: url },
+  );
+  const seen = new Promise<Array<{ at: number; took: number; answer: string }>>((resolve) => probe.once("message", resolve));
+  await sleep(100);
+  busy(2_500);
+  const answers = await seen;
+  await probe.terminate();
+  const during = answers.filter((a) => a.at < 1_250);
+  t.ok(during.length >= 3, `${during.length} probes while the loop's thread was blocked`);
+  t.ok(
+    during.every((a) => a.answer === "200 ok" && a.took < 1_000),
+    `answered at once while busy: ${JSON.stringify(during)}`,
+  );
+  t.ok(
+    answers.some((a) => /^503 unhealthy: the watch loop's thread has not run for [12] s$/.test(a.answer)),
+    `and 503, in one line, once it had not run for 1.5 s: ${JSON.stringify(answers.map((a) => a.answer))}`,
+  );
+  await sleep(300);
+  t.equal((await get(url)).code, 200, "healthy again once it runs");
 });
 
 t.test("GET /status: the status as JSON, read again once the scrape is older than scrapeMaxAgeMs", async (t) => {
@@ -272,7 +320,7 @@ t.test("50 clients hammering /status for 2 s: one scrape per interval, never old
     metrics: createMetrics({ version: "0.1.0" }),
     scrape,
     ready: () => true,
-    limits: { scrapeMaxAgeMs: intervalMs, maxInFlight: 64 },
+    limits: { scrapeMaxAgeMs: intervalMs, maxInFlight: 64, maxBodiesPerSecond: 1_000_000 },
   });
   t.teardown(() => endpoint.close());
   const base = `http://127.0.0.1:${endpoint.address.port}`;
@@ -350,6 +398,19 @@ t.test("beyond maxInFlight requests for /status and /metrics: 503 and Retry-Afte
     [200, 200],
   );
   t.equal((await get(`${base}/status`)).code, 200, "a finished response leaves the bound");
+});
+
+t.test("beyond maxBodiesPerSecond, /status and /metrics are 503 with Retry-After until the next second", async (t) => {
+  const f = await start(t, { maxBodiesPerSecond: 2 });
+  const codes: number[] = [];
+  for (const path of ["/status", "/metrics"]) codes.push((await get(`${f.base}${path}`)).code);
+  const third = await get(`${f.base}/status`);
+  t.same([...codes, third.code], [200, 200, 503], "two bodies a second, then busy");
+  t.equal(third.body, "busy: /status and /metrics are served 2 times a second at most; retry in 1 s\n");
+  t.equal(third.headers.get("retry-after"), "1");
+  t.equal((await get(`${f.base}/healthz`)).code, 200, "/healthz is not counted");
+  await sleep(600);
+  t.equal((await get(`${f.base}/status`)).code, 200, "a body again half a second later");
 });
 
 t.test("beyond maxConnections, a connection is closed as soon as it is accepted", async (t) => {

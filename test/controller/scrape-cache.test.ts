@@ -62,3 +62,32 @@ t.test("a failed build is shared and kept for maxAgeMs like a result", async (t)
   time = 100;
   await t.rejects(scrape(), { message: "walk 2 failed" });
 });
+
+t.test("a build slower than half of maxAgeMs spaces the next one out to twice its time", async (t) => {
+  let time = 0;
+  const b = gatedBuild(() => time);
+  const scrape = cachedScrape(b.build, { maxAgeMs: 1_000, now: () => time });
+  const first = scrape();
+  await new Promise((resolve) => setImmediate(resolve));
+  time = 1_500;
+  b.end();
+  t.equal(await first, 1_500, "a build of 1.5 s");
+  time = 2_999;
+  t.equal(await scrape(), 1_500, "2,999 ms after its start: still the same (twice 1.5 s is 3 s)");
+  t.equal(b.calls(), 1);
+  time = 3_000;
+  const second = scrape();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(b.calls(), 2, "3 s after its start: built again");
+  time = 3_100;
+  b.end();
+  t.equal(await second, 3_100);
+  time = 3_999;
+  t.equal(await scrape(), 3_100, "a fast build: maxAgeMs from its start again");
+  time = 4_000;
+  const third = scrape();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(b.calls(), 3);
+  b.end();
+  await third;
+});
