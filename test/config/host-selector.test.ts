@@ -21,6 +21,16 @@ t.test("host name globs: * any characters, ? one, case ignored, nothing else spe
   t.notOk(globMatches("edge.7", "edgex7"), ". is a dot");
   t.notOk(globMatches("edge-7", "edge-7.fra"), "the whole name must match");
   t.notOk(globMatches("a+b", "aab"), "regex characters are literal");
+  t.ok(globMatches("a*b*c", "axxbyybc"), "a star retries past a false start");
+  t.ok(globMatches("**x*", "x"), "stars match nothing too");
+  t.notOk(globMatches("*a", "ab"));
+  t.notOk(globMatches("?", ""));
+});
+
+t.test("a glob of many stars is decided at once, not by backtracking", async (t) => {
+  const start = performance.now();
+  t.notOk(globMatches(`${"*e".repeat(30)}*x`, "e".repeat(200)));
+  t.ok(performance.now() - start < 50, `took ${Math.round(performance.now() - start)} ms`);
 });
 
 t.test("every term of a selector must match", async (t) => {
