@@ -4,6 +4,7 @@
 import t from "tap";
 import { renderPlan, summaryLine } from "../../src/cli/views/plan-text.js";
 import { colorsFor } from "../../src/cli/colors.js";
+import { mapDiffLines } from "../../src/cli/views/map-diff.js";
 import { samplePlan } from "../helpers/sample-plan.js";
 
 /** The start of an ANSI colour escape (ESC [). */
@@ -41,6 +42,14 @@ Plan: 1 to start, 1 to update, 1 to reorder, 1 to reconfigure, 1 to stop.
 Warning: program 9 (x) on eth1 xdp was not attached by nfctl; it is left alone (--force removes it)
 `,
   );
+});
+
+t.test("a map diff of 200,000 entries is rendered, not a stack overflow", async (t) => {
+  const after = Array.from({ length: 200_000 }, (_, i) => `${i}: 1`);
+  const lines = mapDiffLines({ map: "big", before: [], after });
+  t.equal(lines.length, 3 + after.length);
+  t.equal(lines[2], "@@ -1,0 +1,200000 @@");
+  t.equal(lines.at(-1), "+199999: 1");
 });
 
 t.test("the summary counts repairs only when there are some", async (t) => {

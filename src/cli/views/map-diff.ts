@@ -23,6 +23,10 @@ export function mapDiffLines(change: MapChange): string[] {
   const text = (lines: string[]) => (lines.length === 0 ? "" : `${lines.join("\n")}\n`);
   const patch = diff.structuredPatch(`${change.map} (kernel)`, `${change.map} (config)`, text(change.before), text(change.after), "", "", { context: 3 });
   const out = [`--- ${patch.oldFileName}`, `+++ ${patch.newFileName}`];
-  for (const hunk of patch.hunks) out.push(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`, ...hunk.lines);
+  for (const hunk of patch.hunks) {
+    out.push(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`);
+    // A loop, not push(...hunk.lines): a hunk of 200,000 lines overflows the stack as arguments.
+    for (const line of hunk.lines) out.push(line);
+  }
   return out;
 }
