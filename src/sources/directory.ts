@@ -9,6 +9,7 @@
 import { realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { watch } from "chokidar";
+import { newConfigTally } from "./config-limits.js";
 import { SourceError, configFilesIn, describeError, digestOf, readConfigFile, type ConfigFileEntry, type Snapshot } from "./snapshot.js";
 
 /**
@@ -27,6 +28,7 @@ export function directorySnapshot(paths: string[]): Snapshot {
   const inputs: string[] = [];
   const files: ConfigFileEntry[] = [];
   const roots: string[] = [];
+  const tally = newConfigTally();
   for (const path of paths) {
     const absolute = resolve(path);
     const real = realpathOrThrow(absolute);
@@ -36,8 +38,8 @@ export function directorySnapshot(paths: string[]): Snapshot {
     // input: the snapshot configures nothing, which the loop refuses to
     // apply unless --allow-empty, rather than an error that hides it.
     const found = isDirectory(real)
-      ? configFilesIn(real, (name) => join(real, name))
-      : [readConfigFile(join(realpathOrThrow(dirname(absolute)), basename(absolute)), absolute)];
+      ? configFilesIn(real, (name) => join(real, name), tally)
+      : [readConfigFile(join(realpathOrThrow(dirname(absolute)), basename(absolute)), absolute, tally)];
     if (found.length > 0 && !inputs.includes(real)) inputs.push(real);
     for (const file of found) files.push(file);
   }

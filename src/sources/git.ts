@@ -15,6 +15,7 @@ import { SHA, gitRunner, type GitRun } from "./git-run.js";
 import { decoded, gitRemote, redactUrl } from "./git-url.js";
 
 export { redactUrl };
+import { newConfigTally } from "./config-limits.js";
 import { SourceError, configFilesIn, describeError, digestOf, isWithin, readConfigFile, type ConfigFileEntry, type Snapshot } from "./snapshot.js";
 
 /** The cache directory a caller gives when the user names none. */
@@ -292,8 +293,9 @@ function configAt(checkout: string, subdir: string, where: string): Omit<Snapsho
   if (isWithin(real, join(root, ".git"))) throw new SourceError("SourceFailed", `path ${subdir} of ${where} leads into .git`);
   const keyOf = (file: string) => relative(root, file).split(sep).join(posix.sep);
   let files: ConfigFileEntry[];
-  if (statSync(real).isDirectory()) files = configFilesIn(real, (name) => keyOf(join(real, name)), root);
-  else files = [readConfigFile(keyOf(real), real, root)];
+  const tally = newConfigTally();
+  if (statSync(real).isDirectory()) files = configFilesIn(real, (name) => keyOf(join(real, name)), tally, root);
+  else files = [readConfigFile(keyOf(real), real, tally, root)];
   return { inputs: files.length > 0 ? [real] : [], digest: digestOf(files), roots };
 }
 

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, sep } from "node:path";
+import { configLimitProblem, type ConfigTally } from "./config-limits.js";
 
 export interface Snapshot {
   /** Absolute paths of the config inputs to load (directories or files), resolved through symlinks (realpath); none when the source holds no config file (an emptied ConfigMap, a deleted path). */
@@ -40,13 +41,6 @@ export class SourceError extends Error {
   }
 }
 
-/**
- * The most nfctl reads of one config file, as the config loader does
- * (src/reconcile/config/inputs.ts, MAX_CONFIG_BYTES): a larger file is an
- * error there too.
- */
-export const MAX_CONFIG_FILE_BYTES = 16 * 1024 * 1024;
-
 /** One config file of a snapshot: the name the digest knows it by, and its bytes. */
 export interface ConfigFileEntry {
   key: string;
@@ -57,11 +51,12 @@ export interface ConfigFileEntry {
 export const CONFIG_FILE_NAME = /\.ya?ml$/;
 
 /**
- * Reads one config file through its symlinks. `confine`: a directory the
- * file must resolve into (a git checkout: a symlink in the repository must
- * not reach the rest of the machine).
+ * Reads one config file through its symlinks, counted into `tally` against
+ * the limits of config-limits.ts. `confine`: a directory the file must
+ * resolve into (a git checkout: a symlink in the repository must not reach
+ * the rest of the machine).
  */
-export function readConfigFile(key: string, path: string, confine?: string): ConfigFileEntry {
+export function readConfigFile(key: string, path: string, tally: ConfigTally, confine?: string): ConfigFileEntry {
   let real: string;
   try {
     real = realpathSync(path);
@@ -75,9 +70,8 @@ export function readConfigFile(key: string, path: string, confine?: string): Con
   try {
     const stats = statSync(real);
     if (!stats.isFile()) throw new SourceError("SourceFailed", `${path} is not a regular file (a pipe, a socket or a device); nfctl reads config files only`);
-    if (stats.size > MAX_CONFIG_FILE_BYTES) {
-      throw new SourceError("SourceFailed", `${path} is larger than ${MAX_CONFIG_FILE_BYTES / (1024 * 1024)} MiB, the most nfctl reads as a config`);
-    }
+    const problem = configLimitProblem(tally, stats.size);
+    if (problem !== undefined) throw new SourceError("SourceFailed", `${path}: ${problem}`);
     bytes = readFileSync(real);
   } catch (err) {
     if (err instanceof SourceError) throw err;
@@ -88,9 +82,10 @@ export function readConfigFile(key: string, path: string, confine?: string): Con
 
 /**
  * The config files directly inside `dir` (*.yaml, *.yml; directories so
- * named are passed over, as the loader does), each keyed by `keyOf(name)`.
+ * named are passed over, as the loader does), each keyed by `keyOf(name)`
+ * and counted into `tally`.
  */
-export function configFilesIn(dir: string, keyOf: (name: string) => string, confine?: string): ConfigFileEntry[] {
+export function configFilesIn(dir: string, keyOf: (name: string) => string, tally: ConfigTally, confine?: string): ConfigFileEntry[] {
   let names: string[];
   try {
     names = readdirSync(dir).filter((name) => CONFIG_FILE_NAME.test(name));
@@ -106,7 +101,7 @@ export function configFilesIn(dir: string, keyOf: (name: string) => string, conf
     } catch {
       // readConfigFile names the error (a broken symlink, mid-swap or for good).
     }
-    if (!isDirectory) files.push(readConfigFile(keyOf(name), path, confine));
+    if (!isDirectory) files.push(readConfigFile(keyOf(name), path, tally, confine));
   }
   return files;
 }

@@ -28,10 +28,25 @@ t.test("the corpus (test/fuzz-corpus) through nfctl plan and apply", async (t) =
 t.test("-f inputs that are not plain files, through nfctl plan and apply", async (t) => {
   const dir = join(ws.root, "inputs");
   mkdirSync(dir);
-  await cli.refuses(t, "/dev/zero", ["/dev/zero"], ["/dev/zero"], "", /^nfctl: \/dev\/zero: cannot read: the file is larger than 16 MiB/);
+  await cli.refuses(
+    t,
+    "/dev/zero",
+    ["/dev/zero"],
+    ["/dev/zero"],
+    "",
+    /^nfctl: \/dev\/zero: the file is larger than 256 KiB, the most nfctl reads of one config file$/,
+  );
   await cli.refuses(t, "/proc/self/mem", ["/proc/self/mem"], ["/proc/self/mem"], "", /^nfctl: \/proc\/self\/mem: cannot read: i\/o error$/);
   // Standard input has a file's limit too: `nfctl apply -f - < /dev/zero` must end.
-  await cli.refuses(t, "17 MiB on stdin", ["-"], ["<stdin>"], "", /^nfctl: <stdin>: cannot read: the file is larger than 16 MiB/, "#".repeat(17 * 1024 * 1024));
+  await cli.refuses(
+    t,
+    "257 KiB on stdin",
+    ["-"],
+    ["<stdin>"],
+    "",
+    /^nfctl: <stdin>: the file is larger than 256 KiB, the most nfctl reads of one config file$/,
+    "#".repeat(257 * 1024),
+  );
 
   const broken = join(dir, "with-broken-link");
   mkdirSync(broken);

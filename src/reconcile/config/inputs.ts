@@ -5,16 +5,11 @@
  */
 import { closeSync, openSync, readSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { MAX_CONFIG_FILE_BYTES, configLimitProblem, newConfigTally } from "../../sources/config-limits.js";
 import type { ConfigError } from "./errors.js";
 
 export const STDIN_NAME = "<stdin>";
 const STDIN_FD = 0;
-
-/**
- * The most nfctl reads of one config file. Reading stops there, so that
- * `-f /dev/zero` or an endless pipe ends in an error, not in exhausted memory.
- */
-export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 export interface ConfigFile {
   /** As given (directory entries joined to the directory as given), or "<stdin>". */
@@ -33,7 +28,9 @@ export interface InputOptions {
 
 /**
  * Reads every config file the inputs name. A file reached twice (given
- * itself and through its directory) is read once.
+ * itself and through its directory) is read once. Reading stops at the
+ * first file that breaks a limit of sources/config-limits.ts (its size, the
+ * number of files, their total), which is the one error about it.
  *
  * @example
  *     readInputs(["examples"], {}).files.map((f) => f.name)
@@ -45,16 +42,23 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
   const errors: ConfigError[] = [];
   const seen = new Set<string>();
   const problem = (file: string, message: string) => errors.push({ file, line: 0, column: 0, path: "", message });
-  /** A config's bytes as read (undefined: more than MAX_CONFIG_BYTES), checked and decoded. */
-  const accept = (name: string, baseDir: string, bytes: Buffer | undefined) => {
-    if (bytes === undefined) problem(name, `cannot read: the file is larger than ${MAX_CONFIG_BYTES / (1024 * 1024)} MiB, the most nfctl reads as a config`);
+  const tally = newConfigTally();
+  /** Set by the first file over a limit: nothing more is read. */
+  let overLimit = false;
+  /** A config's bytes as read, counted, checked and decoded. */
+  const accept = (name: string, baseDir: string, bytes: Buffer) => {
+    const overflow = configLimitProblem(tally, bytes.length);
+    if (overflow !== undefined) {
+      overLimit = true;
+      problem(name, overflow);
+    }
     // Read as UTF-8, such a file is a string of NULs that YAML takes for one scalar.
     else if (bytes[0] === 0xff && bytes[1] === 0xfe) problem(name, "the file is UTF-16 (or UTF-32), little-endian; save it as UTF-8");
     else if (bytes[0] === 0xfe && bytes[1] === 0xff) problem(name, "the file is UTF-16, big-endian; save it as UTF-8");
     else files.push({ name, text: bytes.toString("utf8"), baseDir });
   };
   const read = (name: string, absolute: string) => {
-    if (seen.has(absolute)) return;
+    if (overLimit || seen.has(absolute)) return;
     seen.add(absolute);
     try {
       const fd = openSync(absolute, "r");
@@ -71,11 +75,12 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
   // Not a file, so the error names the option that should have named one.
   if (inputs.length === 0) problem("-f", "no config given; name a file, a directory, or - for standard input");
   for (const input of inputs) {
+    if (overLimit) break;
     if (input === "-") {
       if (seen.has(STDIN_NAME)) continue;
       seen.add(STDIN_NAME);
       if (options.stdin) {
-        files.push({ name: STDIN_NAME, text: options.stdin(), baseDir: cwd });
+        accept(STDIN_NAME, cwd, Buffer.from(options.stdin()));
         continue;
       }
       try {
@@ -108,6 +113,7 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
     }
     let found = 0;
     for (const name of names) {
+      if (overLimit) break;
       // A config the directory names but nfctl cannot read (a broken link, a
       // pipe) is an error: skipping it would stop what it configures.
       let stats;
@@ -129,19 +135,20 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
 }
 
 /**
- * What `fd` holds, to its end, or undefined when that is more than
- * MAX_CONFIG_BYTES. Reads in steps rather than by the size stat reports,
- * which a device or a pipe does not know.
+ * What `fd` holds, to its end, but no more than MAX_CONFIG_FILE_BYTES and
+ * one byte: reading stops there, so that `-f /dev/zero` or an endless pipe
+ * ends in an error (the file is too large), not in exhausted memory. Reads
+ * in steps rather than by the size stat reports, which a device or a pipe
+ * does not know.
  */
-function readBounded(fd: number): Buffer | undefined {
+function readBounded(fd: number): Buffer {
   const chunks: Buffer[] = [];
-  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  const buffer = Buffer.allocUnsafe(64 * 1024);
   let total = 0;
-  for (;;) {
-    const read = readSync(fd, buffer, 0, buffer.length, null);
+  while (total <= MAX_CONFIG_FILE_BYTES) {
+    const read = readSync(fd, buffer, 0, Math.min(buffer.length, MAX_CONFIG_FILE_BYTES + 1 - total), null);
     if (read === 0) break;
     total += read;
-    if (total > MAX_CONFIG_BYTES) return undefined;
     chunks.push(Buffer.from(buffer.subarray(0, read)));
   }
   return Buffer.concat(chunks);
