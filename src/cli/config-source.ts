@@ -7,7 +7,7 @@
  * as quickly as before.
  */
 import { statSync } from "node:fs";
-import { BUNDLED_OBJECTS, describeFsError, loadDesired, objectRoots, type DesiredState, type LoadDesiredOptions } from "../reconcile/index.js";
+import { BUNDLED_OBJECTS, describeFsError, loadDesiredYielding, objectRoots, type DesiredState, type LoadDesiredOptions } from "../reconcile/index.js";
 import { gitSourceOf, type GitFlags } from "./git-options.js";
 
 export interface SourceFlags extends GitFlags {
@@ -37,14 +37,14 @@ export function sharedObjectPaths(flags: Pick<SourceFlags, "objectPath">): strin
 
 /** Loads the config of -f or --git (checkOneSource has made sure it is one of them); throws ConfigErrors or SourceError. */
 export async function loadSourceConfig(flags: SourceFlags, options: Pick<LoadDesiredOptions, "log" | "host">): Promise<DesiredState> {
-  if (flags.git === undefined) return loadDesired(flags.file ?? [], options);
+  if (flags.git === undefined) return loadDesiredYielding(flags.file ?? [], options);
   const { gitSnapshot, redactUrl } = await import("../sources/git.js");
   const snapshot = await gitSnapshot(gitSourceOf(flags, flags.git));
   const url = redactUrl(flags.git);
   // Unlike the loop (which refuses it as EmptyRefused), a one-shot command given nothing to load says so.
   if (snapshot.inputs.length === 0)
     throw new Error(`${flags.path === undefined ? "the root" : `path ${flags.path}`} of ${snapshot.revision} of ${url} holds no .yaml or .yml file`);
-  return loadDesired(snapshot.inputs, {
+  return loadDesiredYielding(snapshot.inputs, {
     ...options,
     source: { path: url, revision: snapshot.revision },
     objectRoots: objectRoots([...snapshot.roots, ...sharedObjectPaths(flags)]),

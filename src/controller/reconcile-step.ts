@@ -23,7 +23,7 @@ import {
   StalePlanError,
   formatConfigError,
   isEmptyPlan,
-  loadDesired,
+  loadDesiredYielding,
   objectRoots,
   readCheckedObjects,
   reconcileOnce,
@@ -138,7 +138,7 @@ export function reconcileStep(options: StepOptions): ReconcileSteps {
       desired =
         snapshot.inputs.length === 0
           ? { ...EMPTY_DESIRED, source }
-          : loadDesired(snapshot.inputs, {
+          : await loadDesiredYielding(snapshot.inputs, {
               ...(options.log && { log: options.log }),
               host: options.host,
               source,

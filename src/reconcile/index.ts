@@ -24,7 +24,7 @@ export {
   type InterfaceStatus,
   type Counter,
 } from "./status.js";
-export { ConfigErrors, loadDesired, type LoadDesiredOptions } from "./load-desired.js";
+export { ConfigErrors, loadDesired, loadDesiredYielding, type LoadDesiredOptions } from "./load-desired.js";
 export { resolveHost, parseLabel, parseLabelsFile, LABEL_KEY, LABEL_VALUE, type Host, type HostOptions, type HostNameSource } from "./host.js";
 export { formatConfigError, describeFsError, BUNDLED_OBJECTS, objectRoots, type ConfigError } from "./config/index.js";
 export { checkPlanShape, type PlanShapeResult } from "./plan-shape.js";

@@ -2,7 +2,7 @@
  * The config named by `-f` arguments, loaded and checked into a
  * DesiredState, or every problem with it as one error.
  */
-import { loadConfig, type ConfigError, type LoadConfigOptions } from "./config/index.js";
+import { loadConfig, loadConfigYielding, type ConfigError, type LoadConfigOptions, type LoadConfigResult } from "./config/index.js";
 import type { DesiredState } from "./desired.js";
 
 /** Every problem found in the config, each with file, line, column and field. */
@@ -25,7 +25,20 @@ export interface LoadDesiredOptions extends Pick<LoadConfigOptions, "log" | "hos
  */
 export function loadDesired(inputs: string[], options: LoadDesiredOptions = {}): DesiredState {
   const { source, ...config } = options;
-  const result = loadConfig(inputs, config);
+  return desiredOf(loadConfig(inputs, config), inputs, source);
+}
+
+/**
+ * loadDesired, giving the event loop a turn between files (loadConfigYielding):
+ * for the watch loop, whose /healthz must answer while a config loads, and
+ * one-shot commands, whose signals must not wait for the whole config.
+ */
+export async function loadDesiredYielding(inputs: string[], options: LoadDesiredOptions = {}): Promise<DesiredState> {
+  const { source, ...config } = options;
+  return desiredOf(await loadConfigYielding(inputs, config), inputs, source);
+}
+
+function desiredOf(result: LoadConfigResult, inputs: string[], source: LoadDesiredOptions["source"]): DesiredState {
   if (!result.ok) throw new ConfigErrors(result.errors);
   return { ...result.desired, source: source ?? { path: inputs.join(", ") } };
 }

@@ -14,7 +14,7 @@
  */
 
 /** The most bytes of one config file. */
-export const MAX_CONFIG_FILE_BYTES = 256 * 1024;
+export const MAX_CONFIG_FILE_BYTES = 128 * 1024;
 
 /** The most config files (.yaml, .yml) of one config, over all its inputs. */
 export const MAX_CONFIG_FILES = 128;
@@ -41,7 +41,7 @@ export function newConfigTally(): ConfigTally {
  * @example
  *     const tally = newConfigTally();
  *     configLimitProblem(tally, 1000)        // undefined; tally is { files: 1, bytes: 1000 }
- *     configLimitProblem(tally, 300 * 1024)  // "the file is larger than 256 KiB, the most nfctl reads of one config file"
+ *     configLimitProblem(tally, 300 * 1024)  // "the file is larger than 128 KiB, the most nfctl reads of one config file"
  */
 export function configLimitProblem(tally: ConfigTally, size: number): string | undefined {
   if (size > MAX_CONFIG_FILE_BYTES) return `the file is larger than ${kib(MAX_CONFIG_FILE_BYTES)}, the most nfctl reads of one config file`;

@@ -2,7 +2,7 @@
  * src/reconcile/config: the config files (schemas/nfconfig.schema.json)
  * to a checked DesiredState, and map contents between text and bytes.
  */
-export { loadConfig, type LoadConfigOptions, type LoadConfigResult } from "./load.js";
+export { loadConfig, loadConfigYielding, type LoadConfigOptions, type LoadConfigResult } from "./load.js";
 export { describeFsError } from "./inputs.js";
 export type { ObjectFallback } from "./objects.js";
 export { BUNDLED_OBJECTS, objectRoots } from "./object-roots.js";

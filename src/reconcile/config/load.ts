@@ -13,6 +13,7 @@ import { parseYaml } from "./yaml-source.js";
 import type { LibbpfLogSink } from "../../state/index.js";
 import type { Host } from "../host.js";
 import { hostname } from "node:os";
+import { setImmediate } from "node:timers/promises";
 
 export interface LoadConfigOptions extends InputOptions {
   /** Receives libbpf's messages while objects are inspected. */
@@ -49,12 +50,40 @@ export type LoadConfigResult = { ok: true; desired: DesiredState } | { ok: false
  *     else result.errors.map(formatConfigError).join("\n");
  */
 export function loadConfig(inputs: readonly string[], options: LoadConfigOptions = {}): LoadConfigResult {
+  const steps = loading(inputs, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * loadConfig, giving the event loop a turn between files, and between the
+ * parse, the schema and the rest of one file: a config then holds up the
+ * watch loop's /healthz, and its signal handlers, for one file's parse at
+ * most (README.md, "Limits").
+ *
+ * @example
+ *     const result = await loadConfigYielding(["/etc/nfctl/conf.d"]);
+ */
+export async function loadConfigYielding(inputs: readonly string[], options: LoadConfigOptions = {}): Promise<LoadConfigResult> {
+  const steps = loading(inputs, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await setImmediate();
+  }
+}
+
+/** loadConfig's work, pausing (yield) between files and between the stages of one. */
+function* loading(inputs: readonly string[], options: LoadConfigOptions): Generator<void, LoadConfigResult, void> {
   const { files, errors } = readInputs(inputs, options);
   const inspect = objectInspector(options.log, options.objectFallback, options.objectRoots);
   const host = options.host ?? { name: hostname(), labels: {} };
   const hooks: PlacedHook[] = [];
-  for (const file of files) {
-    const loaded = loadFile(file, inspect, host);
+  for (const [i, file] of files.entries()) {
+    if (i > 0) yield;
+    const loaded = yield* loadFile(file, inspect, host);
     // Loops, not push(...list): a list of 100,000 errors overflows the stack as arguments.
     for (const error of loaded.errors) errors.push(error);
     for (const hook of loaded.hooks) hooks.push(hook);
@@ -64,12 +93,15 @@ export function loadConfig(inputs: readonly string[], options: LoadConfigOptions
   return { ok: true, desired: { files: files.map((f) => f.name), hooks: hooks.map((h) => h.hook) } };
 }
 
-function loadFile(file: ConfigFile, inspect: Inspector, host: Host): { hooks: PlacedHook[]; errors: ConfigError[] } {
+/** One file, pausing (yield) after the parse and after the schema, the stages that cost most. */
+function* loadFile(file: ConfigFile, inspect: Inspector, host: Host): Generator<void, { hooks: PlacedHook[]; errors: ConfigError[] }, void> {
   const parsed = parseYaml(file.name, file.text);
   if (!parsed.ok) return { hooks: [], errors: parsed.errors };
+  yield;
   const validated = parsed.documents.map((doc) => ({ doc, result: validateConfig(doc) }));
   const schemaErrors = validated.flatMap(({ result }) => (result.ok ? [] : result.errors));
   if (schemaErrors.length > 0) return { hooks: [], errors: schemaErrors };
+  yield;
   const hooks: PlacedHook[] = [];
   const errors: ConfigError[] = [];
   for (const { doc, result } of validated) {
