@@ -11,6 +11,7 @@
  */
 import type { Command } from "commander";
 import type { GitSourceOptions } from "../sources/index.js";
+import { checkCacheDir } from "../sources/cache-dir.js";
 import { durationOption } from "./durations.js";
 
 export interface GitFlags {
@@ -42,12 +43,14 @@ const GIT_ONLY = [
 
 /**
  * Throws unless the config comes from exactly one source, -f or --git, and
- * the options of --git come with it. `alternative` names a further source
+ * the options of --git come with it, and --cache-dir can hold clones (checkCacheDir). `alternative` names a further source
  * the command accepts (apply: a saved plan).
  */
 export function checkOneSource(command: string, flags: GitFlags & { file?: string[] }, alternative = ""): void {
   if (flags.file !== undefined && flags.git !== undefined) throw new Error("-f and --git are mutually exclusive: give one source of the config");
   if (flags.file === undefined && flags.git === undefined) throw new Error(`${command} needs -f PATH (repeatable) or --git URL${alternative}`);
+  // A cache where no clone can live is a mistake of the command line, said before anything starts.
+  if (flags.git !== undefined) checkCacheDir(flags.cacheDir);
   const stray = flags.git === undefined ? GIT_ONLY.filter(([key]) => flags[key] !== undefined).map(([, name]) => name) : [];
   if (stray.length > 0) {
     const named = stray.length === 1 ? `${stray[0]} belongs` : `${stray.slice(0, -1).join(", ")} and ${stray.at(-1)} belong`;

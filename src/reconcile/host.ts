@@ -14,8 +14,8 @@
  *     // { host: { name: "edge-1", labels: { role: "edge", zone: "eu-1" } }, from: "KUBE_NODE_NAME" }
  */
 import { hostname } from "node:os";
-import { readFileSync } from "node:fs";
-import { describeFsError } from "./config/inputs.js";
+import { closeSync, constants, fstatSync, openSync } from "node:fs";
+import { describeFsError, readBounded } from "./config/inputs.js";
 
 export interface Host {
   name: string;
@@ -44,6 +44,39 @@ export function parseLabel(text: string): { key: string; value: string } | { pro
   if (!LABEL_KEY.test(key)) return { problem: `"${key}" is not a label key: ${KEY_RULE}` };
   if (!LABEL_VALUE.test(value)) return { problem: `"${value}" is not a label value: ${VALUE_RULE}` };
   return { key, value };
+}
+
+/** The most bytes of a host labels file: thousands of labels. */
+export const MAX_LABELS_FILE_BYTES = 64 * 1024;
+
+/**
+ * The text of a host labels file: a regular file of at most
+ * MAX_LABELS_FILE_BYTES, read no further (`/dev/zero` once ended in
+ * std::bad_alloc). Throws one line naming the file.
+ */
+function readLabelsFile(file: string): string {
+  const what = `the host labels file ${file}`;
+  const cannotRead = (err: unknown) => new Error(`cannot read ${what}: ${describeFsError(err)}`);
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat refuses it next.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw cannotRead(err);
+  }
+  let bytes: Buffer;
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error(`${what} is not a regular file`);
+    try {
+      bytes = readBounded(fd, MAX_LABELS_FILE_BYTES);
+    } catch (err) {
+      throw cannotRead(err);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (bytes.length > MAX_LABELS_FILE_BYTES) throw new Error(`${what} is larger than ${MAX_LABELS_FILE_BYTES / 1024} KiB, the most nfctl reads of it`);
+  return bytes.toString("utf8");
 }
 
 /** The labels of a labels file's text: key=value lines; blank lines and # comments are skipped. Throws `file:line: problem`. */
@@ -86,15 +119,7 @@ export function resolveHost(options: HostOptions, env: NodeJS.ProcessEnv = proce
   ).find(([, name]) => name !== undefined && name !== "");
   if (options.name === "") throw new Error("--hostname must not be empty");
   const labels: Record<string, string> = {};
-  if (options.labelsFile !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(options.labelsFile, "utf8");
-    } catch (err) {
-      throw new Error(`cannot read the host labels file ${options.labelsFile}: ${describeFsError(err)}`);
-    }
-    Object.assign(labels, parseLabelsFile(text, options.labelsFile));
-  }
+  if (options.labelsFile !== undefined) Object.assign(labels, parseLabelsFile(readLabelsFile(options.labelsFile), options.labelsFile));
   for (const text of options.labels ?? []) {
     const label = parseLabel(text);
     if ("problem" in label) throw new Error(`--host-label ${label.problem}`);

@@ -15,6 +15,7 @@ import { SHA, gitRunner, type GitRun } from "./git-run.js";
 import { decoded, gitRemote, redactUrl } from "./git-url.js";
 
 export { redactUrl };
+import { checkCacheDir } from "./cache-dir.js";
 import { newConfigTally } from "./config-limits.js";
 import { SourceError, configFilesIn, describeError, digestOf, isWithin, readConfigFile, type ConfigFileEntry, type Snapshot } from "./snapshot.js";
 
@@ -155,6 +156,8 @@ function keyringDigest(keyring: string): string {
 async function snapshotIn(checkout: string, subdir: string, options: GitSourceOptions): Promise<Snapshot> {
   const { url, timeoutMs } = options;
   const shown = redactUrl(url);
+  // Not a kernel filesystem (a mkdir -p under /proc spins for ever), then no other user's to write.
+  checkCacheDir(options.cacheDir);
   ensurePrivateDir(options.cacheDir, ["git", basename(checkout)], "the git cache");
   // The credentials of an https URL travel in git's environment, never on its command line.
   const remote = gitRemote(url);

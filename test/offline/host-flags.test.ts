@@ -49,11 +49,16 @@ t.test("the name from NFCTL_HOSTNAME or KUBE_NODE_NAME, the labels from a file",
 t.test("a bad label or labels file is one line, exit 1", async (t) => {
   const dir = t.testdir();
   writeFileSync(join(dir, "labels"), "role=edge\nrole=core\n");
+  writeFileSync(join(dir, "big"), `# ${"x".repeat(64 * 1024)}\nrole=edge\n`);
   const cases: Array<[string[], RegExp]> = [
     [["--host-label", "role"], /^nfctl: --host-label "role" is not key=value\n$/],
     [["--host-label", "-role=x"], /^nfctl: --host-label "-role" is not a label key: /],
     [["--host-labels-file", join(dir, "labels")], /^nfctl: \S+labels:2: label "role" is already set at line 1\n$/],
     [["--host-labels-file", join(dir, "missing")], /^nfctl: cannot read the host labels file \S+missing: no such file or directory\n$/],
+    // Read to its end, /dev/zero ended in std::bad_alloc.
+    [["--host-labels-file", "/dev/zero"], /^nfctl: the host labels file \/dev\/zero is not a regular file\n$/],
+    [["--host-labels-file", dir], /^nfctl: the host labels file \S+ is not a regular file\n$/],
+    [["--host-labels-file", join(dir, "big")], /^nfctl: the host labels file \S+big is larger than 64 KiB, the most nfctl reads of it\n$/],
     [["--hostname", ""], /^nfctl: --hostname must not be empty\n$/],
   ];
   for (const [flags, message] of cases) {

@@ -162,6 +162,33 @@ t.test("a source problem is one line and exit 1, from plan and from apply, befor
   }
 });
 
+t.test("a --cache-dir where no clone can live is one line and exit 1 at once, not a spin", async (t) => {
+  const { remote, cache, handOverAll } = repository(t);
+  const file = join(cache, "file");
+  copyFileSync(join(BUILD, "counter.o"), file);
+  handOverAll();
+  const cases: Array<[string, string]> = [
+    // mkdirSync(..., { recursive: true }) spun here for ever, deaf to SIGTERM.
+    [
+      "/proc/nfctl-cache",
+      "the git cache directory /proc/nfctl-cache: /proc is on proc, a kernel filesystem, not a disk; name a directory on a disk (--cache-dir)",
+    ],
+    [
+      "/sys/kernel/nfctl",
+      "the git cache directory /sys/kernel/nfctl: /sys/kernel is on sysfs, a kernel filesystem, not a disk; name a directory on a disk (--cache-dir)",
+    ],
+    ["/dev/null", "the git cache directory /dev/null: not a directory"],
+    [join(file, "x"), `the git cache directory ${join(file, "x")}: not a directory`],
+  ];
+  for (const [dir, message] of cases) {
+    const started = performance.now();
+    const r = nfctl(["plan", "--offline", "--git", remote.url, "--cache-dir", dir]);
+    t.equal(r.stderr, `nfctl: ${message}\n`, dir);
+    t.equal(r.code, 1);
+    t.ok(performance.now() - started < 10_000, `${dir}: ${Math.round(performance.now() - started)} ms`);
+  }
+});
+
 t.test("-f and --git: exactly one of them, and the options of --git only with it", async (t) => {
   const cases: Array<[string[], string]> = [
     [["plan", "-f", "config/", "--git", "https://example.com/nfs.git"], "-f and --git are mutually exclusive: give one source of the config"],

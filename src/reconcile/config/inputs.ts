@@ -63,7 +63,7 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
     try {
       const fd = openSync(absolute, "r");
       try {
-        accept(name, dirname(absolute), readBounded(fd));
+        accept(name, dirname(absolute), readBounded(fd, MAX_CONFIG_FILE_BYTES));
       } finally {
         closeSync(fd);
       }
@@ -84,7 +84,7 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
         continue;
       }
       try {
-        accept(STDIN_NAME, cwd, readBounded(STDIN_FD));
+        accept(STDIN_NAME, cwd, readBounded(STDIN_FD, MAX_CONFIG_FILE_BYTES));
       } catch (err) {
         problem(STDIN_NAME, `cannot read: ${describeFsError(err)}`);
       }
@@ -135,18 +135,20 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
 }
 
 /**
- * What `fd` holds, to its end, but no more than MAX_CONFIG_FILE_BYTES and
- * one byte: reading stops there, so that `-f /dev/zero` or an endless pipe
- * ends in an error (the file is too large), not in exhausted memory. Reads
- * in steps rather than by the size stat reports, which a device or a pipe
- * does not know.
+ * What `fd` holds, to its end, but no more than `limit` bytes and one:
+ * reading stops there, so that `-f /dev/zero` or an endless pipe ends in an
+ * error (the file is too large), not in exhausted memory. Reads in steps
+ * rather than by the size stat reports, which a device or a pipe does not know.
+ *
+ * @example
+ *     readBounded(openSync("/dev/zero", "r"), 1024).length // 1025
  */
-function readBounded(fd: number): Buffer {
+export function readBounded(fd: number, limit: number): Buffer {
   const chunks: Buffer[] = [];
   const buffer = Buffer.allocUnsafe(64 * 1024);
   let total = 0;
-  while (total <= MAX_CONFIG_FILE_BYTES) {
-    const read = readSync(fd, buffer, 0, Math.min(buffer.length, MAX_CONFIG_FILE_BYTES + 1 - total), null);
+  while (total <= limit) {
+    const read = readSync(fd, buffer, 0, Math.min(buffer.length, limit + 1 - total), null);
     if (read === 0) break;
     total += read;
     chunks.push(Buffer.from(buffer.subarray(0, read)));
