@@ -14,15 +14,15 @@ function configOf(ifname: string, bytes: number): string {
 }
 
 t.test("the limits are those README.md documents", async (t) => {
-  t.same([MAX_CONFIG_FILE_BYTES, MAX_CONFIG_FILES, MAX_CONFIG_TOTAL_BYTES], [128 * 1024, 128, 512 * 1024]);
+  t.same([MAX_CONFIG_FILE_BYTES, MAX_CONFIG_FILES, MAX_CONFIG_TOTAL_BYTES], [512 * 1024, 128, 512 * 1024]);
 });
 
 t.test("a file of the largest size loads; one byte more is refused unparsed", async (t) => {
   const dir = t.testdir({ "edge.yaml": configOf("eth1", MAX_CONFIG_FILE_BYTES), "big.yaml": configOf("eth1", MAX_CONFIG_FILE_BYTES + 1) });
   t.same(errorsOf(load(dir, ["edge.yaml"])), []);
-  t.same(errorsOf(load(dir, ["big.yaml"])), ["big.yaml: the file is larger than 128 KiB, the most nfctl reads of one config file"]);
+  t.same(errorsOf(load(dir, ["big.yaml"])), ["big.yaml: the file is larger than 512 KiB, the most nfctl reads of one config file"]);
   t.same(errorsOf(load(dir, ["-"], { stdin: () => configOf("eth1", MAX_CONFIG_FILE_BYTES + 1) })), [
-    "<stdin>: the file is larger than 128 KiB, the most nfctl reads of one config file",
+    "<stdin>: the file is larger than 512 KiB, the most nfctl reads of one config file",
   ]);
 });
 
@@ -38,7 +38,7 @@ t.test("a config of more files than the limit: one error, at the first file too 
 
 t.test("files that together exceed the total: one error, at the file that crosses it", async (t) => {
   const files: Record<string, string> = {};
-  // Four files of the largest size come to the total exactly.
+  // Files of the largest size that come to the total exactly (one, as the limits are).
   for (let i = 0; i < MAX_CONFIG_TOTAL_BYTES / MAX_CONFIG_FILE_BYTES; i++) files[`${i}.yaml`] = configOf(`eth${i}`, MAX_CONFIG_FILE_BYTES);
   const dir = t.testdir({ conf: files, "more.yaml": configOf("eth9", 300) });
   t.same(errorsOf(load(dir, ["conf"])), [], "exactly the total loads");

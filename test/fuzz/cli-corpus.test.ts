@@ -34,7 +34,7 @@ t.test("-f inputs that are not plain files, through nfctl plan and apply", async
     ["/dev/zero"],
     ["/dev/zero"],
     "",
-    /^nfctl: \/dev\/zero: the file is larger than 128 KiB, the most nfctl reads of one config file$/,
+    /^nfctl: \/dev\/zero: the file is larger than 512 KiB, the most nfctl reads of one config file$/,
   );
   await cli.refuses(t, "/proc/self/mem", ["/proc/self/mem"], ["/proc/self/mem"], "", /^nfctl: \/proc\/self\/mem: cannot read: i\/o error$/);
   // Standard input has a file's limit too: `nfctl apply -f - < /dev/zero` must end.
@@ -44,7 +44,7 @@ t.test("-f inputs that are not plain files, through nfctl plan and apply", async
     ["-"],
     ["<stdin>"],
     "",
-    /^nfctl: <stdin>: the file is larger than 128 KiB, the most nfctl reads of one config file$/,
+    /^nfctl: <stdin>: the file is larger than 512 KiB, the most nfctl reads of one config file$/,
     "#".repeat(129 * 1024),
   );
 
