@@ -113,17 +113,11 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     case "/metrics":
     case "/status": {
       if (inFlight >= limits.maxInFlight) {
-        res.setHeader("Retry-After", "1");
-        send(req, res, { code: 503, type: TEXT, body: `busy: ${limits.maxInFlight} requests for /status and /metrics are in flight; retry in 1 s\n` });
+        busy(req, res, `${limits.maxInFlight} requests for /status and /metrics are in flight`);
         return;
       }
       if (!bodies.take()) {
-        res.setHeader("Retry-After", "1");
-        send(req, res, {
-          code: 503,
-          type: TEXT,
-          body: `busy: /status and /metrics are served ${limits.maxBodiesPerSecond} times a second at most; retry in 1 s\n`,
-        });
+        busy(req, res, `/status and /metrics are served ${limits.maxBodiesPerSecond} times a second at most`);
         return;
       }
       inFlight += 1;
@@ -137,6 +131,20 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       return;
     }
   }
+}
+
+/**
+ * A 503 for a request over a bound, with Retry-After, sent after
+ * `busyDelayMs`: a client that asks again as soon as it is refused (a
+ * scraper in a loop) is paced to one request a delay, rather than spinning
+ * on cheap refusals that take the CPU the loop needs.
+ */
+function busy(req: IncomingMessage, res: ServerResponse, why: string): void {
+  const timer = setTimeout(() => {
+    res.setHeader("Retry-After", "1");
+    send(req, res, { code: 503, type: TEXT, body: `busy: ${why}; retry in 1 s\n` });
+  }, limits.busyDelayMs);
+  res.once("close", () => clearTimeout(timer));
 }
 
 /** One whole response with its length; HEAD gets the headers only (Node drops the body). */

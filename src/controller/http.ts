@@ -69,6 +69,8 @@ export interface HttpLimits {
   maxInFlight: number;
   /** Responses with a scrape's body (/status, /metrics) per second, in bursts of as many; more get 503. */
   maxBodiesPerSecond: number;
+  /** A request over maxInFlight or maxBodiesPerSecond gets its 503 after this long. */
+  busyDelayMs: number;
   /** Open connections; more are closed when accepted. */
   maxConnections: number;
 }
@@ -91,6 +93,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   scrapeMaxAgeMs: 1_000,
   maxInFlight: 16,
   maxBodiesPerSecond: 10,
+  busyDelayMs: 1_000,
   maxConnections: 128,
 };
 

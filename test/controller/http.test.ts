@@ -362,7 +362,7 @@ t.test("/status and /metrics share one scrape: the kernel is read once for both"
   t.equal(scrapes, 1, "one scrape served both");
 });
 
-t.test("beyond maxInFlight requests for /status and /metrics: 503 and Retry-After at once; /healthz and /readyz still answer", async (t) => {
+t.test("beyond maxInFlight requests for /status and /metrics: 503 and Retry-After after busyDelayMs; /healthz and /readyz still answer", async (t) => {
   let open: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (open = resolve));
   const endpoint = await startHttpEndpoint({
@@ -374,7 +374,7 @@ t.test("beyond maxInFlight requests for /status and /metrics: 503 and Retry-Afte
       return { status: () => ({ ok: true }), nfCounters: () => [] };
     },
     ready: () => true,
-    limits: { maxInFlight: 2 },
+    limits: { maxInFlight: 2, busyDelayMs: 300 },
   });
   t.teardown(() => endpoint.close());
   const base = `http://127.0.0.1:${endpoint.address.port}`;
@@ -388,7 +388,7 @@ t.test("beyond maxInFlight requests for /status and /metrics: 503 and Retry-Afte
     "busy: 2 requests for /status and /metrics are in flight; retry in 1 s\n",
     "1",
   ]);
-  t.ok(ms < 500, `refused at once (${ms.toFixed(0)} ms)`);
+  t.ok(ms >= 290 && ms < 1_000, `refused after the busy delay of 300 ms (${ms.toFixed(0)} ms)`);
   t.equal((await get(`${base}/metrics`)).code, 503, "/metrics counts against the same bound");
   t.same(await get(`${base}/healthz`).then((r) => [r.code, r.body]), [200, "ok\n"], "liveness does not wait for scrapers");
   t.same(await get(`${base}/readyz`).then((r) => [r.code, r.body]), [200, "ready\n"], "nor does readiness");
@@ -401,7 +401,7 @@ t.test("beyond maxInFlight requests for /status and /metrics: 503 and Retry-Afte
 });
 
 t.test("beyond maxBodiesPerSecond, /status and /metrics are 503 with Retry-After until the next second", async (t) => {
-  const f = await start(t, { maxBodiesPerSecond: 2 });
+  const f = await start(t, { maxBodiesPerSecond: 2, busyDelayMs: 10 });
   const codes: number[] = [];
   for (const path of ["/status", "/metrics"]) codes.push((await get(`${f.base}${path}`)).code);
   const third = await get(`${f.base}/status`);

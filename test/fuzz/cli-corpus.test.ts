@@ -40,12 +40,12 @@ t.test("-f inputs that are not plain files, through nfctl plan and apply", async
   // Standard input has a file's limit too: `nfctl apply -f - < /dev/zero` must end.
   await cli.refuses(
     t,
-    "129 KiB on stdin",
+    "513 KiB on stdin",
     ["-"],
     ["<stdin>"],
     "",
     /^nfctl: <stdin>: the file is larger than 512 KiB, the most nfctl reads of one config file$/,
-    "#".repeat(129 * 1024),
+    "#".repeat(513 * 1024),
   );
 
   const broken = join(dir, "with-broken-link");
