@@ -30,18 +30,20 @@ export function statusReader(root: string): StatusReader {
   const settle = (fn: (p: NonNullable<typeof pending>) => void) => {
     const waiting = pending;
     pending = undefined;
+    // An idle worker does not keep the process alive; one that is asked does, until it answers.
+    worker?.unref();
     if (waiting) fn(waiting);
   };
   const start = (): Worker => {
-    const started = new Worker(WORKER);
+    // The walk closes bpf and netlink descriptors with fs.closeSync, which fs did not open: Node's tracking of a
+    // worker's descriptors would warn on stderr (the log) at each. Every handle is closed by its owner (native/handle.ts).
+    const started = new Worker(WORKER, { trackUnmanagedFds: false });
     started.on("message", (answer: StatusAnswer) => settle((p) => ("report" in answer ? p.resolve(answer.report) : p.reject(new Error(answer.error)))));
     started.on("error", (err) => settle((p) => p.reject(err)));
     started.on("exit", (code) => {
       if (worker === started) worker = undefined;
       settle((p) => p.reject(new Error(`the status worker exited (code ${code}) before it answered`)));
     });
-    // An idle worker does not keep the process alive: close() or the process's end ends it.
-    started.unref();
     return started;
   };
   return {
@@ -49,6 +51,7 @@ export function statusReader(root: string): StatusReader {
       if (pending) return Promise.reject(new Error("a status read is already under way"));
       worker ??= start();
       const asked = worker;
+      asked.ref();
       return new Promise<StatusReport>((resolve, reject) => {
         pending = { resolve, reject };
         asked.postMessage(root);
