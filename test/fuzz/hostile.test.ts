@@ -58,6 +58,20 @@ t.test("escaping-objects.json: a shared config's object that leads out of its so
   }
 });
 
+t.test("config-sizes.json: too many files or bytes are refused before any is parsed, at the file that crosses a limit", async (t) => {
+  const cases = corpus<{ name: string; files: number; bytes: number; error: string | null }>("config-sizes.json");
+  for (const c of cases) {
+    const dir = tempDir(t, "nfctl-hostile-sizes-");
+    for (let i = 0; i < c.files; i++) {
+      const text = configText(hookText(`e${i}`, "xdp", [nfText("c", `${BUNDLED_OBJECTS}/counter.o`, "xdp_counter")]));
+      writeFileSync(join(dir, `f${String(i).padStart(3, "0")}.yaml`), c.bytes === 0 ? text : `${text}#${"x".repeat(c.bytes - text.length - 2)}\n`);
+    }
+    const result = loadConfig([dir], { cwd: dir, host: { name: "edge-1", labels: {} } });
+    const errors = result.ok ? [] : result.errors.map(formatConfigError);
+    t.same(errors, c.error === null ? [] : [`${join(dir, c.error.split(":")[0]!)}:${c.error.slice(c.error.indexOf(":") + 1)}`], c.name);
+  }
+});
+
 t.test("credential-urls.json: a URL's secret reaches no message, no shown form and no git command line", async (t) => {
   const cases = corpus<{ name: string; url: string }>("credential-urls.json");
   const SECRET = "s3cr3t";
