@@ -14,15 +14,15 @@ function configOf(ifname: string, bytes: number): string {
 }
 
 t.test("the limits are those README.md documents", async (t) => {
-  t.same([MAX_CONFIG_FILE_BYTES, MAX_CONFIG_FILES, MAX_CONFIG_TOTAL_BYTES], [512 * 1024, 128, 512 * 1024]);
+  t.same([MAX_CONFIG_FILE_BYTES, MAX_CONFIG_FILES, MAX_CONFIG_TOTAL_BYTES], [768 * 1024, 128, 768 * 1024]);
 });
 
 t.test("a file of the largest size loads; one byte more is refused unparsed", async (t) => {
   const dir = t.testdir({ "edge.yaml": configOf("eth1", MAX_CONFIG_FILE_BYTES), "big.yaml": configOf("eth1", MAX_CONFIG_FILE_BYTES + 1) });
   t.same(errorsOf(load(dir, ["edge.yaml"])), []);
-  t.same(errorsOf(load(dir, ["big.yaml"])), ["big.yaml: the file is larger than 512 KiB, the most nfctl reads of one config file"]);
+  t.same(errorsOf(load(dir, ["big.yaml"])), ["big.yaml: the file is larger than 768 KiB, the most nfctl reads of one config file"]);
   t.same(errorsOf(load(dir, ["-"], { stdin: () => configOf("eth1", MAX_CONFIG_FILE_BYTES + 1) })), [
-    "<stdin>: the file is larger than 512 KiB, the most nfctl reads of one config file",
+    "<stdin>: the file is larger than 768 KiB, the most nfctl reads of one config file",
   ]);
 });
 
@@ -43,7 +43,7 @@ t.test("files that together exceed the total: one error, at the file that crosse
   const dir = t.testdir({ conf: files, "more.yaml": configOf("eth9", 300) });
   t.same(errorsOf(load(dir, ["conf"])), [], "exactly the total loads");
   t.same(errorsOf(load(dir, ["conf", "more.yaml"])), [
-    "more.yaml: the config's files come to more than 512 KiB with this one, the most nfctl reads of one config",
+    "more.yaml: the config's files come to more than 768 KiB with this one, the most nfctl reads of one config",
   ]);
   t.same(errorsOf(load(dir, ["conf/0.yaml", "conf"])), [], "a file given twice counts once");
 });

@@ -34,18 +34,18 @@ t.test("-f inputs that are not plain files, through nfctl plan and apply", async
     ["/dev/zero"],
     ["/dev/zero"],
     "",
-    /^nfctl: \/dev\/zero: the file is larger than 512 KiB, the most nfctl reads of one config file$/,
+    /^nfctl: \/dev\/zero: the file is larger than 768 KiB, the most nfctl reads of one config file$/,
   );
   await cli.refuses(t, "/proc/self/mem", ["/proc/self/mem"], ["/proc/self/mem"], "", /^nfctl: \/proc\/self\/mem: cannot read: i\/o error$/);
   // Standard input has a file's limit too: `nfctl apply -f - < /dev/zero` must end.
   await cli.refuses(
     t,
-    "513 KiB on stdin",
+    "769 KiB on stdin",
     ["-"],
     ["<stdin>"],
     "",
-    /^nfctl: <stdin>: the file is larger than 512 KiB, the most nfctl reads of one config file$/,
-    "#".repeat(513 * 1024),
+    /^nfctl: <stdin>: the file is larger than 768 KiB, the most nfctl reads of one config file$/,
+    "#".repeat(769 * 1024),
   );
 
   const broken = join(dir, "with-broken-link");

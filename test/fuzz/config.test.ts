@@ -211,7 +211,7 @@ t.test("-f inputs that are not plain files", async (t) => {
       name: "/dev/zero (endless)",
       args: ["/dev/zero"],
       names: ["/dev/zero"],
-      expect: /^\/dev\/zero: the file is larger than 512 KiB, the most nfctl reads of one config file$/,
+      expect: /^\/dev\/zero: the file is larger than 768 KiB, the most nfctl reads of one config file$/,
     },
     { name: "/dev/null (empty)", args: ["/dev/null"], names: ["/dev/null"], expect: /^\/dev\/null: the file is empty/ },
     { name: "/proc/self/mem (EIO)", args: ["/proc/self/mem"], names: ["/proc/self/mem"], expect: /^\/proc\/self\/mem: cannot read: i\/o error$/ },
@@ -227,11 +227,11 @@ t.test("-f inputs that are not plain files", async (t) => {
     },
     { name: "a file that does not exist", args: [join(dir, "nope.yaml")], names: [join(dir, "nope.yaml")], expect: /nope\.yaml: no such file or directory$/ },
     {
-      name: "a file over 512 KiB",
+      name: "a file over 768 KiB",
       args: [join(dir, "huge.yaml")],
       names: [join(dir, "huge.yaml")],
-      expect: /huge\.yaml: the file is larger than 512 KiB, the most nfctl reads of one config file$/,
-      setup: () => writeFileSync(join(dir, "huge.yaml"), `# ${"x".repeat(512 * 1024)}\n`),
+      expect: /huge\.yaml: the file is larger than 768 KiB, the most nfctl reads of one config file$/,
+      setup: () => writeFileSync(join(dir, "huge.yaml"), `# ${"x".repeat(768 * 1024)}\n`),
     },
     ...(["broken link", "symlink loop", "fifo"] as const).map((what) => {
       const d = join(dir, `with-${what.replace(" ", "-")}`);
@@ -274,7 +274,7 @@ t.test("many errors in one file cost time in proportion", async (t) => {
     // ajv copied all errors so far after each failing $ref: 17 s before the schema was inlined.
     { name: "40,000 chain entries that are not mappings", text: `${head}        chain: [${Array<string>(40_000).fill("1").join(",")}]\n`, errors: 40_001 },
     // errors.push(...list) overflowed the stack with 100,000 errors (a RangeError out of loadConfig).
-    // Fewer than when found, written without spaces, to fit the 512 KiB a config file may have.
+    // Fewer than when found, written without spaces, to fit the 768 KiB a config file may have.
     {
       name: "60,000 interfaces that are not mappings",
       text: `${head.replace(/ {4}- name: veth-b\n {6}xdp:\n$/, "").replace("interfaces:\n", `interfaces: [${Array<string>(60_000).fill("1").join(",")}]\n`)}`,

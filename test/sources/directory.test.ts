@@ -276,11 +276,11 @@ t.test("a directory without config files is a snapshot of nothing, not an error"
 t.test("a snapshot over a limit of config-limits.ts is refused in one line naming the file and the limit", async (t) => {
   const dir = tempDir(t, "nfctl-test-limits-");
   writeFileSync(join(dir, "a.yaml"), A);
-  writeFileSync(join(dir, "big.yaml"), `${A}#${"x".repeat(512 * 1024)}\n`);
+  writeFileSync(join(dir, "big.yaml"), `${A}#${"x".repeat(768 * 1024)}\n`);
   t.throws(() => directorySnapshot([dir]), {
     name: "SourceError",
     reason: "SourceFailed",
-    message: `${join(realpathSync(dir), "big.yaml")}: the file is larger than 512 KiB, the most nfctl reads of one config file`,
+    message: `${join(realpathSync(dir), "big.yaml")}: the file is larger than 768 KiB, the most nfctl reads of one config file`,
   });
   rmSync(join(dir, "big.yaml"));
   for (let i = 0; i < 128; i++) writeFileSync(join(dir, `f${String(i).padStart(3, "0")}.yaml`), A);
