@@ -248,6 +248,9 @@ export async function loopBench(): Promise<Section> {
       writeFileSync(join(configDir, "nf.yaml"), config(blocking));
       fileMs.push(await served(watch, sink, writtenAt, blocking));
     }
+    // A first scrape starts the endpoint's status thread, which stays: the samples below all hold it.
+    await memoryMetrics(lab.nsB);
+    await sleep(SETTLE_MS);
     const afterChanges = usage(watch.proc.pid!);
 
     // Reconciles without changes: SIGHUP, one at a time.
