@@ -97,11 +97,6 @@ t.test("an idle watcher collects the garbage of its reconciles: a major collecti
   // The apply's own XDP attach is a link event, which may add a reconcile
   // of its own: count at least one per SIGHUP, not exactly one.
   await untilTrue(t, "the first reconcile", () => reconciled() >= 1 && listening() !== undefined, run);
-  while (reconciled() < 200) {
-    const before = reconciled();
-    run.child.kill("SIGHUP");
-    if (!(await untilTrue(t, `reconcile ${before + 1}`, () => reconciled() > before, run))) return;
-  }
   const memory = async () => {
     const { body } = await httpGet(`http://127.0.0.1:${listening()!}/metrics`, lab.nsB);
     const value = (pattern: RegExp, absent: number) => Number(pattern.exec(body)?.[1] ?? absent);
@@ -111,7 +106,17 @@ t.test("an idle watcher collects the garbage of its reconciles: a major collecti
       majorCollections: value(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m, 0),
     };
   };
-  const busy = await memory();
+  // The busy sample is taken while the reconciles still come, so that the
+  // idle task (1 s after the last one) cannot have run before it.
+  let busySample: Promise<Awaited<ReturnType<typeof memory>>> | undefined;
+  let sampled = false;
+  while (reconciled() < 200 || !sampled) {
+    if (reconciled() >= 150 && busySample === undefined) busySample = memory().finally(() => (sampled = true));
+    const before = reconciled();
+    run.child.kill("SIGHUP");
+    if (!(await untilTrue(t, `reconcile ${before + 1}`, () => reconciled() > before, run))) return;
+  }
+  const busy = await busySample!;
   await new Promise((r) => setTimeout(r, 2000));
   const idle = await memory();
   t.ok(idle.majorCollections > busy.majorCollections, `a major collection while idle (${busy.majorCollections} before, ${idle.majorCollections} after)`);
