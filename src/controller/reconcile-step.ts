@@ -147,10 +147,9 @@ export function reconcileStep(options: StepOptions): ReconcileSteps {
       // Read once, checked against the digests just taken: the bytes applied are the bytes kept.
       objects = readCheckedObjects(desired.hooks.flatMap((h) => h.chain.filter((nf) => nf.enabled)));
     } catch (err) {
-      if (err instanceof ConfigErrors) return { result: "refused", revision, reason: "ConfigInvalid", message: describeConfigErrors(err), transient: false };
       return failure(err, revision);
     }
-    options.onInterfaces?.([...new Set(desired.hooks.map((h) => h.ifname))]);
+    options.onInterfaces?.(interfacesOf(desired));
     if (hasNoNf(desired) && !options.allowEmpty) {
       try {
         const { plan } = await reconcileOnce({ desired }, { ...common, dryRun: true });
@@ -174,11 +173,16 @@ export function reconcileStep(options: StepOptions): ReconcileSteps {
 
   const enforceLastGood = async (): Promise<StepResult | undefined> => {
     if (lastGood === undefined) return undefined;
-    options.onInterfaces?.([...new Set(lastGood.desired.hooks.map((h) => h.ifname))]);
+    options.onInterfaces?.(interfacesOf(lastGood.desired));
     return apply(lastGood.desired, lastGood.revision, lastGood.objects);
   };
 
   return { step, enforceLastGood };
+}
+
+/** The interfaces a desired state names, once each (for link events). */
+function interfacesOf(desired: DesiredState): string[] {
+  return [...new Set(desired.hooks.map((h) => h.ifname))];
 }
 
 /** A reconcile's exception as the StepResult the loop reports. */
