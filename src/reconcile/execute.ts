@@ -35,10 +35,19 @@ export interface ApplyResult {
   state?: StateMeta;
 }
 
+/** How far an apply is: `done` of `total` hooks prepared, or committed. */
+export interface ApplyProgress {
+  phase: "prepared" | "committed";
+  done: number;
+  total: number;
+}
+
 export interface ExecuteOptions {
   root: string;
   /** Called after every step that changes bpffs or the kernel. */
   onStep?: (label: string) => void;
+  /** Called after each hook is prepared, and after each is committed (counts only: the CLI renders them). */
+  onProgress?: (progress: ApplyProgress) => void;
   log?: ChangeContext["log"];
   /** Object bytes the caller holds, by path, loaded instead of the files (their digests are checked all the same). */
   objects?: ReadonlyMap<string, Buffer>;
@@ -173,11 +182,16 @@ export function executePlan(plan: Plan, options: ExecuteOptions): ApplyResult {
     };
     const prepared: HookChange[] = [];
     const committed: HookChange[] = [];
+    const progress = (phase: ApplyProgress["phase"], done: number) => options.onProgress?.({ phase, done, total: todo.length });
     try {
-      for (const hook of todo) prepared.push(PREPARE[hook.commit as Exclude<CommitKind, "none">](hook, ctx));
+      for (const hook of todo) {
+        prepared.push(PREPARE[hook.commit as Exclude<CommitKind, "none">](hook, ctx));
+        progress("prepared", prepared.length);
+      }
       for (const change of prepared) {
         committed.push(change);
         change.commit();
+        progress("committed", committed.length);
       }
     } catch (err) {
       throw new ApplyError(err, rollBack(committed, prepared));

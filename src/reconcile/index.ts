@@ -5,7 +5,7 @@
 export * from "./plan.js";
 export * from "./desired.js";
 export { planChanges, planDestroy, type ObservedMapContents, type PlanOptions } from "./planner.js";
-export { executePlan, ApplyError, PlanRefusedError, type ApplyResult, type ExecuteOptions } from "./execute.js";
+export { executePlan, ApplyError, PlanRefusedError, type ApplyResult, type ApplyProgress, type ExecuteOptions } from "./execute.js";
 export type { HookOutcome } from "./changes/hook-change.js";
 export { StalePlanError, StateMismatchError, checkState, readCheckedObjects } from "./changes/precondition.js";
 export { saveLoopStatus, loadLoopStatus } from "./loop-record.js";

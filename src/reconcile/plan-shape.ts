@@ -172,7 +172,11 @@ const plan = object(
     blockers: list(object({ code: oneOf(["foreign-program-occupies-hook"]), programs: list(foreignProgram), ifname: interfaceName, hook })),
     summary,
   },
-  { source: object({}, { path: sourcePath, revision }), state: object({ lineage, serial: wholeIn(1, Number.MAX_SAFE_INTEGER) }) },
+  {
+    source: object({}, { path: sourcePath, revision }),
+    state: object({ lineage, serial: wholeIn(1, Number.MAX_SAFE_INTEGER) }),
+    scope: object({ interfaces: list(interfaceName) }),
+  },
 );
 
 /** Only a plan made with --force removes other tools' programs: a hand edit that lists one to remove is refused. */

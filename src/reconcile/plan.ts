@@ -221,7 +221,13 @@ export interface Plan {
    * before another apply).
    */
   state?: StateMeta;
-  /** Every hook in the config or managed in the kernel, sorted by interface then hook. */
+  /**
+   * Made with --interface: only hooks of these interfaces were planned, and
+   * every other interface is left as it is (a saved plan, too, is applied
+   * on them alone). Absent: the plan covers the whole network namespace.
+   */
+  scope?: { interfaces: string[] };
+  /** Every hook in the config or managed in the kernel (of the scope's interfaces), sorted by interface then hook. */
   hooks: HookPlan[];
   /** Why apply would refuse this plan; empty when it can be applied. */
   blockers: Blocker[];

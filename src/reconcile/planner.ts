@@ -19,6 +19,7 @@ import {
 } from "../state/index.js";
 import { EMPTY_DESIRED, type DesiredHook, type DesiredMap, type DesiredNf, type DesiredState } from "./desired.js";
 import { formatMapEntries } from "./config/map-values.js";
+import { limitToScope } from "./scope.js";
 import {
   buildsGeneration,
   hookId,
@@ -47,6 +48,8 @@ export type ObservedMapContents = ReadonlyMap<HookId, Readonly<Record<string, Re
 export interface PlanOptions {
   /** Remove programs other tools attached to managed hooks (nfctl --force). */
   force?: boolean;
+  /** Plan for these interfaces only (--interface): every other interface is left as it is (scope.ts). */
+  interfaces?: string[];
 }
 
 /** Orders entries by key bytes, then value bytes. */
@@ -258,9 +261,11 @@ function planHook(
 /**
  * Plans the changes that make `observed` match `desired`. Hooks in the
  * kernel that the config no longer names are emptied; nfctl only ever
- * touches hooks it manages.
+ * touches hooks it manages. With `options.interfaces`, only hooks of those
+ * interfaces are planned, and the plan records that scope.
  */
 export function planChanges(desired: DesiredState, observed: ObservedState, contents: ObservedMapContents = new Map(), options: PlanOptions = {}): Plan {
+  if (options.interfaces) ({ desired, observed } = limitToScope(options.interfaces, desired, observed));
   const desiredById = new Map(desired.hooks.map((h) => [hookId(h.ifname, h.hook), h]));
   const observedById = new Map(observed.hooks.map((h) => [hookId(h.address.ifname, h.address.hook), h]));
   const interfaces = new Set(desired.hooks.map((h) => h.ifname));
@@ -276,6 +281,7 @@ export function planChanges(desired: DesiredState, observed: ObservedState, cont
     force: options.force === true,
     ...(desired.source && { source: desired.source }),
     ...(observed.state && { state: observed.state }),
+    ...(options.interfaces && { scope: { interfaces: options.interfaces } }),
     hooks,
     blockers: planned.flatMap((p) => p.blockers),
     summary: summarize(hooks),

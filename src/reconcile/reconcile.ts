@@ -2,8 +2,9 @@
  * One reconcile: the whole recipe of `nfctl apply` (and `destroy`), so that
  * the CLI and the watch loop run the same thing. Ensure the bpffs root,
  * take the lock, observe the kernel, check the interfaces, plan, tell the
- * caller the plan (before the first change: the CLI prints it and holds
- * signals from there on), carry it out, unlock.
+ * caller the plan (before the first change: the CLI prints it), ask the
+ * caller's approval (the CLI may ask the user, and holds signals once
+ * approved), carry it out, unlock.
  *
  * A saved plan (`nfctl apply plan.json`) takes the same road without the
  * planning: it is carried out exactly as it was saved, or refused.
@@ -20,13 +21,14 @@ import { ensureRoot, lockRoot, NativeError, type LibbpfLogSink, type ObservedSta
 import { interfaceMissing } from "./chain-rules.js";
 import type { ConfigError } from "./config/index.js";
 import { EMPTY_DESIRED, type DesiredState } from "./desired.js";
-import { checkPlanTarget, executePlan, type ApplyResult } from "./execute.js";
+import { checkPlanTarget, executePlan, type ApplyResult, type ExecuteOptions } from "./execute.js";
 import { gather, nothingObserved, type Observation } from "./gather.js";
 import { ConfigErrors } from "./load-desired.js";
 import { isEmptyPlan, hookId, type Plan } from "./plan.js";
-import { planChanges, planDestroy } from "./planner.js";
+import { planChanges, planDestroy, type PlanOptions } from "./planner.js";
 import { observationFromStatus } from "./observed-snapshot.js";
 import { convergedObservation } from "./converged-observation.js";
+import { desiredInScope } from "./scope.js";
 import type { StatusReport } from "./status.js";
 
 /**
@@ -44,10 +46,20 @@ export interface ReconcileOptions {
   force?: boolean;
   /** Plan only. */
   dryRun?: boolean;
+  /** Plan for these interfaces only (--interface): the hooks of every other interface are left as they are. */
+  interfaces?: string[];
   /** Told the plan once it is made and before the first change; not told an empty or dry-run plan. */
   onPlan?: (plan: Plan) => void;
+  /**
+   * Asked after onPlan, with the lock held and before the first change,
+   * whether to carry the plan out: false declines, and nothing is changed
+   * (the outcome says `declined`). Absent: approved.
+   */
+  approve?: (plan: Plan) => Promise<boolean>;
   /** Called after every step that changes bpffs or the kernel. */
   onStep?: (label: string) => void;
+  /** Told how many hooks are prepared, then committed, of how many (for a progress line). */
+  onProgress?: ExecuteOptions["onProgress"];
   /** Where libbpf's own messages go. */
   log?: LibbpfLogSink;
   /** Object bytes the caller holds, by path: an apply loads these rather than the files (see readCheckedObjects). */
@@ -63,8 +75,10 @@ export interface ReconcileOptions {
 
 export interface ReconcileOutcome {
   plan: Plan;
-  /** What apply did; undefined when nothing was applied (no changes, or a dry run). */
+  /** What apply did; undefined when nothing was applied (no changes, a dry run, or declined). */
   result?: ApplyResult;
+  /** The plan was not approved (ReconcileOptions.approve), and nothing was changed. */
+  declined?: true;
   /** Interfaces the config names that do not exist yet (missingInterfaces "wait"). */
   waitingFor: string[];
 }
@@ -102,9 +116,9 @@ export async function reconcileOnce(request: ReconcileRequest, options: Reconcil
         waitingFor = [...missing.keys()];
         desired = { ...desired, hooks: desired.hooks.filter((h) => !missing.has(h.ifname)) };
       } else {
-        checkInterfaces(desired, observed);
+        checkInterfaces(desiredInScope(desired, options.interfaces), observed);
       }
-      plan = planChanges(desired, observed, contents, { ...(options.force && { force: true }) });
+      plan = planChanges(desired, observed, contents, planOptions(options));
     } else if ("destroy" in request) {
       plan = planDestroy(gather(root, EMPTY_DESIRED).observed, request.destroy.interface);
     } else {
@@ -114,9 +128,11 @@ export async function reconcileOnce(request: ReconcileRequest, options: Reconcil
     }
     if (options.dryRun || isEmptyPlan(plan)) return { plan, waitingFor };
     options.onPlan?.(plan);
+    if (options.approve && !(await options.approve(plan))) return { plan, waitingFor, declined: true };
     const result = executePlan(plan, {
       root,
       ...(options.onStep && { onStep: options.onStep }),
+      ...(options.onProgress && { onProgress: options.onProgress }),
       ...(options.log && { log: options.log }),
       ...(options.objects && { objects: options.objects }),
     });
@@ -137,6 +153,13 @@ export interface PlanOnceOptions {
   /** A config the host is assumed converged on (`plan --base-ref`): plan against the observation of it instead of the kernel. */
   base?: DesiredState;
   force?: boolean;
+  /** Plan for these interfaces only (--interface). */
+  interfaces?: string[];
+}
+
+/** The planner's options of a reconcile or a plan. */
+function planOptions(options: { force?: boolean; interfaces?: string[] }): PlanOptions {
+  return { ...(options.force && { force: true }), ...(options.interfaces && { interfaces: options.interfaces }) };
 }
 
 /**
@@ -149,24 +172,28 @@ export interface PlanOnceOptions {
 export function planOnce(desired: DesiredState, options: PlanOnceOptions): { plan: Plan; note?: string } {
   if (options.base) {
     const { observed, contents } = convergedObservation(options.base);
-    return { plan: planChanges(desired, observed, contents, { ...(options.force && { force: true }) }) };
+    return { plan: planChanges(desired, observed, contents, planOptions(options)) };
   }
   if (options.observed) {
     const observation = observationFromStatus(options.observed.status, desired);
-    checkInterfaces(desired, observation.observed, `on the host of ${options.observed.name} (network namespace ${options.observed.status.netns})`);
-    return { plan: planChanges(desired, observation.observed, observation.contents, { ...(options.force && { force: true }) }) };
+    checkInterfaces(
+      desiredInScope(desired, options.interfaces),
+      observation.observed,
+      `on the host of ${options.observed.name} (network namespace ${options.observed.status.netns})`,
+    );
+    return { plan: planChanges(desired, observation.observed, observation.contents, planOptions(options)) };
   }
-  const { observation, note } = observeForPlan(options.root, desired, options.offline === true);
-  const plan = planChanges(desired, observation.observed, observation.contents, { ...(options.force && { force: true }) });
+  const { observation, note } = observeForPlan(options.root, desired, options.offline === true, options.interfaces);
+  const plan = planChanges(desired, observation.observed, observation.contents, planOptions(options));
   return note === undefined ? { plan } : { plan, note };
 }
 
-function observeForPlan(root: string, desired: DesiredState, offline: boolean): { observation: Observation; note?: string } {
+function observeForPlan(root: string, desired: DesiredState, offline: boolean, interfaces?: string[]): { observation: Observation; note?: string } {
   if (offline) return { observation: nothingObserved() };
   if (process.getuid?.() !== 0) return { observation: nothingObserved(), note: NOT_ROOT_NOTE };
   try {
     const observation = gather(root, desired);
-    checkInterfaces(desired, observation.observed);
+    checkInterfaces(desiredInScope(desired, interfaces), observation.observed);
     return { observation };
   } catch (err) {
     const denied = (err instanceof NativeError && (err.code === "EPERM" || err.code === "EACCES")) || (err as NodeJS.ErrnoException).code === "EACCES";

@@ -14,7 +14,7 @@
  */
 import { buildsGeneration, type Action, type HookPlan, type Plan } from "../../reconcile/index.js";
 import { mapDiffLines } from "./map-diff.js";
-import { ACTION_SYMBOL, describeChain, describeChange, describeCommit, describeReason, describeWarning, summaryCounts } from "./words.js";
+import { ACTION_SYMBOL, describeChain, describeChange, describeCommit, describeReason, describeScope, describeWarning, summaryCounts } from "./words.js";
 
 export interface MarkdownOptions {
   /** The host the plan is for, named in the heading (one comment per host group). */
@@ -80,6 +80,8 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
     out.push(`### Plan${host}: ${summaryCounts(plan)}`, "");
     for (const hook of changing) out.push(...hookSection(hook));
   }
+  const scope = describeScope(plan, code);
+  if (scope) out.push(scope, "");
   if (warnings.length > 0) out.push("**Warnings**", "", ...warnings.map((w) => `- ${prose(describeWarning(w))}`), "");
   return `${out.join("\n").trimEnd()}\n`;
 }

@@ -12,7 +12,7 @@ import {
   type Plan,
 } from "../../reconcile/index.js";
 import type { Colors } from "../colors.js";
-import { ACTION_SYMBOL, describeChain, describeChange, describeCommit, describeReason, describeWarning, summaryLine } from "./words.js";
+import { ACTION_SYMBOL, describeChain, describeChange, describeCommit, describeReason, describeScope, describeWarning, summaryLine } from "./words.js";
 import { mapDiffLines } from "./map-diff.js";
 
 function paint(c: Colors, kind: ActionKind, text: string): string {
@@ -76,6 +76,8 @@ export function renderPlan(plan: Plan, c: Colors): string {
     }
     out.push(c.bold(summaryLine(plan)));
   }
+  const scope = describeScope(plan);
+  if (scope) out.push(c.bold(scope));
   for (const w of warnings) out.push(c.yellow(`Warning: ${describeWarning(w)}`));
   return `${out.join("\n")}\n`;
 }

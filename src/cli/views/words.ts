@@ -141,3 +141,16 @@ export function summaryCounts(plan: Plan): string {
 export function summaryLine(plan: Plan): string {
   return `Plan: ${summaryCounts(plan)}.`;
 }
+
+/**
+ * What a plan made with --interface leaves out, or undefined for a plan of
+ * the whole network namespace; `quote` writes each name (markdown: as code).
+ *
+ * @example
+ *     describeScope({ scope: { interfaces: ["eth1"] } }) // "Planned for interface eth1 only; other interfaces are left as they are."
+ */
+export function describeScope(plan: Pick<Plan, "scope">, quote = (name: string) => name): string | undefined {
+  if (!plan.scope) return undefined;
+  const names = plan.scope.interfaces;
+  return `Planned for interface${names.length === 1 ? "" : "s"} ${names.map(quote).join(", ")} only; other interfaces are left as they are.`;
+}
