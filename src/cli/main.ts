@@ -123,6 +123,7 @@ function main(argv: string[]): void {
         "plan offline against hosts assumed to run the config at this git ref instead (with --git: a ref of that repository, same --path; with -f: a ref of the git work tree the paths lie in, and an object file the ref lacks, being built rather than committed, is taken from the work tree); implies --offline",
       )
       .option("--force", "plan the removal of programs other tools attached to hooks nfctl manages")
+      .option("--interface <name>", "plan for this interface only, leaving the others as they are (repeatable)", collect)
       .option("--out <file>", "also save the plan to FILE (JSON), for nfctl apply FILE"),
   )
     .addHelpText(
@@ -134,13 +135,17 @@ function main(argv: string[]): void {
   hostOptions(
     configSource(program.command("apply"))
       .argument("[plan-file]", "a plan saved by nfctl plan --out: apply exactly it, planning nothing (instead of -f or --git)")
-      .description("plan, print the plan, and apply it (nothing is asked interactively); or apply a saved plan")
+      .description(
+        "plan, print the plan, and apply it: every hook nfctl manages here converges on the config, so an NF the config does not list is stopped (on a terminal, nfctl asks first); or apply a saved plan",
+      )
       .addOption(output(PLAN_FORMATS))
       .option("--dry-run", "plan and print only; change nothing")
+      .option("--auto-approve", "do not ask before stopping network functions or detaching hooks (nfctl asks only on a terminal)")
+      .option("--interface <name>", "plan and apply on this interface only, leaving the others as they are (repeatable)", collect)
       .option("--force", "remove programs other tools attached to hooks nfctl manages")
       .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000),
   )
-    .addHelpText("after", "\nExamples:\n  nfctl apply -f examples/lab.yaml\n  nfctl apply plan.json\n")
+    .addHelpText("after", "\nExamples:\n  nfctl apply -f examples/lab.yaml\n  nfctl apply -f config/ --interface eth1\n  nfctl apply plan.json\n")
     .action((planFile: string | undefined, opts: Omit<ApplyOptions, "planFile">) =>
       run<ApplyOptions>(async () => (await import("./apply.js")).applyCommand)({ ...opts, ...(planFile !== undefined && { planFile }) }),
     );
@@ -156,9 +161,11 @@ function main(argv: string[]): void {
     .command("destroy")
     .description("remove what nfctl manages (everything, or one interface's hooks), nothing else")
     .option("--interface <name>", "only this interface")
+    .option("--dry-run", "show what would be removed; change nothing")
+    .option("--auto-approve", "do not ask (nfctl asks only on a terminal)")
     .addOption(output())
     .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000)
-    .addHelpText("after", "\nExamples:\n  nfctl destroy --interface eth1\n  nfctl destroy\n")
+    .addHelpText("after", "\nExamples:\n  nfctl destroy --dry-run\n  nfctl destroy --interface eth1\n  nfctl destroy\n")
     .action(run<DestroyOptions>(async () => (await import("./destroy.js")).destroyCommand));
 
   hostOptions(

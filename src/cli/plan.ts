@@ -25,6 +25,8 @@ export interface PlanOptions extends HostFlags, SourceFlags {
   out?: string;
   /** A git ref whose config the hosts are assumed to run (implies offline). */
   baseRef?: string;
+  /** Plan for these interfaces only (--interface, repeatable). */
+  interface?: string[];
 }
 
 export async function planCommand(opts: PlanOptions, context: Context): Promise<number> {
@@ -50,6 +52,7 @@ export async function planCommand(opts: PlanOptions, context: Context): Promise<
     ...(opts.observed !== undefined && { offline: true, observed: { status: readStatusSnapshot(opts.observed), name: opts.observed } }),
     ...(base && { base }),
     ...(opts.force && { force: true }),
+    ...(opts.interface && { interfaces: opts.interface }),
   });
   if (note) process.stderr.write(`nfctl: ${note}\n`);
   if (opts.out !== undefined) {

@@ -46,7 +46,7 @@ export interface ExecuteOptions {
   root: string;
   /** Called after every step that changes bpffs or the kernel. */
   onStep?: (label: string) => void;
-  /** Called after each hook is prepared, and after each is committed (counts only: the CLI renders them). */
+  /** Called before the first change (0 prepared), after each hook is prepared, and after each is committed: counts only, the CLI renders them. */
   onProgress?: (progress: ApplyProgress) => void;
   log?: ChangeContext["log"];
   /** Object bytes the caller holds, by path, loaded instead of the files (their digests are checked all the same). */
@@ -184,6 +184,7 @@ export function executePlan(plan: Plan, options: ExecuteOptions): ApplyResult {
     const committed: HookChange[] = [];
     const progress = (phase: ApplyProgress["phase"], done: number) => options.onProgress?.({ phase, done, total: todo.length });
     try {
+      progress("prepared", 0);
       for (const hook of todo) {
         prepared.push(PREPARE[hook.commit as Exclude<CommitKind, "none">](hook, ctx));
         progress("prepared", prepared.length);
