@@ -8,7 +8,11 @@
  *                           the kernel (k counts from 1);
  *   NFCTL_TEST_PAUSE_AT=k   the process stops itself (SIGSTOP) after step k,
  *                           having printed "nfctl: test hook: paused after
- *                           step k (<label>)" on stderr; SIGCONT resumes it.
+ *                           step k (<label>)" on stderr; SIGCONT resumes it;
+ *   NFCTL_TEST_STEP_DELAY=ms
+ *                           every step takes that much longer (a blocking
+ *                           sleep, as the apply itself blocks): an apply
+ *                           long enough to show its progress line.
  *
  * Instead of a number, either takes a text: the first step whose label
  * contains it (e.g. "veth-b xdp: committed").
@@ -31,14 +35,22 @@ function trigger(name: string): Trigger {
   };
 }
 
+/** The delay of NFCTL_TEST_STEP_DELAY, in ms (0 when unset). */
+function stepDelay(): number {
+  const value = process.env.NFCTL_TEST_STEP_DELAY ?? "";
+  return /^\d+$/.test(value) ? Number(value) : 0;
+}
+
 /** A step counter for one apply, honouring the test hooks. */
 export function stepHook(logger?: Logger): (label: string) => void {
   const crash = trigger("NFCTL_TEST_CRASH_AT");
   const pause = trigger("NFCTL_TEST_PAUSE_AT");
+  const delay = stepDelay();
   let count = 0;
   return (label) => {
     count += 1;
     logger?.debug({ step: count }, label);
+    if (delay > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay);
     if (crash(count, label)) process.kill(process.pid, "SIGKILL");
     if (pause(count, label)) {
       process.stderr.write(`nfctl: test hook: paused after step ${count} (${label})\n`);

@@ -35,6 +35,43 @@ export function nfctl(lab: Lab, args: string[], options: { stdin?: string; ns?: 
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** What nfctlInTerminal saw: the terminal's output (stdout and stderr as one, CRLF line ends) and whether nfctl asked. */
+export interface TerminalResult {
+  code: number;
+  output: string;
+  asked: boolean;
+}
+
+/** The answer prompt's last words (src/cli/approval.ts). */
+const PROMPT = "Enter a value: ";
+
+/**
+ * Runs nfctl as nfctl() does, but in a pseudo-terminal (util-linux's
+ * `script`), so that its stdin, stdout and stderr are terminals, as when a
+ * person runs it. When nfctl asks, `answer` is typed with Enter (a string
+ * with "\x03" in it is a Ctrl-C). The terminal stays open until nfctl
+ * exits: script would turn the end of its input into an end of file for
+ * nfctl, which is an answer too.
+ */
+export async function nfctlInTerminal(lab: Lab, args: string[], options: { answer?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TerminalResult> {
+  const command = ["nsenter", `--net=/run/netns/${lab.nsB}`, process.execPath, NFCTL, "--bpffs", lab.root, ...args];
+  const quoted = command.map((word) => `'${word.replace(/'/g, "'\\''")}'`).join(" ");
+  const child = spawn("script", ["-qfec", quoted, "/dev/null"], { env: { ...process.env, NO_COLOR: "1", ...options.env } });
+  let output = "";
+  let asked = false;
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    output += d;
+    if (asked || !output.includes(PROMPT)) return;
+    asked = true;
+    child.stdin.write(`${options.answer ?? ""}\r`);
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+  const code = await new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? -1)));
+  clearTimeout(timer);
+  child.stdin.end();
+  return { code, output, asked };
+}
+
 /**
  * Waits until the background nfctl has `path` open (the bpffs root it
  * locks): it is then past its start-up, its signal listeners installed,
