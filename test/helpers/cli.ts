@@ -56,7 +56,8 @@ const PROMPT = "Enter a value: ";
 export async function nfctlInTerminal(lab: Lab, args: string[], options: { answer?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TerminalResult> {
   const command = ["nsenter", `--net=/run/netns/${lab.nsB}`, process.execPath, NFCTL, "--bpffs", lab.root, ...args];
   const quoted = command.map((word) => `'${word.replace(/'/g, "'\\''")}'`).join(" ");
-  const child = spawn("script", ["-qfec", quoted, "/dev/null"], { env: { ...process.env, NO_COLOR: "1", ...options.env } });
+  // Bound to the test as startNfctl's runs are; nfctl gets SIGHUP when script's terminal goes.
+  const child = spawn(...boundChild(undefined, ["script", "-qfec", quoted, "/dev/null"]), { env: { ...process.env, NO_COLOR: "1", ...options.env } });
   let output = "";
   let asked = false;
   child.stdout.setEncoding("utf8").on("data", (d: string) => {
