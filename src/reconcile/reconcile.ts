@@ -97,7 +97,12 @@ function missingInterfaces(desired: DesiredState, observed: ObservedState): Map<
 /** Every interface the config puts NFs on must exist in this network namespace (`where`: or the one a status was taken in). */
 function checkInterfaces(desired: DesiredState, observed: ObservedState, where = "in this network namespace"): void {
   const missing = missingInterfaces(desired, observed);
-  const errors = [...missing.values()].map((d): ConfigError => ({ ...d.source, path: "", message: `interface "${d.ifname}" does not exist ${where}` }));
+  const errors = [...missing.values()].map((d): ConfigError => ({
+    ...d.source,
+    path: "",
+    code: "interface-not-found",
+    message: `interface "${d.ifname}" does not exist ${where}`,
+  }));
   if (errors.length > 0) throw new ConfigErrors(errors);
 }
 

@@ -228,7 +228,7 @@ t.test("an object fallback: an object missing under the tree is opened at the sa
   ]);
 });
 
-t.test("a file failing the schema is not checked against objects", async (t) => {
+t.test("an NF failing the schema is not checked against its object", async (t) => {
   const dir = t.testdir({ "c.yaml": configText(hookText("eth1", "xdp", [nfText("c", "nope.o", "xdp_counter", "            enabled: maybe\n")])) });
   t.same(errorsOf(load(dir, ["c.yaml"])), ["c.yaml:13:22: spec.interfaces[0].xdp.chain[0].enabled: must be true or false"]);
 });

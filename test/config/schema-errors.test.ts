@@ -3,10 +3,12 @@
  * field path and a sentence, all of a file at once.
  */
 import t, { type Test } from "tap";
-import { configText, errorsOf, load } from "./helpers/configs.js";
+import { join } from "node:path";
+import { BUILD, configText, errorsOf, load } from "./helpers/configs.js";
 import { formatConfigError, formatPath } from "../../src/reconcile/config/index.js";
 
-const COUNTER = "/nonexistent/counter.o"; // schema errors stop a file before objects are opened
+/** An object that does not exist: an NF with a schema error is not checked against its object, so it goes unnoticed there. */
+const COUNTER = "/nonexistent/counter.o";
 
 /** Writes one file and returns the printed errors of loading it. */
 function errorsFor(t: Test, text: string): string[] {
@@ -75,8 +77,11 @@ t.test("an unknown field, with a suggestion, at its key", async (t) => {
 });
 
 t.test("an unknown field with nothing close lists the fields", async (t) => {
-  t.same(errorsFor(t, configText("    - name: eth1\n      colour: red\n      xdp: { chain: [{ name: c, object: o.o, program: p }] }\n")), [
+  const dir = t.testdir({ "c.yaml": configText("    - name: eth1\n      colour: red\n      xdp: { chain: [{ name: c, object: o.o, program: p }] }\n") });
+  t.same(errorsOf(load(dir, ["c.yaml"])), [
     'c.yaml:8:7: spec.interfaces[0]: unknown field "colour"; the fields here are: name, hostSelector, xdp, tcIngress, tcEgress',
+    // The hook itself passed the schema: it is checked against its objects.
+    `c.yaml:9:41: spec.interfaces[0].xdp.chain[0].object: object file ${join(dir, "o.o")} does not exist`,
   ]);
 });
 
@@ -115,7 +120,8 @@ t.test("missing required fields are reported at the mapping that lacks them", as
 });
 
 t.test("constants, patterns and limits", async (t) => {
-  const nf = `          - name: c\n            object: ${COUNTER}\n            program: xdp_counter\n`;
+  // A real object: each NF of the chain too long passed the schema, and is checked against it.
+  const nf = `          - name: c\n            object: ${BUILD}/counter.o\n            program: xdp_counter\n`;
   const text =
     "apiVersion: nfctl.io/v1\nkind: NetworkFunctions\nmetadata:\n  name: Edge\nspec:\n  interfaces:\n" +
     "    - name: eth1/2\n" +

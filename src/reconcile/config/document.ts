@@ -15,7 +15,7 @@ import { resolveNf, type NfContext, type ResolvedNf } from "./nf.js";
 import type { Inspector } from "./objects.js";
 import type { Host } from "../host.js";
 import { selectorProblems, selectsHost } from "./host-selector.js";
-import type { NetworkFunctionsConfig, TcNf, XdpNf } from "./schema-types.js";
+import type { HostSelector, NetworkFunctionsConfig, TcNf, XdpNf } from "./schema-types.js";
 import type { SourceDocument } from "./yaml-source.js";
 
 /** The config's hook fields and the hooks they stand for, in the order hooks are listed. */
@@ -66,6 +66,7 @@ export function resolveDocument(doc: SourceDocument, config: NetworkFunctionsCon
       errors.push(
         doc.error(
           [...ifacePath, "name"],
+          "interface-duplicate",
           `interface "${iface.name}" is already listed at line ${first.line} (spec.interfaces[${earlier}]); list each interface once, with all its hooks`,
         ),
       );
@@ -95,6 +96,63 @@ export function resolveDocument(doc: SourceDocument, config: NetworkFunctionsCon
   return { hooks, errors };
 }
 
+/**
+ * The checks that can still run on a document that failed the schema, so
+ * that one typo does not hide the rest of the file's problems: each hook
+ * whose own subtree passed the schema is resolved as in resolveDocument
+ * (chain rules included), and in a hook that did not, each NF whose own
+ * entry passed is checked against its object. Nothing is resolved under a
+ * host selector that failed (whether it selects the host is unknown), and
+ * no hook is placed (the document is refused anyway), so a hook conflict
+ * with another file shows once this one passes. `failed` holds the data
+ * paths of the schema's errors (ValidatedConfig); a part is sound when no
+ * error was found in it, and its type is checked here besides, since an
+ * error about a missing field is found at the parent.
+ *
+ * @example
+ *     // chain[0] has "progam:" (a schema error), chain[1] names a missing object:
+ *     resolveSoundParts(doc, [["spec", "interfaces", 0, "xdp", "chain", 0]], "/repo", objectInspector(), host)
+ *     // [{ path: "spec.interfaces[0].xdp.chain[1].object", code: "object-not-found", ... }]
+ */
+export function resolveSoundParts(doc: SourceDocument, failed: readonly PathSegment[][], baseDir: string, inspect: Inspector, host: Host): ConfigError[] {
+  // Every failed path's ancestors, as deep as the deepest part asked about
+  // (spec.interfaces[i].<hook>.chain[j]): one lookup per part, where a
+  // config may have 100,000 errors and as many NFs.
+  const unsound = new Set<string>();
+  for (const path of failed) for (let depth = 0; depth <= Math.min(path.length, 6); depth++) unsound.add(JSON.stringify(path.slice(0, depth)));
+  const sound = (path: PathSegment[]) => !unsound.has(JSON.stringify(path));
+  const spec = mapping(mapping(doc.value)?.spec);
+  const interfaces = spec?.interfaces;
+  if (!Array.isArray(interfaces) || !sound(["spec", "hostSelector"])) return [];
+  const documentSelector = spec!.hostSelector as HostSelector | undefined;
+  const errors = selectorProblems(doc, ["spec", "hostSelector"], documentSelector);
+  if (!selectsHost(documentSelector, host)) return errors;
+  interfaces.forEach((entry: unknown, i) => {
+    const iface = mapping(entry);
+    const ifacePath = ["spec", "interfaces", i];
+    if (!iface || !sound([...ifacePath, "hostSelector"])) return;
+    const selector = iface.hostSelector as HostSelector | undefined;
+    for (const error of selectorProblems(doc, [...ifacePath, "hostSelector"], selector)) errors.push(error);
+    if (!selectsHost(selector, host)) return;
+    for (const [field, hook] of HOOK_FIELDS) {
+      const chain = mapping(iface[field])?.chain;
+      if (!Array.isArray(chain)) continue;
+      const ctx = { doc, baseDir, inspect, hook, hookField: field };
+      const chainPath = [...ifacePath, field, "chain"];
+      const checked = sound([...ifacePath, field])
+        ? resolveChain(ctx, chainPath, chain as XdpNf[]).errors
+        : chain.flatMap((nf: unknown, j) => (mapping(nf) && sound([...chainPath, j]) ? resolveNf(ctx, [...chainPath, j], nf as XdpNf).errors : []));
+      for (const error of checked) errors.push(error);
+    }
+  });
+  return errors;
+}
+
+/** `value` if it is a YAML mapping (plain data: an object, not a list). */
+function mapping(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
 function resolveChain(ctx: NfContext, chainPath: PathSegment[], chain: ReadonlyArray<XdpNf | TcNf>): { chain: DesiredNf[]; errors: ConfigError[] } {
   const { doc } = ctx;
   const errors: ConfigError[] = [];
@@ -103,6 +161,7 @@ function resolveChain(ctx: NfContext, chainPath: PathSegment[], chain: ReadonlyA
     errors.push(
       doc.error(
         [...chainPath, j, "name"],
+        "nf-name-duplicate",
         `NF name "${chain[j]!.name}" is already used by ${formatPath([chainPath[chainPath.length - 1]!, earlier])} at line ${first.line}; NF names must be unique within a hook`,
       ),
     );
@@ -123,6 +182,7 @@ function resolveChain(ctx: NfContext, chainPath: PathSegment[], chain: ReadonlyA
     errors.push(
       doc.error(
         [...chainPath, j],
+        "chain-unaware-not-last",
         `NF "${nf.name}" must be the last enabled NF of its chain: ${summary.path} has no nf_next map (it is not chain-aware), so it cannot pass packets on to "${enabled[k + 1]!.nf.name}"`,
       ),
     );

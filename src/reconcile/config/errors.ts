@@ -7,6 +7,51 @@
 /** One step into the config: a field name or a list index. */
 export type PathSegment = string | number;
 
+/**
+ * What kind of problem an error is, for machines (`nfctl validate -o json`,
+ * editors, CI annotations): stable across releases, unlike the message.
+ * README.md ("Errors") lists them.
+ */
+export type ConfigErrorCode =
+  // Reading the files.
+  | "file-unreadable"
+  | "file-too-large"
+  | "file-encoding"
+  | "file-empty"
+  | "no-config"
+  // YAML.
+  | "yaml-syntax"
+  | "yaml-duplicate-key"
+  | "yaml-collection-key"
+  // The schema.
+  | "schema-required"
+  | "schema-unknown-field"
+  | "schema-type"
+  | "schema-enum"
+  | "schema-pattern"
+  | "schema-length"
+  | "schema-duplicate-item"
+  | "schema-needs-one-of"
+  | "schema-invalid"
+  // What the schema cannot say.
+  | "host-selector"
+  | "interface-duplicate"
+  | "nf-name-duplicate"
+  | "hook-conflict"
+  // Objects, programs and maps.
+  | "object-not-found"
+  | "object-outside-source"
+  | "object-invalid"
+  | "program-not-found"
+  | "program-wrong-type"
+  | "proceed-on-unsupported"
+  | "chain-unaware-not-last"
+  | "map-not-found"
+  | "map-unwritable"
+  | "map-value"
+  // The host.
+  | "interface-not-found";
+
 export interface ConfigError {
   /** File path as given on the command line (or "<stdin>"). */
   file: string;
@@ -15,6 +60,7 @@ export interface ConfigError {
   column: number;
   /** Field path in the file, e.g. "spec.interfaces[0].xdp.chain[1].program"; "" for the whole document. */
   path: string;
+  code: ConfigErrorCode;
   message: string;
 }
 
@@ -25,7 +71,7 @@ export interface ConfigError {
  *     formatConfigError({ file: "edge.yaml", line: 9, column: 13, path: "spec.interfaces[0].xdp.chain[0]", message: 'unknown field "progam" (did you mean "program"?)' })
  *     // 'edge.yaml:9:13: spec.interfaces[0].xdp.chain[0]: unknown field "progam" (did you mean "program"?)'
  */
-export function formatConfigError(error: ConfigError): string {
+export function formatConfigError(error: Omit<ConfigError, "code">): string {
   const where = error.line > 0 ? `${error.file}:${error.line}:${error.column}` : error.file;
   const what = error.path ? `${error.path}: ${error.message}` : error.message;
   return `${where}: ${escapeInvisible(shorten(what))}`;

@@ -91,10 +91,10 @@ export function selectorProblems(doc: SourceDocument, path: PathSegment[], selec
     const at = [...path, "matchExpressions", i];
     const hasValues = expression.values !== undefined;
     if ((expression.operator === "In" || expression.operator === "NotIn") && (expression.values ?? []).length === 0) {
-      return [doc.error(hasValues ? [...at, "values"] : at, `operator ${expression.operator} needs values: the label values to compare with`)];
+      return [doc.error(hasValues ? [...at, "values"] : at, "host-selector", `operator ${expression.operator} needs values: the label values to compare with`)];
     }
     if ((expression.operator === "Exists" || expression.operator === "DoesNotExist") && hasValues) {
-      return [doc.error([...at, "values"], `operator ${expression.operator} takes no values; remove values`, "key")];
+      return [doc.error([...at, "values"], "host-selector", `operator ${expression.operator} takes no values; remove values`, "key")];
     }
     return [];
   });

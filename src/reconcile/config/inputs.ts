@@ -6,7 +6,7 @@
 import { closeSync, openSync, readSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { MAX_CONFIG_FILE_BYTES, configLimitProblem, newConfigTally } from "../../sources/config-limits.js";
-import type { ConfigError } from "./errors.js";
+import type { ConfigError, ConfigErrorCode } from "./errors.js";
 
 export const STDIN_NAME = "<stdin>";
 const STDIN_FD = 0;
@@ -41,7 +41,7 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
   const files: ConfigFile[] = [];
   const errors: ConfigError[] = [];
   const seen = new Set<string>();
-  const problem = (file: string, message: string) => errors.push({ file, line: 0, column: 0, path: "", message });
+  const problem = (file: string, message: string, code: ConfigErrorCode) => errors.push({ file, line: 0, column: 0, path: "", code, message });
   const tally = newConfigTally();
   /** Set by the first file over a limit: nothing more is read. */
   let overLimit = false;
@@ -50,11 +50,11 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
     const overflow = configLimitProblem(tally, bytes.length);
     if (overflow !== undefined) {
       overLimit = true;
-      problem(name, overflow);
+      problem(name, overflow, "file-too-large");
     }
     // Read as UTF-8, such a file is a string of NULs that YAML takes for one scalar.
-    else if (bytes[0] === 0xff && bytes[1] === 0xfe) problem(name, "the file is UTF-16 (or UTF-32), little-endian; save it as UTF-8");
-    else if (bytes[0] === 0xfe && bytes[1] === 0xff) problem(name, "the file is UTF-16, big-endian; save it as UTF-8");
+    else if (bytes[0] === 0xff && bytes[1] === 0xfe) problem(name, "the file is UTF-16 (or UTF-32), little-endian; save it as UTF-8", "file-encoding");
+    else if (bytes[0] === 0xfe && bytes[1] === 0xff) problem(name, "the file is UTF-16, big-endian; save it as UTF-8", "file-encoding");
     else files.push({ name, text: bytes.toString("utf8"), baseDir });
   };
   const read = (name: string, absolute: string) => {
@@ -68,12 +68,12 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
         closeSync(fd);
       }
     } catch (err) {
-      problem(name, `cannot read: ${describeFsError(err)}`);
+      problem(name, `cannot read: ${describeFsError(err)}`, "file-unreadable");
     }
   };
 
   // Not a file, so the error names the option that should have named one.
-  if (inputs.length === 0) problem("-f", "no config given; name a file, a directory, or - for standard input");
+  if (inputs.length === 0) problem("-f", "no config given; name a file, a directory, or - for standard input", "no-config");
   for (const input of inputs) {
     if (overLimit) break;
     if (input === "-") {
@@ -86,7 +86,7 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
       try {
         accept(STDIN_NAME, cwd, readBounded(STDIN_FD, MAX_CONFIG_FILE_BYTES));
       } catch (err) {
-        problem(STDIN_NAME, `cannot read: ${describeFsError(err)}`);
+        problem(STDIN_NAME, `cannot read: ${describeFsError(err)}`, "file-unreadable");
       }
       continue;
     }
@@ -95,7 +95,7 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
     try {
       isDirectory = statSync(absolute).isDirectory();
     } catch (err) {
-      problem(input, describeFsError(err));
+      problem(input, describeFsError(err), "file-unreadable");
       continue;
     }
     if (!isDirectory) {
@@ -108,7 +108,7 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
         .filter((name) => /\.ya?ml$/.test(name))
         .sort();
     } catch (err) {
-      problem(input, `cannot read the directory: ${describeFsError(err)}`);
+      problem(input, `cannot read the directory: ${describeFsError(err)}`, "file-unreadable");
       continue;
     }
     let found = 0;
@@ -121,15 +121,15 @@ export function readInputs(inputs: readonly string[], options: InputOptions): { 
         stats = statSync(join(absolute, name));
       } catch (err) {
         found += 1;
-        problem(join(input, name), `cannot read: ${describeFsError(err)}`);
+        problem(join(input, name), `cannot read: ${describeFsError(err)}`, "file-unreadable");
         continue;
       }
       if (stats.isDirectory()) continue;
       found += 1;
       if (stats.isFile()) read(join(input, name), join(absolute, name));
-      else problem(join(input, name), "not a regular file (a pipe, a socket or a device); nfctl reads config files only");
+      else problem(join(input, name), "not a regular file (a pipe, a socket or a device); nfctl reads config files only", "file-unreadable");
     }
-    if (found === 0) problem(input, "the directory has no .yaml or .yml files");
+    if (found === 0) problem(input, "the directory has no .yaml or .yml files", "no-config");
   }
   return { files, errors };
 }

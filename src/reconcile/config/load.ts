@@ -4,9 +4,9 @@
  * user can cause returned as a value that points into the config.
  */
 import type { DesiredState } from "../desired.js";
-import { byPosition, formatPath, type ConfigError } from "./errors.js";
+import { byPosition, formatConfigError, formatPath, type ConfigError } from "./errors.js";
 import { readInputs, type ConfigFile, type InputOptions } from "./inputs.js";
-import { hookField, resolveDocument, type PlacedHook } from "./document.js";
+import { hookField, resolveDocument, resolveSoundParts, type PlacedHook } from "./document.js";
 import { objectInspector, type Inspector, type ObjectFallback } from "./objects.js";
 import { validateConfig } from "./schema.js";
 import { parseYaml } from "./yaml-source.js";
@@ -39,9 +39,12 @@ export type LoadConfigResult = { ok: true; desired: DesiredState } | { ok: false
 /**
  * Loads the config named by `-f` arguments: files, directories (their
  * *.yaml and *.yml, sorted) and "-" for stdin, merged into one desired
- * state. Reports all the errors of every file: YAML syntax first; else
- * schema errors; else the checks against the objects. A hook configured in
- * two places is an error naming both. Documents and interface entries whose
+ * state. Reports all the errors of every file, grouped by file, each
+ * file's in the order they appear in it: a file with a YAML syntax error
+ * has that error alone; else its schema errors, beside the checks against
+ * the objects of every part the schema errors leave sound
+ * (resolveSoundParts). A hook configured in two places is an error naming
+ * both. Documents and interface entries whose
  * host selector does not select `options.host` are left out.
  *
  * @example
@@ -89,28 +92,54 @@ function* loading(inputs: readonly string[], options: LoadConfigOptions): Genera
     for (const hook of loaded.hooks) hooks.push(hook);
   }
   for (const error of conflicts(hooks)) errors.push(error);
-  if (errors.length > 0) return { ok: false, errors };
+  if (errors.length > 0) return { ok: false, errors: inFileOrder(errors) };
   return { ok: true, desired: { files: files.map((f) => f.name), hooks: hooks.map((h) => h.hook) } };
 }
 
-/** One file, pausing (yield) after the parse and after the schema, the stages that cost most. */
+/** One file, pausing (yield) after the parse and after the schema, the stages that cost most; its errors in no order. */
 function* loadFile(file: ConfigFile, inspect: Inspector, host: Host): Generator<void, { hooks: PlacedHook[]; errors: ConfigError[] }, void> {
   const parsed = parseYaml(file.name, file.text);
   if (!parsed.ok) return { hooks: [], errors: parsed.errors };
   yield;
   const validated = parsed.documents.map((doc) => ({ doc, result: validateConfig(doc) }));
-  const schemaErrors = validated.flatMap(({ result }) => (result.ok ? [] : result.errors));
-  if (schemaErrors.length > 0) return { hooks: [], errors: schemaErrors };
   yield;
   const hooks: PlacedHook[] = [];
   const errors: ConfigError[] = [];
   for (const { doc, result } of validated) {
-    if (!result.ok) continue; // for the type checker: schemaErrors was empty
+    if (!result.ok) {
+      for (const error of result.errors) errors.push(error);
+      for (const error of resolveSoundParts(doc, result.failed, file.baseDir, inspect, host)) errors.push(error);
+      continue;
+    }
     const resolved = resolveDocument(doc, result.config, file.baseDir, inspect, host);
     for (const hook of resolved.hooks) hooks.push(hook);
     for (const error of resolved.errors) errors.push(error);
   }
-  return { hooks, errors: errors.sort(byPosition) };
+  return { hooks, errors };
+}
+
+/**
+ * `errors` grouped by file, in the order the files first appear, each
+ * file's in the order they appear in it, and each said once (the same
+ * words at the same place), whichever checks found it.
+ */
+function inFileOrder(errors: readonly ConfigError[]): ConfigError[] {
+  const byFile = new Map<string, ConfigError[]>();
+  for (const error of errors) {
+    const list = byFile.get(error.file) ?? [];
+    byFile.set(error.file, list);
+    list.push(error);
+  }
+  const out: ConfigError[] = [];
+  for (const list of byFile.values()) {
+    const seen = new Set<string>();
+    for (const error of list.sort(byPosition)) {
+      const text = formatConfigError(error);
+      if (!seen.has(text)) out.push(error);
+      seen.add(text);
+    }
+  }
+  return out;
 }
 
 const hookKey = ({ hook }: PlacedHook) => `${hook.ifname}\0${hook.hook}`;
@@ -130,6 +159,7 @@ function conflicts(hooks: readonly PlacedHook[]): ConfigError[] {
     errors.push({
       ...source,
       path: formatPath(placed.path),
+      code: "hook-conflict",
       message: `the ${hookField(hook)} hook of interface "${ifname}" is already configured at ${there.file}:${there.line}:${there.column} (${formatPath(earlier.path)}); a hook can be configured in one place only`,
     });
   }

@@ -40,7 +40,7 @@ export interface ResolvedNf {
  */
 export function resolveNf(ctx: NfContext, path: PathSegment[], config: XdpNf | TcNf): ResolvedNf {
   const inspected = ctx.inspect(resolveObjectPath(config.object, ctx.baseDir));
-  if (!inspected.ok) return { errors: [ctx.doc.error([...path, "object"], inspected.message)] };
+  if (!inspected.ok) return { errors: [ctx.doc.error([...path, "object"], inspected.code, inspected.message)] };
   const summary = inspected.summary;
   // The file opened, which an object fallback may have taken from elsewhere.
   const object = summary.path;
@@ -49,11 +49,12 @@ export function resolveNf(ctx: NfContext, path: PathSegment[], config: XdpNf | T
   const program = programProblem(summary.programs, config.program, ctx.hook);
   if (program?.problem === "missing") {
     const names = program.available.join(", ") || "none";
-    errors.push(ctx.doc.error([...path, "program"], `${object} has no program "${config.program}" (it has: ${names})`));
+    errors.push(ctx.doc.error([...path, "program"], "program-not-found", `${object} has no program "${config.program}" (it has: ${names})`));
   } else if (program?.problem === "wrong-type") {
     errors.push(
       ctx.doc.error(
         [...path, "program"],
+        "program-wrong-type",
         `program ${config.program} in ${object} is ${programKind(program.type)}, but the ${ctx.hookField} hook runs ${ctx.hook === "xdp" ? 'XDP programs (SEC("xdp"))' : 'TC programs (SEC("tc"))'}`,
       ),
     );
@@ -61,7 +62,11 @@ export function resolveNf(ctx: NfContext, path: PathSegment[], config: XdpNf | T
 
   if (!proceedOnAllowed(summary.hasProceedMask, config.proceedOn !== undefined)) {
     errors.push(
-      ctx.doc.error([...path, "proceedOn"], `${object} has no nf_proceed_mask constant, so nfctl cannot choose the verdicts it proceeds on; remove proceedOn`),
+      ctx.doc.error(
+        [...path, "proceedOn"],
+        "proceed-on-unsupported",
+        `${object} has no nf_proceed_mask constant, so nfctl cannot choose the verdicts it proceeds on; remove proceedOn`,
+      ),
     );
   }
 
@@ -75,7 +80,7 @@ export function resolveNf(ctx: NfContext, path: PathSegment[], config: XdpNf | T
           .filter((m) => !m.internal)
           .map((m) => m.name)
           .join(", ") || "none";
-      errors.push(ctx.doc.error(mapPath, `${object} has no map "${name}" (it has: ${names})`, "key"));
+      errors.push(ctx.doc.error(mapPath, "map-not-found", `${object} has no map "${name}" (it has: ${names})`, "key"));
       continue;
     }
     const written = ctx.doc.entries(mapPath);
@@ -86,11 +91,11 @@ export function resolveNf(ctx: NfContext, path: PathSegment[], config: XdpNf | T
     if (!encoded.ok) {
       for (const problem of encoded.problems) {
         if (problem.part === "map") {
-          errors.push(ctx.doc.error(mapPath, problem.message, "key"));
+          errors.push(ctx.doc.error(mapPath, "map-unwritable", problem.message, "key"));
         } else {
           const entry = written[problem.entry!]!;
           const at = problem.part === "key" ? entry.keyAt : entry.valueAt;
-          errors.push({ ...at, path: formatPath([...mapPath, entry.key]), message: problem.message });
+          errors.push({ ...at, path: formatPath([...mapPath, entry.key]), code: "map-value", message: problem.message });
         }
       }
       continue;

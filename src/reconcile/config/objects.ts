@@ -6,10 +6,11 @@ import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { LibraryError, NativeError, inspectObject, type LibbpfLogSink, type ObjectSummary } from "../../state/index.js";
 import { describeFsError } from "./inputs.js";
+import type { ConfigErrorCode } from "./errors.js";
 import { BUNDLED_OBJECTS, resolveWithin } from "./object-roots.js";
 
 /** An object's summary, or why it cannot be had. */
-export type InspectedObject = { ok: true; summary: ObjectSummary } | { ok: false; message: string };
+export type InspectedObject = { ok: true; summary: ObjectSummary } | { ok: false; code: ConfigErrorCode; message: string };
 
 /** Inspects an object file by absolute path; see objectInspector. */
 export type Inspector = (path: string) => InspectedObject;
@@ -43,7 +44,7 @@ export interface ObjectFallback {
  *
  * @example
  *     const inspect = objectInspector();
- *     inspect("/repo/bpf/build/nope.o") // { ok: false, message: "object file /repo/bpf/build/nope.o does not exist" }
+ *     inspect("/repo/bpf/build/nope.o") // { ok: false, code: "object-not-found", message: "object file /repo/bpf/build/nope.o does not exist" }
  *     objectInspector(undefined, { tree: "/tmp/base", fallback: "/repo" })("/tmp/base/bpf/build/counter.o").summary.path
  *     // "/repo/bpf/build/counter.o", when the export has no such file
  */
@@ -52,7 +53,7 @@ export function objectInspector(log?: LibbpfLogSink, fallback?: ObjectFallback, 
   return (written) => {
     const wanted = fallback ? fallbackPath(written, fallback) : written;
     const path = roots ? resolveWithin(wanted, roots) : wanted;
-    if (path === undefined) return { ok: false, message: outsideRoots(wanted) };
+    if (path === undefined) return { ok: false, code: "object-outside-source", message: outsideRoots(wanted) };
     let result = seen.get(path);
     if (!result) {
       result = inspect(path, log);
@@ -74,18 +75,19 @@ function fallbackPath(path: string, { tree, fallback }: ObjectFallback): string 
 
 function inspect(path: string, log: LibbpfLogSink | undefined): InspectedObject {
   // Node refuses such a path with a message about its own argument types.
-  if (path.includes("\0")) return { ok: false, message: `${path} is not a file name: it holds a NUL character` };
+  if (path.includes("\0")) return { ok: false, code: "object-invalid", message: `${path} is not a file name: it holds a NUL character` };
   try {
-    if (!statSync(path).isFile()) return { ok: false, message: `${path} is not a file; "object" names a BPF object file (ELF)` };
+    if (!statSync(path).isFile()) return { ok: false, code: "object-invalid", message: `${path} is not a file; "object" names a BPF object file (ELF)` };
     return { ok: true, summary: inspectObject(path, log ? { log } : {}) };
   } catch (err) {
     // No object can be inspected without libbpf: one error for the run, not one per NF.
     if (err instanceof LibraryError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return { ok: false, message: `object file ${path} does not exist` };
-    if (err instanceof NativeError && err.code === "LIBBPF_ERRNO__FORMAT") return { ok: false, message: `${path} is not a BPF object file (ELF)` };
-    if (err instanceof NativeError) return { ok: false, message: `cannot open ${path} as a BPF object: ${err.message}` };
+    if (code === "ENOENT" || code === "ENOTDIR") return { ok: false, code: "object-not-found", message: `object file ${path} does not exist` };
+    if (err instanceof NativeError && err.code === "LIBBPF_ERRNO__FORMAT")
+      return { ok: false, code: "object-invalid", message: `${path} is not a BPF object file (ELF)` };
+    if (err instanceof NativeError) return { ok: false, code: "object-invalid", message: `cannot open ${path} as a BPF object: ${err.message}` };
     // ELOOP, ENAMETOOLONG, EACCES, EIO...: Node's text repeats the code and the path.
-    return { ok: false, message: `cannot open ${path}: ${describeFsError(err)}` };
+    return { ok: false, code: "object-invalid", message: `cannot open ${path}: ${describeFsError(err)}` };
   }
 }

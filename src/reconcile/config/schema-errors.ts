@@ -4,7 +4,7 @@
  * missing one: the mapping that lacks it).
  */
 import type { ErrorObject } from "ajv";
-import { byPosition, formatConfigError, formatPath, type ConfigError, type PathSegment } from "./errors.js";
+import { byPosition, formatConfigError, formatPath, type ConfigError, type ConfigErrorCode, type PathSegment } from "./errors.js";
 import { closestName } from "./suggest.js";
 import type { SourceDocument } from "./yaml-source.js";
 
@@ -40,69 +40,74 @@ export function describeSchemaErrors(doc: SourceDocument, errors: readonly Error
 function describe(doc: SourceDocument, error: ErrorObject): ConfigError {
   const path = dataPath(doc.value, error.instancePath);
   const schema = error.parentSchema ?? {};
-  const at = (where: PathSegment[], message: string, part?: "key"): ConfigError => ({
+  const at = (where: PathSegment[], code: ConfigErrorCode, message: string, part?: "key"): ConfigError => ({
     ...doc.locate(where, part),
     path: formatPath(path),
+    code,
     message,
   });
   switch (error.keyword) {
     case "required":
-      return at(path, `"${error.params.missingProperty}" is required`);
+      return at(path, "schema-required", `"${error.params.missingProperty}" is required`);
     case "additionalProperties": {
       const field = String(error.params.additionalProperty);
       const fields = Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {});
       const guess = closestName(field, fields);
       const hint = guess ? ` (did you mean "${guess}"?)` : `; the fields here are: ${fields.join(", ")}`;
-      return at([...path, field], `unknown field "${field}"${hint}`, "key");
+      return at([...path, field], "schema-unknown-field", `unknown field "${field}"${hint}`, "key");
     }
     case "type": {
       const type = String(error.params.type);
       const expected = TYPE_NOUNS[type] ?? type;
       const written = doc.text(path);
       const quote = error.params.type === "string" && written !== undefined ? `; put it in quotes: "${written}"` : "";
-      return at(path, `must be ${expected}${quote}`);
+      return at(path, "schema-type", `must be ${expected}${quote}`);
     }
     case "enum": {
       const allowed = (error.params.allowedValues as unknown[]).map(String);
       const guess = typeof error.data === "string" ? closestName(error.data, allowed) : undefined;
-      return at(path, `must be one of: ${allowed.join(", ")}${guess ? ` (did you mean "${guess}"?)` : ""}`);
+      return at(path, "schema-enum", `must be one of: ${allowed.join(", ")}${guess ? ` (did you mean "${guess}"?)` : ""}`);
     }
     case "const":
-      return at(path, `must be ${JSON.stringify(error.params.allowedValue)}`);
+      return at(path, "schema-enum", `must be ${JSON.stringify(error.params.allowedValue)}`);
     case "pattern": {
       const rule = (schema.patternErrorMessage as string | undefined) ?? error.message ?? "is not valid";
-      return error.propertyName === undefined ? at(path, rule) : at([...path, error.propertyName], `"${error.propertyName}" ${rule}`, "key");
+      return error.propertyName === undefined
+        ? at(path, "schema-pattern", rule)
+        : at([...path, error.propertyName], "schema-pattern", `"${error.propertyName}" ${rule}`, "key");
     }
     case "minLength":
     case "minItems":
       return at(
         path,
+        "schema-length",
         error.params.limit === 1 ? "must not be empty" : `must have at least ${error.params.limit} ${error.keyword === "minLength" ? "characters" : "entries"}`,
       );
     case "maxItems":
       // Chains are the only lists with a maximum: the kernel's tail-call limit.
-      return at(path, `has ${(error.data as unknown[]).length} NFs; at most ${error.params.limit} can be chained`);
+      return at(path, "schema-length", `has ${(error.data as unknown[]).length} NFs; at most ${error.params.limit} can be chained`);
     case "uniqueItems": {
       // ajv's two ways of checking (deep equality, or a table of scalars) name the pair in opposite orders.
       const later = Math.max(error.params.i as number, error.params.j as number);
       return {
         ...doc.locate([...path, later]),
         path: formatPath([...path, later]),
+        code: "schema-duplicate-item",
         message: `${JSON.stringify((error.data as unknown[])[later])} is listed twice`,
       };
     }
     case "anyOf": {
       // The schema's only anyOf lists alternatives of required fields (the hooks).
       const names = (schema.anyOf as Array<{ required?: string[] }>).flatMap((branch) => branch.required ?? []);
-      return at(path, `needs at least one of: ${names.join(", ")}`);
+      return at(path, "schema-needs-one-of", `needs at least one of: ${names.join(", ")}`);
     }
     default:
-      return at(path, error.message ?? "is not valid");
+      return at(path, "schema-invalid", error.message ?? "is not valid");
   }
 }
 
 /** A JSON pointer (/spec/interfaces/0) as path segments, list indices as numbers. */
-function dataPath(root: unknown, pointer: string): PathSegment[] {
+export function dataPath(root: unknown, pointer: string): PathSegment[] {
   const path: PathSegment[] = [];
   let node = root;
   for (const raw of pointer.split("/").slice(1)) {

@@ -3,16 +3,21 @@
  * the config (editors use it too, through the yaml-language-server line).
  */
 import type { ValidateFunction } from "ajv";
-import type { ConfigError } from "./errors.js";
+import type { ConfigError, PathSegment } from "./errors.js";
 import type { NetworkFunctionsConfig } from "./schema-types.js";
 import type { SourceDocument } from "./yaml-source.js";
-import { describeSchemaErrors } from "./schema-errors.js";
+import { dataPath, describeSchemaErrors } from "./schema-errors.js";
 // Compiled from the schema at build time: scripts/gen-config-validator.mjs.
 import { validate as generatedValidate } from "./schema-validator.js";
 
 const validate = generatedValidate as ValidateFunction<NetworkFunctionsConfig>;
 
-export type ValidatedConfig = { ok: true; config: NetworkFunctionsConfig } | { ok: false; errors: ConfigError[] };
+/**
+ * A valid document, or its errors and the data paths they were found at
+ * (the parts of the document that failed: an unknown field is found at the
+ * mapping holding it).
+ */
+export type ValidatedConfig = { ok: true; config: NetworkFunctionsConfig } | { ok: false; errors: ConfigError[]; failed: PathSegment[][] };
 
 /**
  * Checks one document against the schema, reporting every problem at once.
@@ -23,5 +28,6 @@ export type ValidatedConfig = { ok: true; config: NetworkFunctionsConfig } | { o
  */
 export function validateConfig(doc: SourceDocument): ValidatedConfig {
   if (validate(doc.value)) return { ok: true, config: doc.value };
-  return { ok: false, errors: describeSchemaErrors(doc, validate.errors ?? []) };
+  const errors = validate.errors ?? [];
+  return { ok: false, errors: describeSchemaErrors(doc, errors), failed: errors.map((e) => dataPath(doc.value, e.instancePath)) };
 }

@@ -9,7 +9,7 @@
  */
 import { LineCounter, isAlias, isCollection, isMap, isNode, isScalar, isSeq, parseAllDocuments, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import type { SourceLocation } from "../desired.js";
-import { formatPath, type ConfigError, type PathSegment } from "./errors.js";
+import { formatPath, type ConfigError, type ConfigErrorCode, type PathSegment } from "./errors.js";
 
 /** One mapping entry as written, for map contents whose keys must keep their spelling. */
 export interface WrittenEntry {
@@ -35,13 +35,14 @@ export interface SourceDocument {
   /** The entries of the mapping at `path`, as written. */
   entries(path: readonly PathSegment[]): WrittenEntry[];
   /** An error at `path`, positioned at its node (or its key). */
-  error(path: readonly PathSegment[], message: string, part?: "key" | "value"): ConfigError;
+  error(path: readonly PathSegment[], code: ConfigErrorCode, message: string, part?: "key" | "value"): ConfigError;
 }
 
 export type ParsedYaml = { ok: true; documents: SourceDocument[] } | { ok: false; errors: ConfigError[] };
 
 /**
- * Parses a config file. Syntax errors of every document come back at once.
+ * Parses a config file. The first syntax error of each document comes back
+ * (see below), or else every duplicate key and collection key.
  *
  * @example
  *     const parsed = parseYaml("edge.yaml", "spec:\n  interfaces: []\n");
@@ -63,20 +64,33 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     // The parser (unlike the composer after it) lets a stack overflow escape.
     return {
       ok: false,
-      errors: [{ file, line: 0, column: 0, path: "", message: `invalid YAML: ${yamlProblem(err instanceof Error ? err.message : String(err))}` }],
+      errors: [
+        { file, line: 0, column: 0, path: "", code: "yaml-syntax", message: `invalid YAML: ${yamlProblem(err instanceof Error ? err.message : String(err))}` },
+      ],
     };
   }
-  const errors = documents.flatMap((doc) => [
-    // A stack overflow is reported where each enclosing collection gave up: once is enough.
-    ...doc.errors
-      .filter((e, i, all) => e.code !== "RESOURCE_EXHAUSTION" || all.findIndex((f) => f.code === e.code) === i)
-      .map((e) => ({ file, ...position(lines, e.pos[0]), path: "", message: `invalid YAML: ${yamlProblem(e.message)}` })),
-    ...keyProblems(file, doc, lines),
-  ]);
+  const errors = documents.flatMap((doc) => {
+    // After a syntax error the parser recovers by guessing, and what it
+    // reports next is mostly the echo of that guess: a tab before "- name"
+    // came with five more errors about implicit keys, one unclosed "{" with
+    // eight on five later lines, and a stack overflow is reported by each
+    // enclosing collection. So a document with syntax errors shows the
+    // first the parser met (as a compiler's first error, the one to fix
+    // first; an earlier position may be an echo), alone: its key checks
+    // would only echo it too. `---` starts the parser afresh, so each
+    // document has its own.
+    const first = doc.errors[0];
+    if (first)
+      return [{ file, ...position(lines, first.pos[0]), path: "", code: "yaml-syntax" as const, message: `invalid YAML: ${yamlProblem(first.message)}` }];
+    return keyProblems(file, doc, lines);
+  });
   if (errors.length > 0) return { ok: false, errors };
   const configs = documents.filter((doc) => !(doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)));
   if (configs.length === 0) {
-    return { ok: false, errors: [{ file, line: 0, column: 0, path: "", message: "the file is empty; expected a NetworkFunctions config" }] };
+    return {
+      ok: false,
+      errors: [{ file, line: 0, column: 0, path: "", code: "file-empty", message: "the file is empty; expected a NetworkFunctions config" }],
+    };
   }
   try {
     return { ok: true, documents: configs.map((doc) => sourceDocument(file, doc, lines)) };
@@ -84,7 +98,9 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     // toJS() refuses alias bombs ("Excessive alias count ...") and the like.
     return {
       ok: false,
-      errors: [{ file, line: 0, column: 0, path: "", message: `invalid YAML: ${yamlProblem(err instanceof Error ? err.message : String(err))}` }],
+      errors: [
+        { file, line: 0, column: 0, path: "", code: "yaml-syntax", message: `invalid YAML: ${yamlProblem(err instanceof Error ? err.message : String(err))}` },
+      ],
     };
   }
 }
@@ -136,13 +152,17 @@ function keyProblems(file: string, doc: Document.Parsed, lines: LineCounter): Co
     if (visit.key) {
       if (isCollection(isAlias(node) ? anchors.get(node.source) : node)) {
         badPairs.add(visit.step);
-        // After a syntax error, what looks like such a key is mostly its echo.
-        if (doc.errors.length === 0)
-          errors.push({ file, ...at(node), path: formatPath(pathOf(visit.parent)), message: "a key must be a name or a number, not a list or a mapping" });
+        errors.push({
+          file,
+          ...at(node),
+          path: formatPath(pathOf(visit.parent)),
+          code: "yaml-collection-key",
+          message: "a key must be a name or a number, not a list or a mapping",
+        });
       } else if (isScalar(node) && !Number.isNaN(node.value)) {
         const seen = keysSeen.get(visit.parent) ?? new Set<unknown>();
         keysSeen.set(visit.parent, seen);
-        if (seen.has(node.value)) errors.push({ file, ...at(node), path: "", message: "invalid YAML: Map keys must be unique" });
+        if (seen.has(node.value)) errors.push({ file, ...at(node), path: "", code: "yaml-duplicate-key", message: "invalid YAML: Map keys must be unique" });
         seen.add(node.value);
       }
       continue;
@@ -237,9 +257,9 @@ function sourceDocument(file: string, doc: Document.Parsed, lines: LineCounter):
         };
       });
     },
-    error(path, message, part) {
+    error(path, code, message, part) {
       const { line, column } = locate(path, part);
-      return { file, line, column, path: formatPath(path), message };
+      return { file, line, column, path: formatPath(path), code, message };
     },
   };
 }
