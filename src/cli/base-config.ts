@@ -38,5 +38,8 @@ function inWorkTree(base: DesiredState, tree: TreeAtRevision): DesiredState {
 /** The errors of the config at `ref` name its files as git does, REF:path, rather than by the temporary export. */
 function atRevision(err: ConfigErrors, tree: TreeAtRevision, ref: string): ConfigErrors {
   const named = (text: string) => text.replaceAll(`${tree.dir}/`, `${ref}:`);
-  return new ConfigErrors(err.errors.map((e) => ({ ...e, file: named(e.file), message: named(e.message) })));
+  return new ConfigErrors(
+    err.errors.map((e) => ({ ...e, file: named(e.file), message: named(e.message) })),
+    err.files.map(named),
+  );
 }

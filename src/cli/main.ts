@@ -15,7 +15,7 @@
  * libbpf, and are quick.
  */
 import { readFileSync } from "node:fs";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { Logger } from "pino";
 import { LOG_LEVELS, createLogger, libbpfLogSink, type LogLevel } from "./logger.js";
 import { runInterruptible, type Interrupts } from "./interrupts.js";
@@ -25,6 +25,7 @@ import type { ApplyOptions } from "./apply.js";
 import type { StatusOptions } from "./status.js";
 import type { DestroyOptions } from "./destroy.js";
 import type { WatchOptions } from "./watch.js";
+import type { ValidateOptions } from "./validate.js";
 import { durationOption } from "./durations.js";
 import { DEFAULT_LISTEN, listenAddress } from "./listen.js";
 import { hostOptions } from "./host-options.js";
@@ -64,20 +65,48 @@ const configSource = (cmd: Command, fileHelp = "config file, directory of *.yaml
 
 type CommandFn<T> = (opts: T, context: Context) => Promise<number>;
 
-/** Prints an error as a person reads it (errors.ts, imported then: it needs nfctl's layers). */
-async function printError(err: unknown): Promise<void> {
+/**
+ * Prints an error as a person reads it on stderr (errors.ts), or with `-o
+ * json` as a JSON document on stdout (diagnostics.ts), where CI tools read
+ * the document while the exit code says it failed, as with Terraform's
+ * -json. Both imported then: they need nfctl's layers.
+ */
+async function printError(err: unknown, json: boolean): Promise<void> {
+  process.exitCode = 1;
+  if (json) {
+    const { errorDocument } = await import("./diagnostics.js");
+    process.stdout.write(errorDocument(err));
+    return;
+  }
   const { reportError } = await import("./errors.js");
   process.stderr.write(reportError(err));
-  process.exitCode = 1;
+}
+
+/** Whether the command line asks for JSON (-o json, -ojson, --output json, --output=json), for errors found before its options are parsed. */
+function jsonWanted(argv: readonly string[]): boolean {
+  return argv.some((arg, i) => arg === "-ojson" || arg === "--output=json" || ((arg === "-o" || arg === "--output") && argv[i + 1] === "json"));
+}
+
+/** How a parse ends that commander refused: --help and --version end well; its errors it has printed, unless JSON is wanted. */
+async function parseFailed(err: unknown, json: boolean): Promise<void> {
+  if (!(err instanceof CommanderError)) return printError(err, json);
+  process.exitCode = err.exitCode;
+  if (json && err.exitCode !== 0) await printError(err, true);
 }
 
 function main(argv: string[]): void {
+  const json = jsonWanted(argv);
   const program = new Command("nfctl")
     .description("Declarative reconciler for eBPF network functions: plan and apply XDP/TC chains against the state pinned in the kernel.")
     .version(version)
     .option("--bpffs <dir>", "bpffs root for nfctl's state (default: $NFCTL_BPFFS or /sys/fs/bpf/nfctl)")
     .addOption(new Option("--log-level <level>", "log level of the JSON log on stderr").choices(LOG_LEVELS).default("warn"))
-    .showHelpAfterError("(run with --help for usage)");
+    .showHelpAfterError("(run with --help for usage)")
+    // Commander's own errors (an unknown option, a bad value) end the parse
+    // (parseFailed) rather than the process, and with -o json are not
+    // written as text. Set before the commands are made: each inherits them.
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => (json ? undefined : process.stderr.write(text)) });
 
   /** The action of a command whose function `load` imports. */
   const run =
@@ -91,7 +120,7 @@ function main(argv: string[]): void {
         process.exitCode = await runInterruptible((interrupts) => fn(opts, { ...global, logger, libbpfLog: libbpfLogSink(logger), interrupts }));
       } catch (err) {
         logger.debug({ err }, "command failed");
-        await printError(err);
+        await printError(err, (opts as { output?: string }).output === "json");
       }
     };
 
@@ -107,7 +136,7 @@ function main(argv: string[]): void {
         process.exitCode = await fn(opts, { ...global, logger, libbpfLog: libbpfLogSink(logger), interrupts: { hold: () => undefined } });
       } catch (err) {
         logger.debug({ err }, "command failed");
-        await printError(err);
+        await printError(err, false);
       }
     };
 
@@ -187,7 +216,15 @@ function main(argv: string[]): void {
     )
     .action(runLoop<WatchOptions>(async () => (await import("./watch.js")).watchCommand));
 
-  program.parseAsync(argv).catch(printError);
+  hostOptions(
+    configSource(program.command("validate"))
+      .description("check a config without a kernel and without root: YAML, schema, host selectors, objects, programs and maps; every problem at once")
+      .addOption(output()),
+  )
+    .addHelpText("after", "\nExamples:\n  nfctl validate -f examples/\n  nfctl validate -f config/ --hostname edge-1 --host-label role=edge -o json\n")
+    .action(run<ValidateOptions>(async () => (await import("./validate.js")).validateCommand));
+
+  program.parseAsync(argv).catch((err: unknown) => parseFailed(err, json));
 }
 
 main(process.argv);

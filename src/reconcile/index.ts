@@ -26,7 +26,7 @@ export {
 } from "./status.js";
 export { ConfigErrors, loadDesired, loadDesiredYielding, type LoadDesiredOptions } from "./load-desired.js";
 export { resolveHost, parseLabel, parseLabelsFile, LABEL_KEY, LABEL_VALUE, type Host, type HostOptions, type HostNameSource } from "./host.js";
-export { formatConfigError, describeFsError, BUNDLED_OBJECTS, objectRoots, type ConfigError } from "./config/index.js";
+export { formatConfigError, readable, describeFsError, BUNDLED_OBJECTS, objectRoots, type ConfigError, type ConfigErrorCode } from "./config/index.js";
 export { checkPlanShape, type PlanShapeResult } from "./plan-shape.js";
 export { checkStatusShape, type StatusShapeResult } from "./status-shape.js";
 export { observationFromStatus } from "./observed-snapshot.js";

@@ -5,10 +5,13 @@
 import { loadConfig, loadConfigYielding, type ConfigError, type LoadConfigOptions, type LoadConfigResult } from "./config/index.js";
 import type { DesiredState } from "./desired.js";
 
-/** Every problem found in the config, each with file, line, column and field. */
+/** Every problem found in the config, each with file, line, column and field; `files`: the config files read, when it was read. */
 export class ConfigErrors extends Error {
   override readonly name = "ConfigErrors";
-  constructor(readonly errors: ConfigError[]) {
+  constructor(
+    readonly errors: ConfigError[],
+    readonly files: readonly string[] = [],
+  ) {
     super(`${errors.length} problem${errors.length === 1 ? "" : "s"} in the configuration`);
   }
 }
@@ -39,6 +42,6 @@ export async function loadDesiredYielding(inputs: string[], options: LoadDesired
 }
 
 function desiredOf(result: LoadConfigResult, inputs: string[], source: LoadDesiredOptions["source"]): DesiredState {
-  if (!result.ok) throw new ConfigErrors(result.errors);
+  if (!result.ok) throw new ConfigErrors(result.errors, result.files);
   return { ...result.desired, source: source ?? { path: inputs.join(", ") } };
 }

@@ -6,23 +6,13 @@
  */
 import t from "tap";
 import { join } from "node:path";
-import { BUILD, configText, errorsOf, hookText, load, nfText } from "./helpers/configs.js";
+import { BUILD, TYPO_AND_MORE, configText, errorsOf, hookText, load, nfText } from "./helpers/configs.js";
 
 const COUNTER = join(BUILD, "counter.o");
 const BLOCKLIST = join(BUILD, "blocklist.o");
 
-/** A chain whose first NF has a typo the schema refuses, and whose other NFs each have a problem only their objects show. */
-const typoAndMore = configText(
-  hookText("eth1", "xdp", [
-    `          - name: a\n            object: ${COUNTER}\n            progam: xdp_counter\n`,
-    nfText("b", "/nonexistent.o", "xdp_counter"),
-    nfText("c", COUNTER, "xdp_countr"),
-    nfText("d", BLOCKLIST, "xdp_blocklist", "            maps:\n              blocklist_v5: { 1: 1 }\n              blocklist_v4: { 10.0.0.1/8: 1 }\n"),
-  ]) + hookText("eth2", "tcEgress", [nfText("e", COUNTER, "tc_counter", "            proceedOn: [ok]\n")]),
-);
-
 t.test("a schema error does not hide the object, program and map problems beside it", async (t) => {
-  const dir = t.testdir({ "c.yaml": typoAndMore });
+  const dir = t.testdir({ "c.yaml": TYPO_AND_MORE });
   const result = load(dir, ["c.yaml"]);
   t.same(errorsOf(result), [
     'c.yaml:10:13: spec.interfaces[0].xdp.chain[0]: "program" is required',
@@ -85,8 +75,8 @@ t.test("every file's errors, grouped by file in the order given, each in file or
     // A problem of its own, then the hook a.yaml configured: the conflict is found after every file, and shown in its place.
     "b.yaml": configText(hookText("eth0", "xdp", [nfText("c", COUNTER, "xdp_countr")]) + hookText("eth1", "xdp", [nfText("c", COUNTER, "xdp_counter")])),
     // An unclosed "{".
-    "c.yaml": typoAndMore.replace("spec:\n", "spec: {\n"),
-    "d.yaml": typoAndMore,
+    "c.yaml": TYPO_AND_MORE.replace("spec:\n", "spec: {\n"),
+    "d.yaml": TYPO_AND_MORE,
   });
   const errors = errorsOf(load(dir, ["a.yaml", "b.yaml", "c.yaml", "d.yaml"]));
   t.same(

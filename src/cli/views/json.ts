@@ -5,17 +5,21 @@
  *     { "formatVersion": 1, "kind": "ApplyResult", "applied": true, "plan": { ... }, "result": { ... } }
  *     { "formatVersion": 1, "kind": "DestroyResult", "applied": true, "plan": { ... }, "result": { ... } }
  *     { "formatVersion": 1, "kind": "Status", "status": { ... }, "loop": { ... } }   (loop: where `nfctl watch` ran)
+ *     { "formatVersion": 1, "kind": "Validation", "valid": false, "files": [ ... ], "diagnostics": [ ... ] }   (nfctl validate)
+ *     { "formatVersion": 1, "kind": "Error", "diagnostics": [ ... ] }   (any command that failed; diagnostics.ts)
  *
  * formatVersion is the envelope's: a minor change adds fields, a change of
  * this number breaks readers. The plan and status inside carry their own
  * formatVersion as well. No field holds English: reasons, drift and
- * warnings are codes with fields.
+ * warnings are codes with fields. Diagnostics alone carry a message, for
+ * people, beside their code, for machines.
  *
  * nfctl reads two of them back: a saved plan (`plan --out`, for `apply
  * FILE`) and a host's status (`plan --observed FILE`).
  */
 import type { ApplyResult, Plan, StatusReport } from "../../reconcile/index.js";
 import type { LoopStatus } from "../../controller/index.js";
+import type { Diagnostic } from "../diagnostics.js";
 
 export const JSON_FORMAT_VERSION = 1;
 
@@ -23,7 +27,9 @@ export type JsonOutput =
   | { formatVersion: typeof JSON_FORMAT_VERSION; kind: "Plan"; plan: Plan }
   | { formatVersion: typeof JSON_FORMAT_VERSION; kind: "ApplyResult"; applied: boolean; plan: Plan; result?: ApplyResult }
   | { formatVersion: typeof JSON_FORMAT_VERSION; kind: "DestroyResult"; applied: boolean; plan: Plan; result?: ApplyResult }
-  | { formatVersion: typeof JSON_FORMAT_VERSION; kind: "Status"; status: StatusReport; loop?: LoopStatus };
+  | { formatVersion: typeof JSON_FORMAT_VERSION; kind: "Status"; status: StatusReport; loop?: LoopStatus }
+  | { formatVersion: typeof JSON_FORMAT_VERSION; kind: "Validation"; valid: boolean; files: string[]; diagnostics: Diagnostic[] }
+  | { formatVersion: typeof JSON_FORMAT_VERSION; kind: "Error"; diagnostics: Diagnostic[] };
 
 type Body<K extends JsonOutput["kind"]> = Omit<Extract<JsonOutput, { kind: K }>, "formatVersion" | "kind">;
 

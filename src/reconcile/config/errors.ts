@@ -74,7 +74,19 @@ export interface ConfigError {
 export function formatConfigError(error: Omit<ConfigError, "code">): string {
   const where = error.line > 0 ? `${error.file}:${error.line}:${error.column}` : error.file;
   const what = error.path ? `${error.path}: ${error.message}` : error.message;
-  return `${where}: ${escapeInvisible(shorten(what))}`;
+  return `${where}: ${readable(what)}`;
+}
+
+/**
+ * Text quoted from a config as it can be shown: long words cut, invisible
+ * characters escaped (see shorten and escapeInvisible below). For what
+ * shows a message without formatConfigError: nfctl's JSON diagnostics.
+ *
+ * @example
+ *     readable('unknown field "pro\u202egram"') // 'unknown field "pro\\u202egram"'
+ */
+export function readable(text: string): string {
+  return escapeInvisible(shorten(text));
 }
 
 /**

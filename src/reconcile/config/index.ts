@@ -7,7 +7,7 @@ export { describeFsError } from "./inputs.js";
 export type { ObjectFallback } from "./objects.js";
 export { BUNDLED_OBJECTS, objectRoots } from "./object-roots.js";
 export { selectsHost, globMatches } from "./host-selector.js";
-export { formatConfigError, formatPath, type ConfigError, type ConfigErrorCode, type PathSegment } from "./errors.js";
+export { formatConfigError, formatPath, readable, type ConfigError, type ConfigErrorCode, type PathSegment } from "./errors.js";
 export {
   encodeMapEntries,
   decodeMapEntry,

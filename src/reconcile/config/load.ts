@@ -34,7 +34,8 @@ export interface LoadConfigOptions extends InputOptions {
   objectRoots?: readonly string[];
 }
 
-export type LoadConfigResult = { ok: true; desired: DesiredState } | { ok: false; errors: ConfigError[] };
+/** The desired state, or every error; `files`: the config files read, either way. */
+export type LoadConfigResult = { ok: true; desired: DesiredState } | { ok: false; errors: ConfigError[]; files: string[] };
 
 /**
  * Loads the config named by `-f` arguments: files, directories (their
@@ -92,7 +93,7 @@ function* loading(inputs: readonly string[], options: LoadConfigOptions): Genera
     for (const hook of loaded.hooks) hooks.push(hook);
   }
   for (const error of conflicts(hooks)) errors.push(error);
-  if (errors.length > 0) return { ok: false, errors: inFileOrder(errors) };
+  if (errors.length > 0) return { ok: false, errors: inFileOrder(errors), files: files.map((f) => f.name) };
   return { ok: true, desired: { files: files.map((f) => f.name), hooks: hooks.map((h) => h.hook) } };
 }
 

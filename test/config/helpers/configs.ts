@@ -26,6 +26,25 @@ export function nfText(name: string, object: string, program: string, extra = ""
   return `          - name: ${name}\n            object: ${object}\n            program: ${program}\n${extra}`;
 }
 
+/**
+ * A config whose chain's first NF has a typo the schema refuses, and whose
+ * other NFs each have a problem only their objects show (lines 10 to 24),
+ * then another interface with a hook that is right.
+ */
+export const TYPO_AND_MORE = configText(
+  hookText("eth1", "xdp", [
+    `          - name: a\n            object: ${BUILD}/counter.o\n            progam: xdp_counter\n`,
+    nfText("b", "/nonexistent.o", "xdp_counter"),
+    nfText("c", `${BUILD}/counter.o`, "xdp_countr"),
+    nfText(
+      "d",
+      `${BUILD}/blocklist.o`,
+      "xdp_blocklist",
+      "            maps:\n              blocklist_v5: { 1: 1 }\n              blocklist_v4: { 10.0.0.1/8: 1 }\n",
+    ),
+  ]) + hookText("eth2", "tcEgress", [nfText("e", `${BUILD}/counter.o`, "tc_counter", "            proceedOn: [ok]\n")]),
+);
+
 /** Loads inputs relative to `cwd`. */
 export function load(cwd: string, inputs: string[], options: LoadConfigOptions = {}): LoadConfigResult {
   return loadConfig(inputs, { cwd, ...options });
