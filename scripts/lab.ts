@@ -19,7 +19,6 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ADDR, createLabNetwork } from "./lab-network.js";
 import { httpGet } from "./netns-http.js";
-import { BUILD } from "./nfs.js";
 import { udpExchange } from "./traffic.js";
 
 const NFCTL = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
@@ -72,9 +71,9 @@ function gitRepository(dir: string): { url: string; commit(file: string, text: s
   };
 }
 
-/** An example with its objects' absolute paths, as a repository of configs (without the objects) holds it. */
+/** An example as a repository of configs (without the objects) holds it: its objects are bundled NFs (builtin:NAME). */
 function exampleForRepository(name: string): string {
-  return readFileSync(join("examples", name), "utf8").replaceAll("object: ../bpf/build/", `object: ${BUILD}/`);
+  return readFileSync(join("examples", name), "utf8");
 }
 
 interface Watcher {

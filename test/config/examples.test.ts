@@ -1,6 +1,6 @@
 /**
- * Every example config loads without errors, from examples/ itself so
- * that its relative object paths (../bpf/build/...) resolve.
+ * Every example config loads without errors, from examples/ itself (its
+ * objects are bundled NFs, builtin:NAME, which resolve from anywhere).
  */
 import t from "tap";
 import { readFileSync, readdirSync } from "node:fs";

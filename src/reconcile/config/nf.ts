@@ -8,7 +8,8 @@ import { proceedOnAllowed, programProblem } from "../chain-rules.js";
 import type { DesiredMap, DesiredNf } from "../desired.js";
 import { formatPath, type ConfigError, type PathSegment } from "./errors.js";
 import { encodeMapEntries, mapsDigest } from "./map-values.js";
-import { resolveObjectPath, type Inspector } from "./objects.js";
+import type { Inspector } from "./objects.js";
+import { locateObject } from "./builtin-objects.js";
 import type { TcNf, XdpNf } from "./schema-types.js";
 import { defaultProceedOn, proceedMask } from "./verdicts.js";
 import type { SourceDocument } from "./yaml-source.js";
@@ -39,7 +40,8 @@ export interface ResolvedNf {
  *     // { nf: { name: "counter", object: "/repo/bpf/build/counter.o", proceedMask: 4, enabled: true, ... }, summary, errors: [] }
  */
 export function resolveNf(ctx: NfContext, path: PathSegment[], config: XdpNf | TcNf): ResolvedNf {
-  const inspected = ctx.inspect(resolveObjectPath(config.object, ctx.baseDir));
+  const located = locateObject(config.object, ctx.baseDir);
+  const inspected = located.ok ? ctx.inspect(located.path) : located;
   if (!inspected.ok) return { errors: [ctx.doc.error([...path, "object"], inspected.code, inspected.message)] };
   const summary = inspected.summary;
   // The file opened, which an object fallback may have taken from elsewhere.
