@@ -14,8 +14,7 @@
  * the command runs, so `nfctl --help` and `--version` load neither koffi nor
  * libbpf, and are quick.
  */
-import { readFileSync } from "node:fs";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { Logger } from "pino";
 import { LOG_LEVELS, createLogger, libbpfLogSink, type LogLevel } from "./logger.js";
 import { runInterruptible, type Interrupts } from "./interrupts.js";
@@ -26,12 +25,13 @@ import type { StatusOptions } from "./status.js";
 import type { DestroyOptions } from "./destroy.js";
 import type { WatchOptions } from "./watch.js";
 import type { ValidateOptions } from "./validate.js";
+import type { VersionOptions } from "./version.js";
 import { durationOption } from "./durations.js";
 import { DEFAULT_LISTEN, listenAddress } from "./listen.js";
 import { hostOptions } from "./host-options.js";
 import { gitOptions } from "./git-options.js";
-
-const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+import { NFCTL_VERSION } from "./build-info.js";
+import { SHELLS, type Shell } from "./completion.js";
 
 export interface GlobalOptions {
   bpffs?: string;
@@ -98,7 +98,7 @@ function main(argv: string[]): void {
   const json = jsonWanted(argv);
   const program = new Command("nfctl")
     .description("Declarative reconciler for eBPF network functions: plan and apply XDP/TC chains against the state pinned in the kernel.")
-    .version(version)
+    .version(NFCTL_VERSION)
     .option("--bpffs <dir>", "bpffs root for nfctl's state (default: $NFCTL_BPFFS or /sys/fs/bpf/nfctl)")
     .addOption(new Option("--log-level <level>", "log level of the JSON log on stderr").choices(LOG_LEVELS).default("warn"))
     .showHelpAfterError("(run with --help for usage)")
@@ -223,6 +223,27 @@ function main(argv: string[]): void {
   )
     .addHelpText("after", "\nExamples:\n  nfctl validate -f examples/\n  nfctl validate -f config/ --hostname edge-1 --host-label role=edge -o json\n")
     .action(run<ValidateOptions>(async () => (await import("./validate.js")).validateCommand));
+
+
+  program
+    .command("version")
+    .description("print nfctl's version and commit, the libbpf it found, the kernel and Node (for bug reports; --version prints the version only)")
+    .addOption(output())
+    .addHelpText("after", "\nExample:\n  nfctl version -o json\n")
+    .action(run<VersionOptions>(async () => (await import("./version.js")).versionCommand));
+
+  program
+    .command("completion")
+    .description("print a completion script for bash, zsh or fish, made from nfctl's own commands and options")
+    .addArgument(new Argument("<shell>", "the shell").choices(SHELLS))
+    .addHelpText(
+      "after",
+      "\nExamples:\n  source <(nfctl completion bash)       # in ~/.bashrc\n  source <(nfctl completion zsh)        # in ~/.zshrc, after compinit\n  nfctl completion fish > ~/.config/fish/completions/nfctl.fish\n",
+    )
+    .action(async (shell: Shell) => {
+      process.stdout.write((await import("./completion.js")).completionScript(shell, program));
+    });
+
 
   program.parseAsync(argv).catch((err: unknown) => parseFailed(err, json));
 }

@@ -7,7 +7,6 @@
  * apply in flight finish, then the loop exits 0 and every NF keeps running.
  */
 import { resolve } from "node:path";
-import { readFileSync } from "node:fs";
 import { resolveHost, resolveRoot, saveLoopStatus, stepHook, type StatusReport } from "../reconcile/index.js";
 import { directorySnapshot, watchPaths } from "../sources/directory.js";
 import { gitSnapshot, redactUrl, validateGitUrl } from "../sources/git.js";
@@ -28,6 +27,7 @@ import type { Context } from "./main.js";
 import { checkOneSource, gitSourceOf } from "./git-options.js";
 import { sharedObjectPaths, type SourceFlags } from "./config-source.js";
 import { releaseMemory } from "./release-memory.js";
+import { NFCTL_VERSION } from "./build-info.js";
 import { statusReader, type StatusReader } from "./status-reader.js";
 
 export interface WatchOptions extends SourceFlags, HostFlags {
@@ -44,8 +44,6 @@ export interface WatchOptions extends SourceFlags, HostFlags {
 
 /** How long the loop stays idle after a reconcile before the watcher gives back its memory. */
 const RELEASE_MEMORY_AFTER_MS = 1000;
-
-const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
 /** The nf_stats counters of every NF in a status, for /metrics. */
 function nfCounters(report: StatusReport): NfCounter[] {
@@ -73,7 +71,7 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
       : { kind: "git", url: redactUrl(git), ...(opts.ref !== undefined && { ref: opts.ref }), ...(opts.path !== undefined && { path: opts.path }) };
   let interfaces = new Set<string>();
   let ready = false;
-  const metrics = createMetrics({ version });
+  const metrics = createMetrics({ version: NFCTL_VERSION });
   // What can fail on the user's input (a taken --listen port, a path that
   // cannot be watched) starts before the loop, whose first reconcile may
   // change the kernel: a failed start changes nothing and leaves nothing

@@ -7,7 +7,7 @@
  */
 export * from "./constants.js";
 export { NativeError, describeErrno, isErrno } from "./errors.js";
-export { LibraryError, libbpfVersion } from "./libraries.js";
+export { LibraryError, libbpfVersion, libbpfFile } from "./libraries.js";
 export { type LibbpfLogSink } from "./libbpf-log.js";
 export { ifNameToIndex, findIfIndex, openFileLock, isBpffs, mountBpffs, enterNetns, trimCHeap, type FileLock } from "./libc.js";
 export { BpfObject, type ProgramSpec, type MapSpec } from "./object.js";

@@ -9,6 +9,7 @@
  *     const objPin = lazyFunc(libbpf, "int bpf_obj_pin(int fd, const char *path)");
  *     objPin(fd, "/sys/fs/bpf/x"); // the first call loads libbpf.so.1 and binds bpf_obj_pin
  */
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { LibraryHandle } from "koffi";
 import { deliverLibbpfMessage, wantsLibbpfMessages } from "./libbpf-log.js";
@@ -99,6 +100,24 @@ function versionOf(lib: LibraryHandle): { major: number; minor: number } {
 export function libbpfVersion(): string {
   const { major, minor } = versionOf(libbpf());
   return `${major}.${minor}`;
+}
+
+/**
+ * The file the dynamic loader opened for libbpf.so.1 (its real name, which
+ * Debian's carries the patch level in), as /proc/self/maps shows it once
+ * libbpf is loaded; undefined where the maps do not name it.
+ *
+ * @example
+ *     libbpfVersion(); libbpfFile() // "/usr/lib/x86_64-linux-gnu/libbpf.so.1.1.0"
+ */
+export function libbpfFile(): string | undefined {
+  libbpf();
+  for (const line of readFileSync("/proc/self/maps", "utf8").split("\n")) {
+    // address perms offset dev inode path: the path is the rest of the line.
+    const path = line.split(/\s+/).slice(5).join(" ");
+    if (/\/libbpf\.so[.\d]*$/.test(path)) return path;
+  }
+  return undefined;
 }
 
 /**

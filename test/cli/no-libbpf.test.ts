@@ -3,7 +3,8 @@
  * command that needs libbpf fails with one line saying what to install,
  * never a stack trace. libbpf.so.1 is hidden by a bind mount of /dev/null
  * in a private mount namespace (unshare --mount), so the host is untouched;
- * that needs root. Nothing here loads a BPF object.
+ * that needs root. Nothing here loads a BPF object. nfctl version reports
+ * without libbpf too.
  */
 import t from "tap";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -65,4 +66,16 @@ t.test("with libbpf hidden, plan fails in one line that says what to install", a
   t.notMatch(plan.stderr, /^ {4}at /m, "no stack trace");
   const visible = nfctl(["plan", "--offline", "-f", "examples/lab.yaml"], false);
   t.equal(visible.code, 0, `the same plan works with libbpf in place: ${visible.stderr}`);
+});
+
+t.test("with libbpf hidden, nfctl version still reports, and says why libbpf is unavailable", async (t) => {
+  const version = nfctl(["version"], true);
+  t.equal(version.code, 0, version.stderr);
+  t.equal(version.stderr, "");
+  const lines = version.stdout.split("\n");
+  t.match(lines[0], /^nfctl \d+\.\d+\.\d+ \(commit [0-9a-f]{12}(, modified)?\)$/);
+  t.match(lines[1], /^libbpf unavailable: libbpf\.so\.1 cannot be loaded \(.+\); install Debian's libbpf1 \(apt-get install libbpf1\)$/);
+  t.match(lines[2], /^kernel \S+$/);
+  const json = JSON.parse(nfctl(["version", "-o", "json"], true).stdout) as { version: { libbpf: { error?: string } } };
+  t.match(json.version.libbpf.error, /^libbpf\.so\.1 cannot be loaded/);
 });
