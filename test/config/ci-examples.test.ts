@@ -52,6 +52,14 @@ function checkPlanCommand(t: TapTest, script: string): void {
   t.match(script, /for label in \$LABELS; do args\+=\(--host-label "\$label"\); done/, "the host's labels become --host-label options");
 }
 
+/** nfctl is installed from its release tarball (npm pack), not by a name the npm registry does not have. */
+function checkInstall(t: TapTest, text: string, script: string): void {
+  t.notMatch(text, /npm (install|i) (--global|-g) nfctl\b/, "not from the npm registry, where nfctl is not published");
+  t.match(script, /npm install --global "\$NFCTL_TARBALL"\n/, "the release tarball");
+  t.match(script, /apt-get install -y -qq libbpf1\b/, "with Debian's libbpf1");
+  t.match(script, /\nnfctl version$/m, "and says which nfctl and libbpf ran the plan");
+}
+
 t.test("the GitHub Actions workflow", async (t) => {
   const { text, value } = read("github-actions.yml");
   t.match(text, /^# nfctl plan on every pull request[^]*\n# How to use it: copy this file to \.github\/workflows\//, "a comment says how to use it");
@@ -66,6 +74,9 @@ t.test("the GitHub Actions workflow", async (t) => {
   for (const group of groups) t.match(group, { host: /^[a-z0-9-]+$/, labels: /^(\S+=\S*)( \S+=\S*)*$/ });
   t.same(job!.env, { HOST: "${{ matrix.host }}", LABELS: "${{ matrix.labels }}" }, "the matrix reaches the scripts as environment, not spliced into them");
   const steps = job!.steps;
+  const install = steps.find((s) => s.name === "Install nfctl");
+  checkInstall(t, text, install?.run ?? "");
+  t.match((install as { env?: Record<string, string> } | undefined)?.env, { NFCTL_TARBALL: /^https:\/\/.+\/nfctl-\d+\.\d+\.\d+\.tgz$/ }, "a pinned tarball");
   const plan = steps.find((s) => s.run?.includes("nfctl plan"));
   checkPlanCommand(t, plan?.run ?? "");
   t.equal((plan as { id?: string } | undefined)?.id, "plan");
@@ -126,8 +137,16 @@ t.test("the workflow's plan step, run as it is, writes one host's plan as markdo
 t.test("the GitLab CI job", async (t) => {
   const { text, value } = read("gitlab-ci.yml");
   t.match(text, /^# nfctl plan on every merge request[^]*\n# How to use it: include this file from your \.gitlab-ci\.yml/, "a comment says how to use it");
-  const job = value["nfctl-plan"] as { rules: Array<{ if: string }>; parallel: { matrix: Array<{ HOST: string; LABELS: string }> }; script: string[] };
+  const job = value["nfctl-plan"] as {
+    rules: Array<{ if: string }>;
+    parallel: { matrix: Array<{ HOST: string; LABELS: string }> };
+    script: string[];
+    variables: Record<string, string>;
+    before_script: string[];
+  };
   t.ok(job, "an nfctl-plan job");
+  checkInstall(t, text, `${job.before_script.join("\n")}\n`);
+  t.match(job.variables, { NFCTL_TARBALL: /^https:\/\/.+\/nfctl-\d+\.\d+\.\d+\.tgz$/ }, "a pinned tarball");
   t.ok(
     job.rules.some((r) => r.if.includes('$CI_PIPELINE_SOURCE == "merge_request_event"')),
     "runs in merge request pipelines",
