@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(clang clang-format llvm libbpf-dev libbpf1 iproute2 make gcc util-linux git gnupg prometheus systemd xdp-tools time)
+packages=(clang clang-format llvm libbpf-dev libbpf1 iproute2 make gcc util-linux git gnupg prometheus systemd xdp-tools time zsh fish)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,12 +1,14 @@
 /**
  * `nfctl completion bash|zsh|fish`: every command and every long option
  * that `nfctl --help` and each command's --help list is in each script, and
- * bash, sourcing the script, really completes commands, options and their
- * choices. zsh and fish are not on the test machines: their scripts are
- * checked as text.
+ * bash and fish, loading the script, really complete commands, options and
+ * their choices; zsh parses its script (zsh -n). scripts/setup.sh installs
+ * zsh and fish.
  */
 import t from "tap";
 import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const NFCTL = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
@@ -95,6 +97,27 @@ t.test("bash completes commands, options and their choices", async (t) => {
   t.equal(complete(["nfctl", "completion", ""]), "bash zsh fish", "an argument's choices");
   t.equal(complete(["nfctl", "apply", "-f", ""]), "", "a path: left to bash's file names (complete -o default)");
   t.match(scripts.bash.text, /\ncomplete -o default -F _nfctl nfctl\n$/);
+});
+
+/** What fish completes for the command line typed so far. */
+function fishCompletes(line: string): string[] {
+  const r = spawnSync("fish", ["--no-config", "-c", `${scripts.fish.text}\ncomplete -C ${JSON.stringify(line)}`], { encoding: "utf8" });
+  if (r.error || r.status !== 0) throw new Error(`fish failed (scripts/setup.sh installs it): ${r.error?.message ?? r.stderr}`);
+  return r.stdout.split("\n").filter((l) => l !== "");
+}
+
+t.test("zsh parses its script; fish parses and completes", async (t) => {
+  const zsh = spawnSync("zsh", ["-n"], { input: scripts.zsh.text, encoding: "utf8" });
+  t.equal(zsh.error?.message ?? zsh.status, 0, `zsh -n (scripts/setup.sh installs zsh): ${zsh.stderr}`);
+  // fish -n checks a file (with -c it answers 0 whatever it reads).
+  const file = join(t.testdir(), "nfctl.fish");
+  writeFileSync(file, scripts.fish.text);
+  const fish = spawnSync("fish", ["--no-config", "-n", file], { encoding: "utf8" });
+  t.equal(fish.error?.message ?? fish.status, 0, `fish -n: ${fish.stderr}`);
+  t.same(fishCompletes("nfctl pl"), ["plan\tshow what apply would change, without changing anything"]);
+  t.same(fishCompletes("nfctl plan -o "), ["json\toutput format", "markdown\toutput format", "text\toutput format"]);
+  t.same(fishCompletes("nfctl completion "), ["bash", "fish", "zsh"]);
+  t.same(fishCompletes("nfctl status --outp"), ["--output\toutput format"]);
 });
 
 t.test("zsh and fish: the script's frame, and option choices", async (t) => {
