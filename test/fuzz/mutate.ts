@@ -100,7 +100,7 @@ export function caseRng(seed: number, n: number): Rng {
 export interface SeedConfig {
   name: string;
   text: string;
-  /** True when its object paths are relative (../bpf/build/...), as the examples write them. */
+  /** True for the examples, whose objects are bundled NFs (builtin:NAME; relative paths once); false for absolute object paths. */
   relative: boolean;
 }
 

@@ -41,7 +41,7 @@ export function fuzzSettings(): { seed: number; cases: number } {
   return { seed: seed >>> 0, cases };
 }
 
-/** examples/*.yaml (relative object paths) and the veth-b config (absolute ones). */
+/** examples/*.yaml (bundled NFs by name, builtin:NAME) and the veth-b config (absolute object paths). */
 export function seedConfigs(): SeedConfig[] {
   const examples = readdirSync(EXAMPLES)
     .filter((f) => f.endsWith(".yaml"))
