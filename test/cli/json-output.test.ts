@@ -10,6 +10,7 @@ import { requireKernel } from "../helpers/kernel.js";
 import { jsonOutput, nfctl, writeConfig, type NfSpec } from "../helpers/cli.js";
 import type { ApplyResult, Plan, StatusReport } from "../../src/reconcile/index.js";
 import { currentNetns, hookPaths } from "../../src/state/index.js";
+import { BUILD } from "../../scripts/nfs.js";
 
 requireKernel();
 
@@ -101,4 +102,55 @@ t.test("plan, apply, status and destroy: one envelope each, no prose", async (t)
     ],
   );
   t.same(prose(JSON.parse(destroyed.stdout)), []);
+});
+
+t.test("a failed apply with -o json: one Error document on stdout, its causes as diagnostics, exit 1", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const dir = t.testdir();
+  const missing = writeConfig(dir, "missing.yaml", { ifname: "nosuch0", xdp: [c1] });
+  const absent = nfctl(lab, ["apply", "-f", missing, "-o", "json"]);
+  t.equal(absent.code, 1);
+  t.equal(absent.stderr, "");
+  t.same(JSON.parse(absent.stdout), {
+    formatVersion: 1,
+    kind: "Error",
+    diagnostics: [
+      {
+        file: missing,
+        line: 8,
+        column: 7,
+        path: "",
+        code: "interface-not-found",
+        severity: "error",
+        message: 'interface "nosuch0" does not exist in this network namespace',
+      },
+    ],
+  });
+
+  const bad = writeConfig(dir, "bad.yaml", { xdp: [c1, { name: "bad", object: "test/bad_verifier.o", program: "xdp_bad" }] });
+  const refused = nfctl(lab, ["apply", "-f", bad, "-o", "json"]);
+  t.equal(refused.code, 1);
+  t.equal(refused.stderr, "");
+  const out = JSON.parse(refused.stdout) as { formatVersion: number; kind: string; diagnostics: Array<Record<string, unknown>> };
+  t.match(out, { formatVersion: 1, kind: "Error" });
+  const [load, outcome, ...rest] = out.diagnostics;
+  t.same(rest, []);
+  t.match(load, {
+    file: null,
+    code: "native",
+    errno: "EACCES",
+    message: `bpf_object__load(${BUILD}/test/bad_verifier.o, program xdp_bad): Permission denied (EACCES)`,
+  });
+  t.match(load?.verifierLog, /\S/, "the verifier's log, whole");
+  t.same(outcome, {
+    file: null,
+    line: 0,
+    column: 0,
+    path: "",
+    code: "apply-undone",
+    severity: "error",
+    message: "apply failed and was undone: every hook runs what it ran before, and nothing of this apply is left pinned",
+  });
+  t.same(jsonOutput<StatusReport>(nfctl(lab, ["status", "-o", "json"]).stdout, "Status", "status").hooks, [], "nothing applied");
 });
