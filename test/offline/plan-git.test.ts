@@ -84,7 +84,23 @@ t.test("plan --git --base-ref: against hosts that run another ref of the reposit
   t.equal(base("change", "change").code, 0);
   const unknown = base("change", "nope");
   t.equal(unknown.code, 1);
-  t.equal(unknown.stderr, `nfctl: ref nope is neither a branch nor a tag of ${remote.url}\n`);
+  // With -o json, the error is a JSON document on stdout.
+  t.equal(unknown.stderr, "");
+  t.same(JSON.parse(unknown.stdout), {
+    formatVersion: 1,
+    kind: "Error",
+    diagnostics: [
+      {
+        file: null,
+        line: 0,
+        column: 0,
+        path: "",
+        code: "source-failed",
+        severity: "error",
+        message: `ref nope is neither a branch nor a tag of ${remote.url}`,
+      },
+    ],
+  });
 });
 
 t.test("a config from git takes objects only from its own tree, the bundled NFs and --object-path, whatever its paths and links say", async (t) => {
