@@ -5,7 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(clang clang-format llvm libbpf-dev libbpf1 iproute2 make gcc util-linux git gnupg prometheus systemd xdp-tools time zsh fish)
+# zsh and fish: the completion scripts' tests check them with the real shells.
+# openssh-server, lighttpd (with its TLS module) and openssl: the git source's tests
+# run their own sshd and git http-backend on 127.0.0.1 (test/sources/helpers/servers.ts);
+# installing them starts no service here (a container's policy-rc.d refuses it, and
+# the tests use their own configs and ports either way).
+packages=(clang clang-format llvm libbpf-dev libbpf1 iproute2 make gcc util-linux git gnupg prometheus systemd xdp-tools time
+  zsh fish openssh-server openssh-client lighttpd lighttpd-mod-openssl openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

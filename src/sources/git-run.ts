@@ -44,8 +44,14 @@ const PASSED_ENV = [
   "GIT_SSL_CAINFO",
   "GIT_SSL_CAPATH",
 ];
-/** GIT_CONFIG_*: the one header gitRemote (git-url.ts) makes of an https URL's credentials. */
-const ALLOWED_GIT_ENV = ["GIT_TERMINAL_PROMPT", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH", "GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0"];
+/**
+ * How the operator (trusted: nfctl's own environment, never a repository)
+ * tells git to authenticate: ssh's command (a key, a pinned known_hosts),
+ * a program that answers git's password prompt. A credential helper comes
+ * as git's own GIT_CONFIG_COUNT/KEY_n/VALUE_n (operatorConfig), or from
+ * $HOME/.gitconfig.
+ */
+const PASSED_CREDENTIAL_ENV = ["GIT_SSH_COMMAND", "GIT_SSH", "GIT_ASKPASS"];
 
 /**
  * The commands that talk to a remote over the network run through
@@ -66,8 +72,8 @@ const GIT_GROUP = fileURLToPath(new URL("./git-group.js", import.meta.url));
  */
 export function gitRunner(baseDir: string, url: string, timeoutMs: number, remoteEnv: Record<string, string> = {}): GitRun {
   return async (args, what, extraEnv = {}) => {
-    const env: Record<string, string> = { LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", ...remoteEnv };
-    for (const key of PASSED_ENV) {
+    const env: Record<string, string> = { LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", ...configEnv([...configEntries(remoteEnv), ...operatorConfig()]) };
+    for (const key of [...PASSED_ENV, ...PASSED_CREDENTIAL_ENV]) {
       const value = process.env[key];
       if (value !== undefined) env[key] = value;
     }
@@ -84,8 +90,13 @@ export function gitRunner(baseDir: string, url: string, timeoutMs: number, remot
         allowUnsafeGpgProgram: true,
         allowUnsafeCustomBinary: true,
         allowUnsafeConfigEnvCount: true,
+        // The operator's GIT_SSH_COMMAND, GIT_ASKPASS and credential.helper (PASSED_CREDENTIAL_ENV, operatorConfig).
+        allowUnsafeSshCommand: true,
+        allowUnsafeAskPass: true,
+        allowUnsafeCredentialHelper: true,
       },
-      allowEnvironment: ALLOWED_GIT_ENV,
+      // What nfctl itself put in git's environment, and nothing of its own environment else.
+      allowEnvironment: Object.keys(env),
       maxConcurrentProcesses: 1,
     }).env({ ...env, ...extraEnv });
     try {
@@ -99,6 +110,41 @@ export function gitRunner(baseDir: string, url: string, timeoutMs: number, remot
   };
 }
 
+/** A config entry given to git in its environment (GIT_CONFIG_KEY_n, GIT_CONFIG_VALUE_n). */
+type ConfigEntry = [key: string, value: string];
+
+/** The entries of an environment's GIT_CONFIG_COUNT/KEY_n/VALUE_n. */
+function configEntries(env: Record<string, string | undefined>): ConfigEntry[] {
+  const count = Number(env.GIT_CONFIG_COUNT ?? "0");
+  const entries: ConfigEntry[] = [];
+  for (let i = 0; i < (Number.isInteger(count) ? count : 0); i++) {
+    const key = env[`GIT_CONFIG_KEY_${i}`];
+    if (key !== undefined) entries.push([key, env[`GIT_CONFIG_VALUE_${i}`] ?? ""]);
+  }
+  return entries;
+}
+
+/**
+ * The git config the operator gave nfctl in its environment, e.g.
+ * `GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=credential.helper
+ * GIT_CONFIG_VALUE_0="store --file=/etc/nfctl/git-credentials"`: passed on
+ * after gitRemote's header, renumbered.
+ */
+function operatorConfig(): ConfigEntry[] {
+  return configEntries(process.env);
+}
+
+/** `entries` as GIT_CONFIG_COUNT/KEY_n/VALUE_n (nothing for none). */
+function configEnv(entries: ConfigEntry[]): Record<string, string> {
+  if (entries.length === 0) return {};
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(entries.length) };
+  entries.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = value;
+  });
+  return env;
+}
+
 /** git's own reason in one line: its first fatal: or error: line (the later ones are generic), else its last line; the URL's credentials hidden. */
 function gitMessage(err: unknown, url: string): string {
   const text = (err instanceof Error ? err.message : String(err)).split(url).join(redactUrl(url));
@@ -106,6 +152,8 @@ function gitMessage(err: unknown, url: string): string {
     .split("\n")
     .map((line) => line.trim())
     .filter((line) => line !== "");
-  const reason = lines.find((line) => /^(fatal|error):/.test(line)) ?? lines.at(-1) ?? "git failed";
-  return reason.replace(/^(fatal|error):\s*/, "");
+  const at = lines.findIndex((line) => /^(fatal|error):/.test(line));
+  const reason = at === -1 ? (lines.at(-1) ?? "git failed") : lines[at]!.replace(/^(fatal|error):\s*/, "");
+  // git's words for any failure of its ssh: ssh's own line before them says why (a refused key, an unknown host key).
+  return reason === "Could not read from remote repository." && at > 0 ? lines[at - 1]! : reason;
 }
