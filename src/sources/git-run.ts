@@ -105,7 +105,7 @@ export function gitRunner(baseDir: string, url: string, timeoutMs: number, remot
       if (err instanceof GitPluginError && err.plugin === "timeout") {
         throw new SourceError("SourceFailed", `cannot ${what}: git timed out after ${timeoutMs} ms`, { cause: err });
       }
-      throw new SourceError("SourceFailed", `cannot ${what}: ${gitMessage(err, url)}`, { cause: err });
+      throw new SourceError("SourceFailed", `cannot ${what}: ${credentialsHint(gitMessage(err, url), remoteEnv)}`, { cause: err });
     }
   };
 }
@@ -143,6 +143,17 @@ function configEnv(entries: ConfigEntry[]): Record<string, string> {
     env[`GIT_CONFIG_VALUE_${i}`] = value;
   });
   return env;
+}
+
+/**
+ * A server that wants credentials (HTTP 401) makes git ask for a user name,
+ * which it may not (GIT_TERMINAL_PROMPT=0): said as what happened, the
+ * URL's credentials refused, or none given.
+ */
+function credentialsHint(reason: string, remoteEnv: Record<string, string>): string {
+  if (!/^could not read Username for /.test(reason)) return reason;
+  if (remoteEnv.GIT_CONFIG_KEY_0 === "http.extraHeader") return "the server refused the credentials of the URL";
+  return `${reason}: the server asks for credentials; give them with a credential helper or in the URL (README.md, "Git credentials")`;
 }
 
 /** git's own reason in one line: its first fatal: or error: line (the later ones are generic), else its last line; the URL's credentials hidden. */
