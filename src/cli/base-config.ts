@@ -6,7 +6,7 @@
  * lacks (objects are built, not committed) is the work tree's, at the same
  * place.
  */
-import { ConfigErrors, loadDesired, type DesiredState, type LoadDesiredOptions } from "../reconcile/index.js";
+import { loadDesired, type DesiredState, type LoadDesiredOptions } from "../reconcile/index.js";
 import type { TreeAtRevision } from "../sources/work-tree.js";
 import { loadSourceConfig, type SourceFlags } from "./config-source.js";
 
@@ -15,17 +15,14 @@ export async function loadBaseConfig(flags: SourceFlags, ref: string, options: P
   // Imported here: the git source loads simple-git, which a plan without --base-ref or --git does not need.
   const { withTreeAt } = await import("../sources/work-tree.js");
   return withTreeAt(flags.file ?? [], ref, { timeoutMs: flags.gitTimeout }, (tree) => {
-    try {
-      const base = loadDesired(tree.inputs, {
-        ...options,
-        source: { path: tree.top, revision: tree.revision },
-        objectFallback: { tree: tree.dir, fallback: tree.top },
-      });
-      return inWorkTree(base, tree);
-    } catch (err) {
-      if (err instanceof ConfigErrors) throw atRevision(err, tree, ref);
-      throw err;
-    }
+    const base = loadDesired(tree.inputs, {
+      ...options,
+      source: { path: tree.top, revision: tree.revision },
+      objectFallback: { tree: tree.dir, fallback: tree.top },
+      // Named as git does, REF:path, rather than by the temporary export.
+      fileNames: { dir: tree.dir, as: `${ref}:` },
+    });
+    return inWorkTree(base, tree);
   });
 }
 
@@ -33,13 +30,4 @@ export async function loadBaseConfig(flags: SourceFlags, ref: string, options: P
 function inWorkTree(base: DesiredState, tree: TreeAtRevision): DesiredState {
   const moved = (path: string) => (path.startsWith(`${tree.dir}/`) ? `${tree.top}${path.slice(tree.dir.length)}` : path);
   return { ...base, hooks: base.hooks.map((h) => ({ ...h, chain: h.chain.map((nf) => ({ ...nf, object: moved(nf.object) })) })) };
-}
-
-/** The errors of the config at `ref` name its files as git does, REF:path, rather than by the temporary export. */
-function atRevision(err: ConfigErrors, tree: TreeAtRevision, ref: string): ConfigErrors {
-  const named = (text: string) => text.replaceAll(`${tree.dir}/`, `${ref}:`);
-  return new ConfigErrors(
-    err.errors.map((e) => ({ ...e, file: named(e.file), message: named(e.message) })),
-    err.files.map(named),
-  );
 }

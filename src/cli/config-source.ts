@@ -48,5 +48,6 @@ export async function loadSourceConfig(flags: SourceFlags, options: Pick<LoadDes
     ...options,
     source: { path: url, revision: snapshot.revision },
     objectRoots: objectRoots([...snapshot.roots, ...sharedObjectPaths(flags)]),
+    ...(snapshot.fileNames && { fileNames: snapshot.fileNames }),
   });
 }

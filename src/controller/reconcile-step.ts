@@ -143,6 +143,7 @@ export function reconcileStep(options: StepOptions): ReconcileSteps {
               host: options.host,
               source,
               objectRoots: objectRoots([...snapshot.roots, ...options.objectPaths]),
+              ...(snapshot.fileNames && { fileNames: snapshot.fileNames }),
             });
       // Read once, checked against the digests just taken: the bytes applied are the bytes kept.
       objects = readCheckedObjects(desired.hooks.flatMap((h) => h.chain.filter((nf) => nf.enabled)));

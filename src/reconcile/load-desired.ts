@@ -19,6 +19,19 @@ export class ConfigErrors extends Error {
 export interface LoadDesiredOptions extends Pick<LoadConfigOptions, "log" | "host" | "objectFallback" | "objectRoots"> {
   /** Where the config came from, recorded with each generation; default: the inputs, joined (a git snapshot: its URL and revision). */
   source?: { path: string; revision?: string };
+  /**
+   * How errors name the files under `dir`: `as` and their path inside it,
+   * e.g. { dir: "/var/lib/nfctl/cache/git/3f1c…", as: "main:" } names
+   * `…/hosts/edge.yaml` as `main:hosts/edge.yaml`, as git names a file at a
+   * revision, rather than by a place in a cache or a temporary export.
+   */
+  fileNames?: FileNames;
+}
+
+/** See LoadDesiredOptions.fileNames. */
+export interface FileNames {
+  dir: string;
+  as: string;
 }
 
 /**
@@ -27,8 +40,8 @@ export interface LoadDesiredOptions extends Pick<LoadConfigOptions, "log" | "hos
  * objects are inspected, go to `options.log`.
  */
 export function loadDesired(inputs: string[], options: LoadDesiredOptions = {}): DesiredState {
-  const { source, ...config } = options;
-  return desiredOf(loadConfig(inputs, config), inputs, source);
+  const { source, fileNames, ...config } = options;
+  return desiredOf(loadConfig(inputs, config), inputs, source, fileNames);
 }
 
 /**
@@ -37,11 +50,18 @@ export function loadDesired(inputs: string[], options: LoadDesiredOptions = {}):
  * one-shot commands, whose signals must not wait for the whole config.
  */
 export async function loadDesiredYielding(inputs: string[], options: LoadDesiredOptions = {}): Promise<DesiredState> {
-  const { source, ...config } = options;
-  return desiredOf(await loadConfigYielding(inputs, config), inputs, source);
+  const { source, fileNames, ...config } = options;
+  return desiredOf(await loadConfigYielding(inputs, config), inputs, source, fileNames);
 }
 
-function desiredOf(result: LoadConfigResult, inputs: string[], source: LoadDesiredOptions["source"]): DesiredState {
-  if (!result.ok) throw new ConfigErrors(result.errors, result.files);
+function desiredOf(result: LoadConfigResult, inputs: string[], source: LoadDesiredOptions["source"], fileNames: FileNames | undefined): DesiredState {
+  if (!result.ok) {
+    if (fileNames === undefined) throw new ConfigErrors(result.errors, result.files);
+    const named = (text: string) => text.replaceAll(`${fileNames.dir}/`, fileNames.as);
+    throw new ConfigErrors(
+      result.errors.map((e) => ({ ...e, file: named(e.file), message: named(e.message) })),
+      result.files.map(named),
+    );
+  }
   return { ...result.desired, source: source ?? { path: inputs.join(", ") } };
 }

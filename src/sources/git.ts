@@ -119,7 +119,7 @@ export function validateGitRef(ref: string): void {
  *
  * @example
  *     await gitSnapshot({ url: "https://example.com/nf.git", path: "nodes/a", cacheDir: "/var/lib/nfctl/cache", timeoutMs: 60_000 })
- *     // { inputs: ["/var/lib/nfctl/cache/git/3f1c…/nodes/a"], revision: "main@sha1:1eab…", digest: "…" }
+ *     // { inputs: ["/var/lib/nfctl/cache/git/3f1c…/nodes/a"], revision: "main@sha1:1eab…", digest: "…", roots: […], fileNames: { dir: "/var/lib/nfctl/cache/git/3f1c…", as: "1eab2c3:" } }
  */
 export async function gitSnapshot(options: GitSourceOptions): Promise<Snapshot> {
   validateGitUrl(options.url);
@@ -196,7 +196,9 @@ async function snapshotIn(checkout: string, subdir: string, options: GitSourceOp
     await run(["checkout", "--quiet", "--detach", "--force", sha], `check out ${revision} of ${shown}`);
     await run(["clean", "-ffdxq"], `clean the checkout of ${shown} in ${checkout}`);
   }
-  return { ...configAt(checkout, subdir, `${revision} of ${shown}`), revision };
+  const config = configAt(checkout, subdir, `${revision} of ${shown}`);
+  // Errors name a file as git does at a revision, by the ref the user gave (REF:path), not by its place in the cache.
+  return { ...config, revision, fileNames: { dir: config.roots[0]!, as: `${options.ref ?? sha.slice(0, 7)}:` } };
 }
 
 /**

@@ -22,6 +22,8 @@ export interface Snapshot {
    * (reconcile's objectRoots), and not from the rest of the machine.
    */
   roots: string[];
+  /** How errors name the snapshot's files (reconcile's LoadDesiredOptions.fileNames): a git checkout's as `REF:path`; a directory's by their paths. */
+  fileNames?: { dir: string; as: string };
 }
 
 export type SourceErrorReason = "SourceFailed" | "VerificationFailed";

@@ -20,16 +20,19 @@ mkdirSync(elsewhere);
 copyFileSync(join(BUILD, "counter.o"), join(elsewhere, "counter.o"));
 writeFileSync(join(watched, "edge.yaml"), configText(hookText("eth1", "xdp", [nfText("counter", join(elsewhere, "counter.o"), "xdp_counter")])));
 
+/** A step of a source shown as `sourcePath`, whose configs here are refused before the kernel. */
+const refusingStep = (sourcePath: string) => ({
+  // Never reached (the config is refused first), and never a bpffs: a path under a file.
+  root: join(watched, "edge.yaml", "bpffs"),
+  lockTimeout: 0,
+  allowEmpty: false,
+  host: { name: "edge-1", labels: {} },
+  sourcePath,
+  objectPaths: [BUILD],
+});
+
 t.test("an object outside the watched directory is ConfigInvalid, with the object's field", async (t) => {
-  const { step } = reconcileStep({
-    // Never reached (the config is refused first), and never a bpffs: a path under a file.
-    root: join(watched, "edge.yaml", "bpffs"),
-    lockTimeout: 0,
-    allowEmpty: false,
-    host: { name: "edge-1", labels: {} },
-    sourcePath: watched,
-    objectPaths: [BUILD],
-  });
+  const { step } = reconcileStep(refusingStep(watched));
   const result = await step(directorySnapshot([watched]));
   t.same(result, {
     result: "refused",
@@ -38,4 +41,13 @@ t.test("an object outside the watched directory is ConfigInvalid, with the objec
     message: `${watched}/edge.yaml:11:21: spec.interfaces[0].xdp.chain[0].object: object ${elsewhere}/counter.o is outside this source: a shared config may name objects in its own tree, nfctl's bundled NFs (${BUILD}) or a directory given with --object-path`,
     transient: false,
   });
+});
+
+t.test("the loop's ConfigInvalid names a git snapshot's files as REF:path (Snapshot.fileNames), not by the cache", async (t) => {
+  const { step } = reconcileStep(refusingStep("https://git.example.com/nfs.git"));
+  const result = await step({ ...directorySnapshot([watched]), fileNames: { dir: watched, as: "main:" } });
+  t.equal(
+    result.result === "refused" && result.message,
+    `main:edge.yaml:11:21: spec.interfaces[0].xdp.chain[0].object: object ${elsewhere}/counter.o is outside this source: a shared config may name objects in its own tree, nfctl's bundled NFs (${BUILD}) or a directory given with --object-path`,
+  );
 });

@@ -118,22 +118,22 @@ t.test("a config from git takes objects only from its own tree, the bundled NFs 
     "bundled/edge.yaml": nf(join(BUILD, "counter.o")),
   });
   remote.push("main");
+  const sha = remote.git(["rev-parse", "--short=7", "HEAD"]);
   handOverAll();
   const plan = (path: string, extra: string[] = []) => nfctl(["plan", "--offline", "--git", remote.url, "--path", path, "--cache-dir", cache, ...extra]);
   const cases: Array<[string, string]> = [
     ["absolute", outside],
     ["missing", missing],
     ["dotdot", outside],
-    ["link", "CHECKOUT/link/counter.o"],
+    ["link", `${sha}:link/counter.o`],
   ];
   for (const [path, object] of cases) {
     const r = plan(path);
-    // The checkout lies in the cache, under a name of nfctl's choosing.
-    const checkout = /^nfctl: (\S+?)\/\w+\/edge\.yaml:/.exec(r.stderr)?.[1] ?? "(no checkout named)";
     t.equal(r.code, 1, `${path}: refused`);
+    // Files of the repository named as git does at a commit (no --ref: its short sha), not by their place in the cache.
     t.equal(
-      r.stderr.replaceAll(checkout, "CHECKOUT"),
-      `nfctl: CHECKOUT/${path}/edge.yaml:11:21: spec.interfaces[0].xdp.chain[0].object: object ${object} is outside this source: a shared config may name objects in its own tree, nfctl's bundled NFs (${BUILD}) or a directory given with --object-path\n`,
+      r.stderr,
+      `nfctl: ${sha}:${path}/edge.yaml:11:21: spec.interfaces[0].xdp.chain[0].object: object ${object} is outside this source: a shared config may name objects in its own tree, nfctl's bundled NFs (${BUILD}) or a directory given with --object-path\n`,
       `${path}: one line at the object field, the same whether or not the file exists`,
     );
   }
@@ -148,6 +148,31 @@ t.test("a config from git takes objects only from its own tree, the bundled NFs 
   const file = plan("bundled", ["--object-path", outside]);
   t.same([file.code, file.stderr], [1, `nfctl: --object-path ${outside}: not a directory\n`]);
   t.match(plan("missing", objectPath).stderr, new RegExp(`object file ${missing} does not exist`), "where it may look, a missing file is said to be missing");
+});
+
+t.test("errors in a config from --git name the file as REF:path, the ref the user gave, or the short sha", async (t) => {
+  const { remote, cache, handOverAll, objectPath } = repository(t);
+  remote.git(["checkout", "-q", "-b", "broken", "main"]);
+  const broken = remote.commit({
+    "hosts/edge.yaml": configText(hookText("eth1", "xdp", [nfText("counter", join(BUILD, "counter.o"), "xdp_counter", "            progam: x\n")])),
+  });
+  remote.push("broken");
+  remote.push("broken:refs/heads/later");
+  handOverAll();
+  const plan = (...args: string[]) => nfctl(["plan", "--offline", "--git", remote.url, "--path", "hosts", "--cache-dir", cache, ...objectPath, ...args]);
+  const line = (ref: string) => `nfctl: ${ref}:hosts/edge.yaml:13:13: spec.interfaces[0].xdp.chain[0]: unknown field "progam" (did you mean "program"?)\n`;
+  const cases: Array<[string[], string]> = [
+    [["--ref", "broken"], line("broken")],
+    [["--ref", broken], line(broken)],
+    [["--ref", "broken", "--base-ref", "main"], line("broken")],
+    [["--ref", "main", "--base-ref", "broken"], line("broken")],
+  ];
+  for (const [args, expected] of cases) {
+    const r = plan(...args);
+    t.equal(r.stderr, expected, args.join(" "));
+    t.equal(r.code, 1);
+  }
+  t.equal(plan("--ref", "refs/heads/later").stderr, line("refs/heads/later"), "a full ref name, as given");
 });
 
 t.test("a source problem is one line and exit 1, from plan and from apply, before anything else", async (t) => {
