@@ -27,7 +27,7 @@ export const DEFAULT_GIT_TIMEOUT_MS = 60_000;
 export interface GitSourceOptions {
   /** https://, ssh://, user@host:path, file:// or an absolute local path. */
   url: string;
-  /** A branch, a tag (or refs/heads/B, refs/tags/T) or a 40-hex commit sha; default: the remote's HEAD branch, or "main". */
+  /** A branch, a tag (or refs/heads/B, refs/tags/T) or a 40-hex commit sha, any with steps back (main~1, v1^); default: the remote's HEAD branch, or "main". */
   ref?: string;
   /** The directory (or file) of the config inside the repository; default: its root. */
   path?: string;
@@ -108,6 +108,32 @@ export function validateGitRef(ref: string): void {
   }
 }
 
+/** A relative ref's steps back from a ref: `~`, `~N`, `^`, `^N`, any number of them (git's gitrevisions). */
+const ANCESTRY = /(?:[~^][0-9]*)+$/;
+
+/**
+ * `ref` split into the ref it starts from and its steps back from it
+ * (`HEAD~1` → ["HEAD", "~1"], `origin/main^` → ["origin/main", "^"],
+ * `main` → ["main", ""]); throws SourceError unless the ref it starts from
+ * passes validateGitRef. `HEAD` is taken as a start (a work tree's).
+ *
+ * @example
+ *     splitRelativeRef("main~2") // ["main", "~2"]
+ */
+export function splitRelativeRef(ref: string): [start: string, steps: string] {
+  const steps = ANCESTRY.exec(ref)?.[0] ?? "";
+  const start = ref.slice(0, ref.length - steps.length);
+  if (start !== "HEAD") validateGitRef(start === "" ? ref : start);
+  return [start, steps];
+}
+
+/** How many commits a relative ref's steps go back at most (`~3^2` → 4): the depth a fetch needs beyond the start. */
+function stepsBack(steps: string): number {
+  let back = 0;
+  for (const [, kind, count] of steps.matchAll(/([~^])([0-9]*)/g)) back += kind === "~" ? Number(count === "" ? 1 : count) : count === "0" ? 0 : 1;
+  return back;
+}
+
 /**
  * Fetches the ref (shallow, force-pushes followed), verifies its commit's
  * signature when asked (before checkout: a refused commit's files are
@@ -123,7 +149,12 @@ export function validateGitRef(ref: string): void {
  */
 export async function gitSnapshot(options: GitSourceOptions): Promise<Snapshot> {
   validateGitUrl(options.url);
-  if (options.ref !== undefined) validateGitRef(options.ref);
+  if (options.ref !== undefined && splitRelativeRef(options.ref)[0] === "HEAD") {
+    throw new SourceError(
+      "SourceFailed",
+      `invalid git ref ${JSON.stringify(options.ref)}: a repository's ref starts from a branch, tag or sha (main~1), not HEAD`,
+    );
+  }
   const subdir = repoPath(options.path);
   if (!Number.isInteger(options.timeoutMs) || options.timeoutMs <= 0) {
     throw new RangeError(`timeoutMs must be a positive number of milliseconds, not ${options.timeoutMs}`);
@@ -164,20 +195,23 @@ async function snapshotIn(checkout: string, subdir: string, options: GitSourceOp
   const run = gitRunner(checkout, remote.url, timeoutMs, remote.env);
   if (!existsSync(join(checkout, ".git", "HEAD"))) await run(["init", "--quiet"], `initialise the git cache ${checkout}`);
 
-  const target = await resolveTarget(run, remote.url, shown, options.ref);
-  const where = target.kind === "commit" ? `commit ${target.sha}` : `${target.kind} ${target.name}`;
+  // A relative ref (main~2) is its start's commit and as many ancestors as it steps back, fetched; then resolved to a commit.
+  const [start, steps] = options.ref === undefined ? [undefined, ""] : splitRelativeRef(options.ref);
+  const target = await resolveTarget(run, remote.url, shown, start);
+  const where = `${target.kind === "commit" ? `commit ${target.sha}` : `${target.kind} ${target.name}`}${steps}`;
   const head = currentHead(checkout);
   const localRef = target.kind === "branch" ? `refs/remotes/origin/${target.name}` : target.kind === "tag" ? `refs/tags/${target.name}` : target.sha;
   const remoteSha = target.kind === "commit" ? target.sha : target.remoteSha;
   // At the wanted commit, with nothing in the work tree but that commit's files: nothing to fetch or check out.
-  const upToDate = head !== undefined && head === remoteSha && (await holdsOnly(run, head));
+  const upToDate = steps === "" && head !== undefined && head === remoteSha && (await holdsOnly(run, head));
   if (!upToDate) {
     const refspec =
       target.kind === "branch" ? `+refs/heads/${target.name}:${localRef}` : target.kind === "tag" ? `+refs/tags/${target.name}:${localRef}` : target.sha;
-    await run(["fetch", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules", "--", remote.url, refspec], `fetch ${where} from ${shown}`);
+    const depth = `--depth=${1 + stepsBack(steps)}`;
+    await run(["fetch", "--quiet", depth, "--no-tags", "--no-recurse-submodules", "--", remote.url, refspec], `fetch ${where} from ${shown}`);
   }
-  const sha = upToDate ? head : await commitOf(run, localRef, `${where} from ${shown}`);
-  const revision = target.kind === "commit" ? `sha1:${sha}` : `${target.pointer}@sha1:${sha}`;
+  const sha = upToDate ? head : await commitOf(run, `${localRef}${steps}`, `${where} from ${shown}`);
+  const revision = target.kind === "commit" || steps !== "" ? `sha1:${sha}` : `${target.pointer}@sha1:${sha}`;
 
   if (options.verifySignatures !== undefined) {
     const stamp = `${keyringDigest(options.verifySignatures)}:${sha}`;

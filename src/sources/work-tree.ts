@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync } fr
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
-import { validateGitRef } from "./git.js";
+import { splitRelativeRef } from "./git.js";
 import { SHA, gitRunner, type GitRun } from "./git-run.js";
 import { SourceError, describeError, isWithin } from "./snapshot.js";
 
@@ -41,19 +41,21 @@ export interface TreeOptions {
 
 /**
  * Calls `use` with the work tree that `paths` lie in, exported at `ref` (a
- * branch, a tag, a remote-tracking branch such as origin/main, or a sha),
+ * branch, a tag, a remote-tracking branch such as origin/main, a sha, or
+ * any of them with steps back: HEAD~1, origin/main^, main~2),
  * and removes the export when it is done. Throws SourceError when a path
  * is not in a git work tree, the paths are in two, or `ref` names no commit.
  */
 export async function withTreeAt<T>(paths: readonly string[], ref: string, options: TreeOptions, use: (tree: TreeAtRevision) => T | Promise<T>): Promise<T> {
-  validateGitRef(ref);
+  const [, steps] = splitRelativeRef(ref);
   if (paths.includes("-")) throw new SourceError("SourceFailed", "standard input (-f -) has no git revision; name config files in a git work tree");
   if (paths.length === 0) throw new SourceError("SourceFailed", "no config path given; name config files in a git work tree");
   const reals = paths.map(realPath);
   const top = await workTreeOf(reals, options.timeoutMs);
   const run = gitRunner(top, top, options.timeoutMs);
   const sha = await commitOf(run, ref, top);
-  const revision = SHA.test(ref) ? `sha1:${sha}` : `${ref}@sha1:${sha}`;
+  // A relative ref (HEAD~1, origin/main^) is resolved to its commit first: the revision names the commit alone.
+  const revision = SHA.test(ref) || steps !== "" ? `sha1:${sha}` : `${ref}@sha1:${sha}`;
 
   const temporary = temporaryDir(`the export of ${revision} of ${top}`);
   const remove = () => rmSync(temporary, { recursive: true, force: true });

@@ -116,6 +116,30 @@ t.test("a commit that added a map entry: that entry, written in place", async (t
   t.same(readdirSync(tmp), []);
 });
 
+t.test("a relative ref (HEAD~1, a tag's parent): resolved to its commit, the diff between it and the work tree", async (t) => {
+  const { work, checkout, plan } = workTree(t);
+  checkout("two");
+  for (const ref of ["HEAD~1", "HEAD^", "two~1", "three^^"]) {
+    const r = plan(["-f", "config", "--base-ref", ref, "-o", "json", "--detailed-exitcode"]);
+    t.equal(r.stderr, "", ref);
+    t.equal(r.code, 2, `${ref}: changes`);
+    t.same(
+      planOf(r.stdout).hooks[0]!.actions[0]!.maps,
+      [{ map: "blocklist_v4", before: ["198.18.0.3/32: 1"], after: ["198.18.0.3/32: 1", "198.18.0.5/32: 1"] }],
+      `${ref} is one`,
+    );
+  }
+  const back = plan(["-f", "config", "--base-ref", "HEAD~2", "--detailed-exitcode"]);
+  t.match(back.stderr, /^nfctl: HEAD~2:config\/edge\.yaml:18:22: /, "its errors name the file at the ref as given");
+  t.equal(back.code, 1);
+  const none = plan(["-f", "config", "--base-ref", "HEAD~9"]);
+  t.equal(
+    none.stderr,
+    `nfctl: ref HEAD~9 names no commit of the git work tree ${work}; a branch of the remote must be fetched first (a CI checkout is often shallow)\n`,
+  );
+  t.equal(none.code, 1);
+});
+
 t.test("a commit that reordered the chain and replaced a committed object: a reorder, and an update of that object", async (t) => {
   const { work, plan } = workTree(t);
   const r = plan(["-f", "config", "--base-ref", "two", "-o", "json", "--detailed-exitcode"]);

@@ -82,6 +82,13 @@ t.test("plan --git --base-ref: against hosts that run another ref of the reposit
   t.equal(same.code, 0, same.stderr);
   t.equal(same.stdout, "No changes. The kernel matches the configuration.\n", "main against main (the default ref)");
   t.equal(base("change", "change").code, 0);
+  const relative = base("change", "change~1");
+  t.equal(relative.code, 2, relative.stderr);
+  t.same(actionsOf(planOf(relative.stdout)), [["eth1/xdp", "update", ["start blocklist"]]], "change~1 is main's commit, resolved after a deeper fetch");
+  const tooFar = base("change", "main~1");
+  t.equal(tooFar.code, 1);
+  t.match(tooFar.stderr, new RegExp(`^nfctl: cannot find the commit of branch main~1 from ${remote.url}: `), "a ref beyond the history: one line");
+  t.equal(base("change", "HEAD~1").stderr, 'nfctl: invalid git ref "HEAD~1": a repository\'s ref starts from a branch, tag or sha (main~1), not HEAD\n');
   const unknown = base("change", "nope");
   t.equal(unknown.code, 1);
   // With -o json, the error is a JSON document on stdout.

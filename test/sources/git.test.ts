@@ -191,7 +191,7 @@ t.test("path: a directory or a file of the repository", async (t) => {
 
   t.same(
     await snap({ path: "conf/nope" }),
-    { inputs: [], digest: expectedDigest({}), revision: `main@sha1:${sha}`, roots: [root] },
+    { inputs: [], digest: expectedDigest({}), revision: `main@sha1:${sha}`, roots: [root], fileNames: { dir: root, as: `${sha.slice(0, 7)}:` } },
     "a path the commit lacks configures nothing",
   );
   await t.rejects(snap({ path: "../x" }), { reason: "SourceFailed", message: 'invalid path "../x" in the repository: it contains ".."' });
