@@ -9,7 +9,9 @@
  *     checkOneSource("plan", opts);          // in the command: -f or --git, not both
  *     gitSnapshot(gitSourceOf(opts, url));   // from ../sources
  */
-import type { Command } from "commander";
+import { homedir } from "node:os";
+import { isAbsolute, join } from "node:path";
+import { Option, type Command } from "commander";
 import type { GitSourceOptions } from "../sources/index.js";
 import { checkCacheDir } from "../sources/cache-dir.js";
 import { durationOption } from "./durations.js";
@@ -29,9 +31,34 @@ export function gitOptions(cmd: Command): Command {
     .option("--git <url>", "read the config from this git repository instead of -f (https://, ssh://, user@host:path or file://)")
     .option("--ref <ref>", "branch, tag or commit sha of --git (default: the remote's default branch)")
     .option("--path <dir>", "directory (or file) of the config in the repository (default: its root)")
-    .option("--cache-dir <dir>", "where repositories are cloned", "/var/lib/nfctl/cache")
+    .addOption(
+      new Option("--cache-dir <dir>", "where repositories are cloned").default(
+        defaultCacheDir(),
+        "$NFCTL_CACHE_DIR, else /var/lib/nfctl/cache as root, else $XDG_CACHE_HOME/nfctl or ~/.cache/nfctl",
+      ),
+    )
     .addOption(durationOption("--git-timeout <duration>", "the longest one git operation may take", "60s"))
     .option("--verify-signatures <keyring>", "use a commit only if a key of this OpenPGP keyring (gpg --export) signed it");
+}
+
+/**
+ * The git cache when --cache-dir is not given: $NFCTL_CACHE_DIR; else, for
+ * root, /var/lib/nfctl/cache (the git source's DEFAULT_CACHE_DIR, where
+ * the systemd unit and the DaemonSet keep it); else the user's own cache,
+ * $XDG_CACHE_HOME/nfctl or ~/.cache/nfctl (XDG base directories), since a
+ * user cannot make root's, and a cache shared with root is refused anyway
+ * (private-dir.ts).
+ *
+ * @example
+ *     defaultCacheDir({ HOME: "/home/ci" }, 1000) // "/home/ci/.cache/nfctl"
+ *     defaultCacheDir({}, 0)                      // "/var/lib/nfctl/cache"
+ */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, uid = process.geteuid?.() ?? 0): string {
+  if (env.NFCTL_CACHE_DIR) return env.NFCTL_CACHE_DIR;
+  if (uid === 0) return "/var/lib/nfctl/cache";
+  // The XDG spec: a relative $XDG_CACHE_HOME is invalid, and ignored.
+  const xdg = env.XDG_CACHE_HOME;
+  return xdg && isAbsolute(xdg) ? join(xdg, "nfctl") : join(env.HOME ?? homedir(), ".cache", "nfctl");
 }
 
 /** The options that mean nothing without --git (--cache-dir and --git-timeout have defaults, so they cannot be told apart). */

@@ -36,7 +36,9 @@ export function ensurePrivateDir(dir: string, inside: readonly string[], what: s
       mkdirSync(current, { mode: 0o700, recursive: name === "" });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw new SourceError("SourceFailed", `cannot create ${what} ${current}: ${describeError(err)}`, { cause: err });
+        throw new SourceError("SourceFailed", `cannot create ${what} ${current}: ${describeError(err)}; name a directory you may write with --cache-dir`, {
+          cause: err,
+        });
       }
     }
     checkOwn(current, statOf(current, what), uid, what);

@@ -5,7 +5,7 @@
  * ref of the same repository; and every source problem as one line.
  */
 import t from "tap";
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { BUILD, configText, hookText, nfText } from "../config/helpers/configs.js";
 import { gpgKey, makeRemote } from "../sources/helpers/git-fixtures.js";
@@ -234,6 +234,30 @@ t.test("a --cache-dir where no clone can live is one line and exit 1 at once, no
     t.equal(r.stderr, `nfctl: ${message}\n`, dir);
     t.equal(r.code, 1);
     t.ok(performance.now() - started < 10_000, `${dir}: ${Math.round(performance.now() - started)} ms`);
+  }
+});
+
+t.test("without --cache-dir, a user's own cache: $NFCTL_CACHE_DIR, else $XDG_CACHE_HOME/nfctl, else ~/.cache/nfctl; else a hint", async (t) => {
+  const { remote, cache, handOverAll, objectPath } = repository(t);
+  // `cache` is the user's home here; nfctl runs as nobody when the tests run as root.
+  handOverAll();
+  const plan = (env: Record<string, string>) => nfctl(["plan", "--offline", "--git", remote.url, "--path", "hosts", ...objectPath], { env });
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ HOME: cache }, join(cache, ".cache/nfctl")],
+    [{ HOME: cache, XDG_CACHE_HOME: join(cache, "xdg") }, join(cache, "xdg/nfctl")],
+    [{ HOME: cache, XDG_CACHE_HOME: "relative" }, join(cache, ".cache/nfctl")],
+    [{ HOME: cache, XDG_CACHE_HOME: join(cache, "xdg"), NFCTL_CACHE_DIR: join(cache, "env") }, join(cache, "env")],
+  ];
+  for (const [env, dir] of cases) {
+    const r = plan(env);
+    t.equal(r.stderr, "", JSON.stringify(env));
+    t.equal(r.code, 0);
+    t.equal(readdirSync(join(dir, "git")).length, 1, `the clone is in ${dir}`);
+  }
+  if (process.getuid?.() === 0) {
+    const refused = plan({ HOME: "/" });
+    t.equal(refused.stderr, "nfctl: cannot create the git cache /.cache/nfctl: permission denied; name a directory you may write with --cache-dir\n");
+    t.equal(refused.code, 1);
   }
 });
 
