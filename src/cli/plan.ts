@@ -29,24 +29,38 @@ export interface PlanOptions extends HostFlags, SourceFlags {
   interface?: string[];
 }
 
+/**
+ * Refuses, before anything is read or written, a plan that --out would
+ * save although no host can apply it: one made against an assumed host
+ * (--base-ref) or against none (--offline without --observed).
+ */
+function checkSavable(opts: PlanOptions): void {
+  if (opts.out === undefined) return;
+  if (opts.baseRef !== undefined) {
+    throw new Error(
+      "--out saves a plan for the host it was made against, and --base-ref plans against an assumed host; save a plan made on the host, or with --observed",
+    );
+  }
+  if (opts.offline === true && opts.observed === undefined) {
+    throw new Error(
+      "--out saves a plan for the host it was made against, and --offline plans against no host; save a plan made on the host, or with --observed FILE",
+    );
+  }
+}
+
 export async function planCommand(opts: PlanOptions, context: Context): Promise<number> {
   checkOneSource("plan", opts);
-  if (opts.baseRef !== undefined) {
-    if (opts.observed !== undefined)
-      throw new Error("--base-ref and --observed are mutually exclusive: plan against a revision's config or against a host's status");
-    if (opts.out !== undefined) {
-      throw new Error(
-        "--out saves a plan for the host it was made against, and --base-ref plans against an assumed host; save a plan made on the host, or with --observed",
-      );
-    }
+  if (opts.baseRef !== undefined && opts.observed !== undefined) {
+    throw new Error("--base-ref and --observed are mutually exclusive: plan against a revision's config or against a host's status");
   }
+  checkSavable(opts);
   const { host, from } = resolveHost(hostOptionsOf(opts));
   const load = { log: context.libbpfLog, host };
   // The base first: with --git both are checked out in one cache, which then holds the config planned.
-  const base = opts.baseRef === undefined ? undefined : await loadBaseConfig(opts, opts.baseRef, load);
+  const base = opts.baseRef === undefined ? undefined : { desired: await loadBaseConfig(opts, opts.baseRef, load), ref: opts.baseRef };
   const desired = await loadSourceConfig(opts, load);
   const offline = opts.offline === true || opts.observed !== undefined || base !== undefined;
-  const { plan, note } = planOnce(desired, {
+  const { plan: planned } = planOnce(desired, {
     root: resolveRoot(context.bpffs),
     ...(opts.offline && { offline: true }),
     ...(opts.observed !== undefined && { offline: true, observed: { status: readStatusSnapshot(opts.observed), name: opts.observed } }),
@@ -54,18 +68,18 @@ export async function planCommand(opts: PlanOptions, context: Context): Promise<
     ...(opts.force && { force: true }),
     ...(opts.interface && { interfaces: opts.interface }),
   });
-  if (note) process.stderr.write(`nfctl: ${note}\n`);
+  // Offline, the system's host name is the CI runner's: a fleet config's plan says it assumed that host, and the heading names only a host someone named.
+  const assumed = offline && from === "system";
+  const plan = assumed && desired.selectsHosts === true ? { ...planned, assumedHost: host } : planned;
   if (opts.out !== undefined) {
     writeJsonFile(opts.out, toJson("Plan", { plan }));
     process.stderr.write(`nfctl: saved the plan to ${opts.out}; apply exactly it with: nfctl apply ${opts.out}\n`);
   }
-  // Offline, the system's host name is the CI runner's, not the one planned for: the heading names only a host someone named.
-  const named = offline && from === "system" ? {} : { host: host.name };
   process.stdout.write(
     opts.output === "json"
       ? toJson("Plan", { plan })
       : opts.output === "markdown"
-        ? renderPlanMarkdown(plan, named)
+        ? renderPlanMarkdown(plan, assumed ? {} : { host: host.name })
         : renderPlan(plan, colorsFor(process.stdout)),
   );
   return opts.detailedExitcode && !isEmptyPlan(plan) ? 2 : 0;

@@ -63,6 +63,8 @@ export interface DesiredState {
   hooks: DesiredHook[];
   /** Where the config came from, recorded with each generation. */
   source?: { path?: string; revision?: string };
+  /** Some document has a host selector: which host the config was loaded for decides what it configures. */
+  selectsHosts?: true;
 }
 
 /** Nothing at all: what destroy converges on. */

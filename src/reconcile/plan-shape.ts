@@ -164,6 +164,17 @@ const lineage = matching({
   rule: "must be a UUID in lowercase hex",
 });
 
+/**
+ * A plan made against the kernel or a host's status is for that host; one
+ * made against no host (--offline) or an assumed one (--base-ref) is for
+ * none, and refused however it was saved.
+ */
+const basis: Shape = (v, at) =>
+  object({ kind: oneOf(["kernel", "empty", "observed", "base"]) })(v, at) ??
+  (["empty", "base"].includes((v as { kind: string }).kind)
+    ? `${at} says the plan was made offline against ${(v as { kind: string }).kind === "empty" ? "no host" : "an assumed host (--base-ref)"}, which no host can apply: plan on the host, or against its status with --observed`
+    : undefined);
+
 const plan = object(
   {
     netns: whole,
@@ -176,6 +187,7 @@ const plan = object(
     source: object({}, { path: sourcePath, revision }),
     state: object({ lineage, serial: wholeIn(1, Number.MAX_SAFE_INTEGER) }),
     scope: object({ interfaces: list(interfaceName) }),
+    basis,
   },
 );
 

@@ -206,8 +206,36 @@ export interface PlanSummary {
   repair: number;
 }
 
+/**
+ * What `nfctl plan` planned against: this host's kernel, or, offline, an
+ * empty host (--offline), a host's status (--observed FILE), or hosts
+ * assumed converged on the config at a git ref (--base-ref REF). Only a
+ * plan made against the kernel can be applied.
+ */
+export type PlanBasis =
+  | { kind: "kernel" }
+  | { kind: "empty" }
+  /** `file`: the status as named on the command line; `netns`: the network namespace it was taken in. */
+  | { kind: "observed"; file: string; netns: number }
+  /** `revision`: what the ref resolved to, as the sources record it ("main@sha1:<sha>"), when known. */
+  | { kind: "base"; ref: string; revision?: string };
+
+/**
+ * The host an offline plan of a fleet config (one with host selectors)
+ * assumed when nobody named one: the name and labels its selectors were
+ * matched against.
+ */
+export interface AssumedHost {
+  name: string;
+  labels: Readonly<Record<string, string>>;
+}
+
 export interface Plan {
   formatVersion: typeof PLAN_FORMAT_VERSION;
+  /** What the plan was made against; absent in the plans apply makes (the kernel). */
+  basis?: PlanBasis;
+  /** Offline, for a config with host selectors, when no --hostname (or its environment) named the host. */
+  assumedHost?: AssumedHost;
   /** Network namespace (inode) the plan is for. */
   netns: number;
   /** Made with --force: only then may a hook's removeForeign list programs, and apply remove them. */

@@ -9,20 +9,20 @@
  * A saved plan (`nfctl apply plan.json`) takes the same road without the
  * planning: it is carried out exactly as it was saved, or refused.
  *
- * `planOnce` is its read-only half, for `nfctl plan`: no lock, and without
- * root it plans against an empty state.
+ * `planOnce` is its read-only half, for `nfctl plan`: no lock, and it
+ * refuses to read the kernel without the capabilities that takes.
  *
  * @example
  *     const { plan, result } = await reconcileOnce({ desired }, { root, lockTimeout: 30_000 });
  *     if (!result) console.log("No changes.");
  *     await reconcileOnce({ plan: savedPlan }, { root, lockTimeout: 30_000 });
  */
-import { ensureRoot, lockRoot, NativeError, type LibbpfLogSink, type ObservedState } from "../state/index.js";
+import { ensureRoot, lockRoot, missingOwnCapabilities, type Capability, type LibbpfLogSink, type ObservedState } from "../state/index.js";
 import { interfaceMissing } from "./chain-rules.js";
 import type { ConfigError } from "./config/index.js";
 import { EMPTY_DESIRED, type DesiredState } from "./desired.js";
 import { checkPlanTarget, executePlan, type ApplyResult, type ExecuteOptions } from "./execute.js";
-import { gather, nothingObserved, type Observation } from "./gather.js";
+import { gather, nothingObserved } from "./gather.js";
 import { ConfigErrors } from "./load-desired.js";
 import { isEmptyPlan, hookId, type Plan } from "./plan.js";
 import { planChanges, planDestroy, type PlanOptions } from "./planner.js";
@@ -147,7 +147,18 @@ export async function reconcileOnce(request: ReconcileRequest, options: Reconcil
   }
 }
 
-const NOT_ROOT_NOTE = "cannot read the kernel's state without root (CAP_BPF, CAP_NET_ADMIN); planning against an empty state (as --offline)";
+/**
+ * What reading the kernel takes: bpf(2) on the pins (CAP_BPF), the by-ID
+ * look-ups of what a hook really runs (CAP_SYS_ADMIN, which also grants
+ * CAP_BPF's), and the TC and XDP queries (CAP_NET_ADMIN), as
+ * deploy/systemd's unit grants them.
+ */
+const PLAN_CAPABILITIES: readonly Capability[] = ["CAP_BPF", "CAP_NET_ADMIN", "CAP_SYS_ADMIN"];
+
+/** The capabilities `plan` lacks to read the kernel; CAP_SYS_ADMIN stands in for CAP_BPF. */
+function missingForPlan(missing: readonly Capability[]): Capability[] {
+  return missing.includes("CAP_SYS_ADMIN") ? [...missing] : missing.filter((cap) => cap !== "CAP_BPF");
+}
 
 export interface PlanOnceOptions {
   root: string;
@@ -155,8 +166,8 @@ export interface PlanOnceOptions {
   offline?: boolean;
   /** A host's status (`nfctl status -o json` taken there) to plan against instead of the kernel; `name` says where it came from. */
   observed?: { status: StatusReport; name: string };
-  /** A config the host is assumed converged on (`plan --base-ref`): plan against the observation of it instead of the kernel. */
-  base?: DesiredState;
+  /** A config the hosts are assumed converged on (`plan --base-ref REF`): plan against the observation of it instead of the kernel. */
+  base?: { desired: DesiredState; ref: string };
   force?: boolean;
   /** Plan for these interfaces only (--interface). */
   interfaces?: string[];
@@ -168,41 +179,46 @@ function planOptions(options: { force?: boolean; interfaces?: string[] }): PlanO
 }
 
 /**
- * Plans `desired` against the kernel, changing nothing. Without the
- * privileges to read the kernel (not root), or offline, plans against an
- * empty state and says so in `note`: a partial reading would be worse than
- * none. Given a host's status, plans against it, as that host would;
- * given a base config, against a host converged on it.
+ * Plans `desired` against the kernel, changing nothing; offline, against
+ * an empty state; given a host's status, against it, as that host would;
+ * given a base config, against a host converged on it. The plan's `basis`
+ * says which. Reading the kernel without the capabilities it takes is
+ * refused, naming them: an empty state in its place would be a plan of a
+ * host nobody has.
+ *
+ * @example
+ *     planOnce(desired, { root: "/sys/fs/bpf/nfctl", offline: true }).plan.basis // { kind: "empty" }
  */
-export function planOnce(desired: DesiredState, options: PlanOnceOptions): { plan: Plan; note?: string } {
+export function planOnce(desired: DesiredState, options: PlanOnceOptions): { plan: Plan } {
   if (options.base) {
-    const { observed, contents } = convergedObservation(options.base);
-    return { plan: planChanges(desired, observed, contents, planOptions(options)) };
+    const { observed, contents } = convergedObservation(options.base.desired);
+    const revision = options.base.desired.source?.revision;
+    return {
+      plan: {
+        ...planChanges(desired, observed, contents, planOptions(options)),
+        basis: { kind: "base", ref: options.base.ref, ...(revision !== undefined && { revision }) },
+      },
+    };
   }
   if (options.observed) {
-    const observation = observationFromStatus(options.observed.status, desired);
-    checkInterfaces(
-      desiredInScope(desired, options.interfaces),
-      observation.observed,
-      `on the host of ${options.observed.name} (network namespace ${options.observed.status.netns})`,
+    const { status, name } = options.observed;
+    const observation = observationFromStatus(status, desired);
+    checkInterfaces(desiredInScope(desired, options.interfaces), observation.observed, `on the host of ${name} (network namespace ${status.netns})`);
+    return {
+      plan: { ...planChanges(desired, observation.observed, observation.contents, planOptions(options)), basis: { kind: "observed", file: name, netns: status.netns } },
+    };
+  }
+  if (options.offline) {
+    const { observed, contents } = nothingObserved();
+    return { plan: { ...planChanges(desired, observed, contents, planOptions(options)), basis: { kind: "empty" } } };
+  }
+  const missing = missingForPlan(missingOwnCapabilities(PLAN_CAPABILITIES));
+  if (missing.length > 0) {
+    throw new Error(
+      `plan needs CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN to read the kernel (missing: ${missing.join(", ")}); run it as root, or with --offline to plan without a kernel`,
     );
-    return { plan: planChanges(desired, observation.observed, observation.contents, planOptions(options)) };
   }
-  const { observation, note } = observeForPlan(options.root, desired, options.offline === true, options.interfaces);
-  const plan = planChanges(desired, observation.observed, observation.contents, planOptions(options));
-  return note === undefined ? { plan } : { plan, note };
-}
-
-function observeForPlan(root: string, desired: DesiredState, offline: boolean, interfaces?: string[]): { observation: Observation; note?: string } {
-  if (offline) return { observation: nothingObserved() };
-  if (process.getuid?.() !== 0) return { observation: nothingObserved(), note: NOT_ROOT_NOTE };
-  try {
-    const observation = gather(root, desired);
-    checkInterfaces(desiredInScope(desired, interfaces), observation.observed);
-    return { observation };
-  } catch (err) {
-    const denied = (err instanceof NativeError && (err.code === "EPERM" || err.code === "EACCES")) || (err as NodeJS.ErrnoException).code === "EACCES";
-    if (!denied) throw err;
-    return { observation: nothingObserved(), note: NOT_ROOT_NOTE };
-  }
+  const observation = gather(options.root, desired);
+  checkInterfaces(desiredInScope(desired, options.interfaces), observation.observed);
+  return { plan: { ...planChanges(desired, observation.observed, observation.contents, planOptions(options)), basis: { kind: "kernel" } } };
 }

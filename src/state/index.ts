@@ -15,3 +15,4 @@ export * from "./drift.js";
 export { NativeError, LibraryError, findIfIndex, MapType, type MapSpec, type ProgramSpec, type XdpMode, type LibbpfLogSink } from "../native/index.js";
 export * from "./data-maps.js";
 export * from "./interfaces.js";
+export * from "./capabilities.js";

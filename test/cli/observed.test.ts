@@ -45,10 +45,10 @@ t.test("a host's status: no changes offline for the applied config, the live pla
 
   const same = asNobody(["plan", "--offline", "--observed", snapshot, "-f", applied, "--detailed-exitcode"]);
   t.equal(same.code, 0, same.stderr);
-  t.match(same.stdout, /^No changes\. The kernel matches the configuration\./);
+  t.match(same.stdout, /^No changes\. The configuration matches the host status in \S+edge\.json \(network namespace \d+\)\./);
   t.equal(same.stderr, "", "no note: the plan is against the host's state, not an empty one");
   const markdown = asNobody(["plan", "--offline", "--observed", snapshot, "-f", applied, "-o", "markdown"]);
-  t.equal(markdown.stdout, "### No changes.\n\nThe kernel matches the configuration.\n");
+  t.match(markdown.stdout, /^### No changes\.\n\nThe configuration matches the host status in \S+edge\.json \(network namespace \d+\)\.\n$/);
 
   // A reorder, a map change, a hook removed and one added.
   const changed = writeConfig(dir, "b.yaml", { xdp: [bl([ADDR.blocked, ADDR.allowed]), c1], tcIngress: [c1] });
@@ -57,7 +57,7 @@ t.test("a host's status: no changes offline for the applied config, the live pla
   const offline = asNobody(["plan", "--offline", "--observed", snapshot, "-f", changed, "-o", "json", "--detailed-exitcode"]);
   t.equal(offline.code, 2, offline.stderr);
   const plan = jsonOutput<Plan>(offline.stdout, "Plan", "plan");
-  t.same(plan, jsonOutput<Plan>(live.stdout, "Plan", "plan"), "the plan the host makes");
+  t.same(plan, { ...jsonOutput<Plan>(live.stdout, "Plan", "plan"), basis: { kind: "observed", file: snapshot, netns: plan.netns } }, "the plan the host makes");
   t.same(
     plan.hooks.map((h) => [h.id, h.commit]),
     [
@@ -67,7 +67,11 @@ t.test("a host's status: no changes offline for the applied config, the live pla
     ],
   );
   t.same(plan.state, statusJson(lab).state, "made against the host's lineage and serial");
-  t.equal(asNobody(["plan", "--offline", "--observed", snapshot, "-f", changed]).stdout, nfctl(lab, ["plan", "-f", changed]).stdout, "and shown the same");
+  t.equal(
+    asNobody(["plan", "--offline", "--observed", snapshot, "-f", changed]).stdout,
+    `Planned offline, against the host status in ${snapshot} (network namespace ${plan.netns}).\n${nfctl(lab, ["plan", "-f", changed]).stdout.replaceAll("(kernel)", "(observed)")}`,
+    "and shown the same, but for what it planned against",
+  );
 
   // Planned in CI, applied on the host as saved.
   const saved = join(dir, "plan.json");

@@ -56,7 +56,9 @@ function workTree(t: Teardown) {
   const checkout = (tag: string) => git(work, ["-c", "advice.detachedHead=false", "checkout", "-q", tag], SAFE);
   /** nfctl in the work tree, its temporary files in `tmp`. */
   const plan = (args: string[]) => nfctl(["plan", ...args], { cwd: work, env: { TMPDIR: tmp } });
-  return { work, tmp, checkout, plan };
+  /** The sha a tag names. */
+  const sha = (tag: string) => git(work, ["rev-parse", `${tag}^{commit}`], SAFE).trim();
+  return { work, tmp, checkout, plan, sha };
 }
 
 /** Lets root's git work in the tree it gave to nobody (safe.directory counts from the command line's config). */
@@ -68,10 +70,11 @@ t.test("against the config HEAD has: no changes, exit 0, in every rendering", as
     const r = plan(["-f", "config", "--base-ref", ref, "--detailed-exitcode"]);
     t.equal(r.stderr, "", `--base-ref ${ref}`);
     t.equal(r.code, 0);
-    t.equal(r.stdout, "No changes. The kernel matches the configuration.\n");
+    t.match(r.stdout, new RegExp(`^No changes\\. The configuration matches hosts assumed to run the config at ${ref} \\(sha1:[0-9a-f]{40}\\)\\.\\n$`));
   }
   const markdown = plan(["-f", "config", "--offline", "--base-ref", "main", "-o", "markdown"]);
-  t.equal(markdown.stdout, "### No changes.\n\nThe kernel matches the configuration.\n");
+  t.match(markdown.stdout, /^### No changes\.\n\nThe configuration matches hosts assumed to run the config at main \(sha1:[0-9a-f]{40}\)\.\n$/);
+  t.notMatch(markdown.stdout, /kernel/);
   const json = plan(["-f", "config/edge.yaml", "--base-ref", "main", "-o", "json"]);
   t.same(actionsOf(planOf(json.stdout)), [
     ["eth1/xdp", "none", []],
@@ -81,7 +84,7 @@ t.test("against the config HEAD has: no changes, exit 0, in every rendering", as
 });
 
 t.test("a commit that added a map entry: that entry, written in place", async (t) => {
-  const { tmp, checkout, plan } = workTree(t);
+  const { tmp, checkout, plan, sha } = workTree(t);
   checkout("two");
   const r = plan(["-f", "config", "--base-ref", "one", "--detailed-exitcode"]);
   t.equal(r.stderr, "");
@@ -89,11 +92,12 @@ t.test("a commit that added a map entry: that entry, written in place", async (t
   t.equal(
     r.stdout,
     [
+      `Planned offline, against hosts assumed to run the config at one (sha1:${sha("one")}).`,
       "nfctl will make these changes:",
       "",
       "# eth1 xdp (mode auto): maps of generation 1 are written in place",
       "  ~ reconfigure blocklist        map contents differ from the config",
-      "      --- blocklist_v4 (kernel)",
+      "      --- blocklist_v4 (base)",
       "      +++ blocklist_v4 (config)",
       "      @@ -1,1 +1,2 @@",
       "       198.18.0.3/32: 1",

@@ -45,13 +45,16 @@ t.test("plan --git: the config of a commit, recorded with its revision", async (
   const plan = planOf(r.stdout);
   t.same(plan.source, { path: remote.url, revision: `main@sha1:${main}` }, "the URL and the commit, as nfctl watch records them");
   t.same(actionsOf(plan), [["eth1/xdp", "create", ["start counter"]]]);
-  const text = nfctl(["plan", "--git", remote.url, "--path", "hosts", "--cache-dir", cache, ...objectPath]);
+  const text = nfctl(["plan", "--offline", "--git", remote.url, "--path", "hosts", "--cache-dir", cache, ...objectPath]);
   t.equal(text.code, 0, text.stderr);
-  t.match(text.stdout, /^nfctl will make these changes:\n\n# eth1 xdp \(mode auto\): a new generation is attached\n {2}\+ start +counter /);
+  t.match(
+    text.stdout,
+    /^Planned offline, against an empty host \(--offline: nothing read from a kernel\)\.\nnfctl will make these changes:\n\n# eth1 xdp \(mode auto\): a new generation is attached\n {2}\+ start +counter /,
+  );
 });
 
 t.test("plan --git --base-ref: against hosts that run another ref of the repository", async (t) => {
-  const { remote, change, cache, handOverAll, objectPath } = repository(t);
+  const { remote, main, change, cache, handOverAll, objectPath } = repository(t);
   handOverAll();
   const base = (ref: string | undefined, baseRef: string) =>
     nfctl([
@@ -80,7 +83,11 @@ t.test("plan --git --base-ref: against hosts that run another ref of the reposit
 
   const same = nfctl(["plan", "--git", remote.url, "--base-ref", "main", "--path", "hosts", "--cache-dir", cache, ...objectPath, "--detailed-exitcode"]);
   t.equal(same.code, 0, same.stderr);
-  t.equal(same.stdout, "No changes. The kernel matches the configuration.\n", "main against main (the default ref)");
+  t.equal(
+    same.stdout,
+    `No changes. The configuration matches hosts assumed to run the config at main (sha1:${main}).\n`,
+    "main against main (the default ref)",
+  );
   t.equal(base("change", "change").code, 0);
   const relative = base("change", "change~1");
   t.equal(relative.code, 2, relative.stderr);

@@ -42,7 +42,11 @@ t.test("a config against the observation of itself: no changes", async (t) => {
   ]);
   t.same(plan.summary, { start: 0, update: 0, reorder: 0, reconfigure: 0, stop: 0, repair: 0 });
   t.equal(plan.state, undefined, "an assumed host has no lineage or serial");
-  t.same(planOnce(base, { root: "/nowhere", base }).plan, plan, "planOnce with a base plans against it");
+  t.same(
+    planOnce(base, { root: "/nowhere", base: { desired: { ...base, source: { revision: `main@sha1:${"a".repeat(40)}` } }, ref: "main" } }).plan,
+    { ...plan, basis: { kind: "base", ref: "main", revision: `main@sha1:${"a".repeat(40)}` } },
+    "planOnce with a base plans against it, and says so",
+  );
 });
 
 t.test("the observation: the enabled NFs of each hook as its first generation, the maps as the config sets them", async (t) => {

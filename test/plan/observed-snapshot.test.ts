@@ -152,7 +152,10 @@ t.test("a host's status gives the plan the host's own observation gives", async 
 t.test("planOnce against a status: the same plan, and a missing interface is the same error", async (t) => {
   const status = statusFile();
   const live = liveObservation();
-  t.same(planOnce(desired, { root: "/nowhere", observed: { status, name: "hosts/edge-1.json" } }).plan, planChanges(desired, live.observed, live.contents));
+  t.same(planOnce(desired, { root: "/nowhere", observed: { status, name: "hosts/edge-1.json" } }).plan, {
+    ...planChanges(desired, live.observed, live.contents),
+    basis: { kind: "observed", file: "hosts/edge-1.json", netns: status.netns },
+  });
   const elsewhere: DesiredState = { ...desired, hooks: [desiredHook("eth9", "xdp", [a])] };
   t.throws(() => planOnce(elsewhere, { root: "/nowhere", observed: { status, name: "hosts/edge-1.json" } }), ConfigErrors);
   try {

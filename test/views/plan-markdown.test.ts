@@ -76,3 +76,18 @@ t.test("a map diff holding backticks gets a longer fence", async (t) => {
   };
   t.match(renderPlanMarkdown(odd), "````diff\n--- m (kernel)\n+++ m (config)\n@@ -1,0 +1,1 @@\n+```: 1\n````\n");
 });
+
+t.test("an offline plan as markdown says what it planned against, and the host it assumed", async (t) => {
+  const empty: Plan = { ...samplePlan, hooks: [], summary: { start: 0, update: 0, reorder: 0, reconfigure: 0, stop: 0, repair: 0 } };
+  t.equal(
+    renderPlanMarkdown({ ...empty, basis: { kind: "base", ref: "main", revision: `main@sha1:${"ab".repeat(20)}` } }),
+    `### No changes.\n\nThe configuration matches hosts assumed to run the config at main (sha1:${"ab".repeat(20)}).\n`,
+  );
+  const offline = renderPlanMarkdown({ ...samplePlan, basis: { kind: "empty" }, assumedHost: { name: "ci-7", labels: { role: "edge" } } });
+  t.match(
+    offline,
+    /^### Plan: 1 to start, [^\n]*\n\nPlanned for the assumed host ci-7 with labels role=edge \(this machine's name; [^\n]*\)\.\n\nPlanned offline, against an empty host \(--offline: nothing read from a kernel\)\.\n\n####/,
+  );
+  t.match(offline, "--- ports (empty)\n+++ ports (config)");
+  t.notMatch(offline, /\(kernel\)/);
+});

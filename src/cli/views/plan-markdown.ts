@@ -14,7 +14,19 @@
  */
 import { buildsGeneration, type Action, type HookPlan, type Plan } from "../../reconcile/index.js";
 import { mapDiffLines } from "./map-diff.js";
-import { ACTION_SYMBOL, describeChain, describeChange, describeCommit, describeReason, describeScope, describeWarning, summaryCounts } from "./words.js";
+import {
+  ACTION_SYMBOL,
+  beforeSide,
+  describeAssumedHost,
+  describeBasis,
+  describeChain,
+  describeChange,
+  describeCommit,
+  describeReason,
+  describeScope,
+  describeWarning,
+  summaryCounts,
+} from "./words.js";
 
 export interface MarkdownOptions {
   /** The host the plan is for, named in the heading (one comment per host group). */
@@ -54,7 +66,7 @@ function actionRow(action: Action): string {
   return `| ${code(ACTION_SYMBOL[action.kind])} | ${action.kind} | ${action.nf === undefined ? "" : cell(code(action.nf))} | ${cell(prose(reason))} |`;
 }
 
-function hookSection(hook: HookPlan): string[] {
+function hookSection(hook: HookPlan, before: string): string[] {
   const mode = hook.mode ? ` (mode ${hook.mode})` : "";
   const out = [`#### ${code(`${hook.ifname} ${hook.hook}`)}${mode}: ${describeCommit(hook)}`, ""];
   if (hook.actions.length > 0) out.push("| | action | NF | reason |", "|---|---|---|---|", ...hook.actions.map(actionRow), "");
@@ -63,7 +75,7 @@ function hookSection(hook: HookPlan): string[] {
   }
   for (const action of hook.actions) {
     for (const change of action.maps ?? []) {
-      out.push(`Map ${code(change.map)} of ${code(action.nf ?? "")}:`, "", ...fenced("diff", mapDiffLines(change)), "");
+      out.push(`Map ${code(change.map)} of ${code(action.nf ?? "")}:`, "", ...fenced("diff", mapDiffLines(change, before)), "");
     }
   }
   return out;
@@ -73,12 +85,21 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   const changing = plan.hooks.filter((h) => h.commit !== "none");
   const warnings = plan.hooks.flatMap((h) => h.warnings);
   const host = options.host === undefined ? "" : ` for ${code(options.host)}`;
+  const basis = describeBasis(plan.basis);
   const out: string[] = [];
+  const assumed = plan.assumedHost ? [`Planned for the ${prose(describeAssumedHost(plan.assumedHost))}.`, ""] : [];
   if (changing.length === 0) {
-    out.push(`### No changes${host}.`, "", "The kernel matches the configuration.", "");
+    out.push(
+      `### No changes${host}.`,
+      "",
+      ...assumed,
+      basis === undefined ? "The kernel matches the configuration." : `The configuration matches ${prose(basis)}.`,
+      "",
+    );
   } else {
-    out.push(`### Plan${host}: ${summaryCounts(plan)}`, "");
-    for (const hook of changing) out.push(...hookSection(hook));
+    out.push(`### Plan${host}: ${summaryCounts(plan)}`, "", ...assumed);
+    if (basis !== undefined) out.push(`Planned offline, against ${prose(basis)}.`, "");
+    for (const hook of changing) out.push(...hookSection(hook, beforeSide(plan.basis)));
   }
   const scope = describeScope(plan, code);
   if (scope) out.push(scope, "");

@@ -12,7 +12,19 @@ import {
   type Plan,
 } from "../../reconcile/index.js";
 import type { Colors } from "../colors.js";
-import { ACTION_SYMBOL, describeChain, describeChange, describeCommit, describeReason, describeScope, describeWarning, summaryLine } from "./words.js";
+import {
+  ACTION_SYMBOL,
+  beforeSide,
+  describeAssumedHost,
+  describeBasis,
+  describeChain,
+  describeChange,
+  describeCommit,
+  describeReason,
+  describeScope,
+  describeWarning,
+  summaryLine,
+} from "./words.js";
 import { mapDiffLines } from "./map-diff.js";
 
 function paint(c: Colors, kind: ActionKind, text: string): string {
@@ -31,23 +43,23 @@ function paint(c: Colors, kind: ActionKind, text: string): string {
   }
 }
 
-/** A unified diff of one map's contents, kernel before, config after. */
-function mapDiff(c: Colors, change: MapChange, indent: string): string[] {
-  return mapDiffLines(change).map((line) => {
+/** A unified diff of one map's contents, kernel (or what stood in for it, `before`) before, config after. */
+function mapDiff(c: Colors, change: MapChange, before: string, indent: string): string[] {
+  return mapDiffLines(change, before).map((line) => {
     if (line.startsWith("--- ") || line.startsWith("+++ ")) return indent + c.bold(line);
     if (line.startsWith("@@")) return indent + c.cyan(line);
     return indent + (line.startsWith("+") ? c.green(line) : line.startsWith("-") ? c.red(line) : line);
   });
 }
 
-function renderAction(c: Colors, action: Action, hook: HookPlan): string[] {
+function renderAction(c: Colors, action: Action, hook: HookPlan, before: string): string[] {
   const head = `${ACTION_SYMBOL[action.kind]} ${action.kind.padEnd(11)} ${(action.nf ?? "").padEnd(16)} ${c.dim(describeReason(action.reason))}`;
   const out = [`  ${paint(c, action.kind, head)}`];
   for (const change of action.changes ?? []) out.push(`      ${describeChange(change)}`);
   if (action.kind === "reorder") {
     out.push(`      before: ${describeChain(hook.before)}`, `      after:  ${describeChain(hook.after)}`);
   }
-  for (const change of action.maps ?? []) out.push(...mapDiff(c, change, "      "));
+  for (const change of action.maps ?? []) out.push(...mapDiff(c, change, before, "      "));
   return out;
 }
 
@@ -61,15 +73,19 @@ export { summaryLine };
 export function renderPlan(plan: Plan, c: Colors): string {
   const changing = plan.hooks.filter((h) => h.commit !== "none");
   const warnings = plan.hooks.flatMap((h) => h.warnings);
+  const basis = describeBasis(plan.basis);
   const out: string[] = [];
+  if (plan.assumedHost) out.push(c.yellow(`Planned for the ${describeAssumedHost(plan.assumedHost)}.`));
   if (changing.length === 0) {
-    out.push(c.green("No changes. The kernel matches the configuration."));
+    out.push(c.green(basis === undefined ? "No changes. The kernel matches the configuration." : `No changes. The configuration matches ${basis}.`));
   } else {
+    if (basis !== undefined) out.push(`Planned offline, against ${basis}.`);
     out.push("nfctl will make these changes:", "");
     for (const hook of changing) {
       out.push(hookTitle(c, hook));
-      for (const action of hook.actions) out.push(...renderAction(c, action, hook));
-      if (buildsGeneration(hook.commit) && hook.actions.some((a) => a.kind !== "reorder")) {
+      for (const action of hook.actions) out.push(...renderAction(c, action, hook, beforeSide(plan.basis)));
+      // A reorder shows the chain before and after already.
+      if (buildsGeneration(hook.commit) && !hook.actions.some((a) => a.kind === "reorder")) {
         out.push(`      chain:  ${describeChain(hook.before)}  =>  ${describeChain(hook.after)}`);
       }
       out.push("");

@@ -6,7 +6,7 @@
  * @example
  *     describeReason({ code: "stale-generation", generation: 3 }) // "generation 3 was left behind by an interrupted run"
  */
-import type { ActionKind, CommitKind, Drift, HookPlan, NfChange, Plan, Reason, Warning } from "../../reconcile/index.js";
+import type { ActionKind, AssumedHost, CommitKind, Drift, HookPlan, NfChange, Plan, PlanBasis, Reason, Warning } from "../../reconcile/index.js";
 
 /** The symbol of each kind of action, as `terraform plan` marks them. */
 export const ACTION_SYMBOL: Record<ActionKind, string> = {
@@ -153,4 +153,49 @@ export function describeScope(plan: Pick<Plan, "scope">, quote = (name: string) 
   if (!plan.scope) return undefined;
   const names = plan.scope.interfaces;
   return `Planned for interface${names.length === 1 ? "" : "s"} ${names.map(quote).join(", ")} only; other interfaces are left as they are.`;
+}
+
+/**
+ * What an offline plan was made against, in words; undefined for the
+ * kernel (a plan absent of basis is apply's, made against the kernel too).
+ *
+ * @example
+ *     describeBasis({ kind: "base", ref: "origin/main", revision: `origin/main@sha1:${"ab".repeat(20)}` })
+ *     // "hosts assumed to run the config at origin/main (sha1:abab…ab)"
+ */
+export function describeBasis(basis: PlanBasis | undefined): string | undefined {
+  switch (basis?.kind) {
+    case undefined:
+    case "kernel":
+      return undefined;
+    case "empty":
+      return "an empty host (--offline: nothing read from a kernel)";
+    case "observed":
+      return `the host status in ${basis.file} (network namespace ${basis.netns})`;
+    case "base": {
+      const sha = basis.revision?.replace(/^.*@/, "");
+      return `hosts assumed to run the config at ${basis.ref}${sha === undefined || basis.revision === basis.ref ? "" : ` (${sha})`}`;
+    }
+  }
+}
+
+/**
+ * The side a map diff shows before apply: (kernel), or offline what stood
+ * in for it: (empty), (observed) or (base).
+ */
+export function beforeSide(basis: PlanBasis | undefined): string {
+  return basis === undefined ? "kernel" : basis.kind;
+}
+
+/**
+ * The host a fleet config's offline plan assumed, in words.
+ *
+ * @example
+ *     describeAssumedHost({ name: "ci-7", labels: {} })
+ *     // "assumed host ci-7 with no labels (this machine's name; --hostname and --host-label name the host planned for)"
+ */
+export function describeAssumedHost(host: AssumedHost): string {
+  const labels = Object.entries(host.labels).map(([k, v]) => `${k}=${v}`);
+  const withLabels = labels.length === 0 ? "with no labels" : `with labels ${labels.join(", ")}`;
+  return `assumed host ${host.name} ${withLabels} (this machine's name; --hostname and --host-label name the host planned for)`;
 }

@@ -15,7 +15,7 @@
  */
 import type { Host } from "../host.js";
 import type { ConfigError, PathSegment } from "./errors.js";
-import type { HostSelector, LabelExpression } from "./schema-types.js";
+import type { HostSelector, LabelExpression, NetworkFunctionsConfig } from "./schema-types.js";
 import type { SourceDocument } from "./yaml-source.js";
 
 /**
@@ -72,6 +72,17 @@ function expressionHolds(expression: LabelExpression, labels: Host["labels"]): b
 }
 
 /** Whether `selector` selects `host`; no selector selects every host. */
+/**
+ * Whether a document has a host selector anywhere (a fleet config): then
+ * which host it was loaded for matters, and an offline plan says so.
+ *
+ * @example
+ *     usesHostSelectors({ spec: { hostSelector: { names: ["edge-*"] }, interfaces: [] } }) // true
+ */
+export function usesHostSelectors(config: NetworkFunctionsConfig): boolean {
+  return config.spec.hostSelector !== undefined || config.spec.interfaces.some((iface) => iface.hostSelector !== undefined);
+}
+
 export function selectsHost(selector: HostSelector | undefined, host: Host): boolean {
   if (!selector) return true;
   if (selector.hostnames && !selector.hostnames.some((glob) => globMatches(glob, host.name))) return false;

@@ -9,6 +9,7 @@ import { readInputs, type ConfigFile, type InputOptions } from "./inputs.js";
 import { hookField, resolveDocument, resolveSoundParts, type PlacedHook } from "./document.js";
 import { objectInspector, type Inspector, type ObjectFallback } from "./objects.js";
 import { validateConfig } from "./schema.js";
+import { usesHostSelectors } from "./host-selector.js";
 import { parseYaml } from "./yaml-source.js";
 import type { LibbpfLogSink } from "../../state/index.js";
 import type { Host } from "../host.js";
@@ -85,38 +86,46 @@ function* loading(inputs: readonly string[], options: LoadConfigOptions): Genera
   const inspect = objectInspector(options.log, options.objectFallback, options.objectRoots);
   const host = options.host ?? { name: hostname(), labels: {} };
   const hooks: PlacedHook[] = [];
+  let selectsHosts = false;
   for (const [i, file] of files.entries()) {
     if (i > 0) yield;
     const loaded = yield* loadFile(file, inspect, host);
+    selectsHosts ||= loaded.selectsHosts;
     // Loops, not push(...list): a list of 100,000 errors overflows the stack as arguments.
     for (const error of loaded.errors) errors.push(error);
     for (const hook of loaded.hooks) hooks.push(hook);
   }
   for (const error of conflicts(hooks)) errors.push(error);
   if (errors.length > 0) return { ok: false, errors: inFileOrder(errors), files: files.map((f) => f.name) };
-  return { ok: true, desired: { files: files.map((f) => f.name), hooks: hooks.map((h) => h.hook) } };
+  return { ok: true, desired: { files: files.map((f) => f.name), hooks: hooks.map((h) => h.hook), ...(selectsHosts && { selectsHosts: true as const }) } };
 }
 
 /** One file, pausing (yield) after the parse and after the schema, the stages that cost most; its errors in no order. */
-function* loadFile(file: ConfigFile, inspect: Inspector, host: Host): Generator<void, { hooks: PlacedHook[]; errors: ConfigError[] }, void> {
+function* loadFile(
+  file: ConfigFile,
+  inspect: Inspector,
+  host: Host,
+): Generator<void, { hooks: PlacedHook[]; errors: ConfigError[]; selectsHosts: boolean }, void> {
   const parsed = parseYaml(file.name, file.text);
-  if (!parsed.ok) return { hooks: [], errors: parsed.errors };
+  if (!parsed.ok) return { hooks: [], errors: parsed.errors, selectsHosts: false };
   yield;
   const validated = parsed.documents.map((doc) => ({ doc, result: validateConfig(doc) }));
   yield;
   const hooks: PlacedHook[] = [];
   const errors: ConfigError[] = [];
+  let selectsHosts = false;
   for (const { doc, result } of validated) {
     if (!result.ok) {
       for (const error of result.errors) errors.push(error);
       for (const error of resolveSoundParts(doc, result.failed, file.baseDir, inspect, host)) errors.push(error);
       continue;
     }
+    selectsHosts ||= usesHostSelectors(result.config);
     const resolved = resolveDocument(doc, result.config, file.baseDir, inspect, host);
     for (const hook of resolved.hooks) hooks.push(hook);
     for (const error of resolved.errors) errors.push(error);
   }
-  return { hooks, errors };
+  return { hooks, errors, selectsHosts };
 }
 
 /**
