@@ -4,12 +4,17 @@
  *
  * @example
  *     parseDuration("1m30s") // 90_000
+ *     parseDuration("3000")  // throws: "3000" needs a unit, e.g. 3000ms or 3s
  */
 import { InvalidArgumentError, Option } from "commander";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 export function parseDuration(value: string): number {
+  if (/^\d+$/.test(value)) {
+    const seconds = Number(value) % 1000 === 0 && Number(value) > 0 ? ` or ${Number(value) / 1000}s` : "";
+    throw new InvalidArgumentError(`"${value}" needs a unit, e.g. ${value}ms${seconds}`);
+  }
   const parts = [...value.matchAll(/(\d+)(ms|s|m|h)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join("") !== value) {
     throw new InvalidArgumentError(`"${value}" is not a duration; write it as 500ms, 30s, 5m, 1h or 1m30s`);

@@ -14,7 +14,7 @@
  * the command runs, so `nfctl --help` and `--version` load neither koffi nor
  * libbpf, and are quick.
  */
-import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Argument, Command, CommanderError, Option } from "commander";
 import type { Logger } from "pino";
 import { LOG_LEVELS, createLogger, libbpfLogSink, type LogLevel } from "./logger.js";
 import { runInterruptible, type Interrupts } from "./interrupts.js";
@@ -48,10 +48,8 @@ export interface Context extends GlobalOptions {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-const milliseconds = (value: string): number => {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a whole number of milliseconds");
-  return Number(value);
-};
+/** How long apply, destroy and watch wait for another nfctl's lock. */
+const lockTimeout = () => durationOption("--lock-timeout <duration>", "how long to wait for another nfctl to finish", "30s");
 const output = (formats: string[] = ["text", "json"]) => new Option("-o, --output <format>", "output format").choices(formats).default("text");
 /** What a plan renders as: markdown is for a pull-request comment. */
 const PLAN_FORMATS = ["text", "json", "markdown"];
@@ -64,6 +62,17 @@ const configSource = (cmd: Command, fileHelp = "config file, directory of *.yaml
   );
 
 type CommandFn<T> = (opts: T, context: Context) => Promise<number>;
+
+/**
+ * Commander's own errors as nfctl's: each line with the one prefix every
+ * error has ("error: unknown option '--x'" reads "nfctl: unknown option '--x'").
+ *
+ * @example
+ *     commanderError("error: unknown command 'aply'\n(Did you mean apply?)\n") // "nfctl: unknown command 'aply'\nnfctl: did you mean apply?\n"
+ */
+function commanderError(text: string): string {
+  return text.replace(/^\(Did you mean (.*)\)$/gm, "did you mean $1").replace(/^(?:error: )?(?=.)/gm, "nfctl: ");
+}
 
 /**
  * Prints an error as a person reads it on stderr (errors.ts), or with `-o
@@ -101,12 +110,15 @@ function main(argv: string[]): void {
     .version(NFCTL_VERSION)
     .option("--bpffs <dir>", "bpffs root for nfctl's state (default: $NFCTL_BPFFS or /sys/fs/bpf/nfctl)")
     .addOption(new Option("--log-level <level>", "log level of the JSON log on stderr").choices(LOG_LEVELS).default("warn"))
-    .showHelpAfterError("(run with --help for usage)")
+    .showHelpAfterError("nfctl: run with --help for usage")
     // Commander's own errors (an unknown option, a bad value) end the parse
     // (parseFailed) rather than the process, and with -o json are not
     // written as text. Set before the commands are made: each inherits them.
     .exitOverride()
-    .configureOutput({ writeErr: (text) => (json ? undefined : process.stderr.write(text)) });
+    .configureOutput({
+      writeErr: (text) => (json ? undefined : process.stderr.write(text)),
+      outputError: (text, write) => write(commanderError(text)),
+    });
 
   /** The action of a command whose function `load` imports. */
   const run =
@@ -172,7 +184,7 @@ function main(argv: string[]): void {
       .option("--auto-approve", "do not ask before stopping network functions or detaching hooks (nfctl asks only on a terminal)")
       .option("--interface <name>", "plan and apply on this interface only, leaving the others as they are (repeatable)", collect)
       .option("--force", "remove programs other tools attached to hooks nfctl manages")
-      .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000),
+      .addOption(lockTimeout()),
   )
     .addHelpText("after", "\nExamples:\n  nfctl apply -f examples/lab.yaml\n  nfctl apply -f config/ --interface eth1\n  nfctl apply plan.json\n")
     .action((planFile: string | undefined, opts: Omit<ApplyOptions, "planFile">) =>
@@ -193,7 +205,7 @@ function main(argv: string[]): void {
     .option("--dry-run", "show what would be removed; change nothing")
     .option("--auto-approve", "do not ask (nfctl asks only on a terminal)")
     .addOption(output())
-    .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000)
+    .addOption(lockTimeout())
     .addHelpText("after", "\nExamples:\n  nfctl destroy --dry-run\n  nfctl destroy --interface eth1\n  nfctl destroy\n")
     .action(run<DestroyOptions>(async () => (await import("./destroy.js")).destroyCommand));
 
@@ -206,8 +218,12 @@ function main(argv: string[]): void {
       .addOption(durationOption("--debounce <duration>", "how long file events settle before a reconcile", "200ms"))
       .option("--allow-empty", "detach every hook when the source yields no network function")
       .option("--force", "remove programs other tools attached to hooks nfctl manages")
-      .option("--lock-timeout <ms>", "how long to wait for another nfctl to finish", milliseconds, 30_000)
-      .option("--listen <host:port>", "where to serve /metrics, /healthz, /readyz and /status", listenAddress, listenAddress(DEFAULT_LISTEN))
+      .addOption(lockTimeout())
+      .addOption(
+        new Option("--listen <host:port>", "where to serve /metrics, /healthz, /readyz and /status")
+          .argParser(listenAddress)
+          .default(listenAddress(DEFAULT_LISTEN), DEFAULT_LISTEN),
+      )
       .option("--expose-status", "serve /status to every client that reaches --listen, not to loopback clients only"),
   )
     .addHelpText(
@@ -244,7 +260,11 @@ function main(argv: string[]): void {
       process.stdout.write((await import("./completion.js")).completionScript(shell, program));
     });
 
-
+  // A bare `nfctl` asks what there is, as `kubectl` does: the help, on stdout, exit 0.
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return;
+  }
   program.parseAsync(argv).catch((err: unknown) => parseFailed(err, json));
 }
 

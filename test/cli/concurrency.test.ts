@@ -26,12 +26,12 @@ t.test("a second apply waits for the first, or gives up naming its pid", async (
   const holderPid = holder.child.pid!;
 
   const started = Date.now();
-  const impatient = nfctl(lab, ["apply", "-f", second, "--lock-timeout", "400"]);
+  const impatient = nfctl(lab, ["apply", "-f", second, "--lock-timeout", "400ms"]);
   t.equal(impatient.code, 1);
   t.equal(impatient.stderr, `nfctl: another nfctl (pid ${holderPid}) holds the lock on ${lab.root}; gave up after 400 ms (--lock-timeout)\n`);
   t.ok(Date.now() - started >= 400, "it waited the timeout");
 
-  const patient = startNfctl(t, lab, ["apply", "-f", second, "--lock-timeout", "20000"]);
+  const patient = startNfctl(t, lab, ["apply", "-f", second, "--lock-timeout", "20s"]);
   // Holding the root open, the lock's file, it has asked for the lock; a
   // while later, it still waits (a run without the lock ends in far less).
   await untilOpened(patient, lab.root);

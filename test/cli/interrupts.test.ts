@@ -45,7 +45,7 @@ t.test("a signal while waiting for the lock ends nfctl at once, having changed n
   const holder = startNfctl(t, lab, ["apply", "-f", first], { NFCTL_TEST_PAUSE_AT: "1" });
   await untilPaused(holder);
 
-  const waiter = startNfctl(t, lab, ["apply", "-f", second, "--lock-timeout", "60000"]);
+  const waiter = startNfctl(t, lab, ["apply", "-f", second, "--lock-timeout", "60s"]);
   await untilOpened(waiter, lab.root);
   t.equal(waiter.child.exitCode, null, "the second apply waits for the lock");
   const signalled = Date.now();
