@@ -16,7 +16,8 @@
  */
 import { Argument, Command, CommanderError, Option } from "commander";
 import type { Logger } from "pino";
-import { LOG_LEVELS, createLogger, libbpfLogSink, type LogLevel } from "./logger.js";
+import { LOG_FORMATS, LOG_LEVELS, createLogger, defaultLogFormat, libbpfLogSink, logDestination, type LogFormat, type LogLevel } from "./logger.js";
+import { colorsFor } from "./colors.js";
 import { runInterruptible, type Interrupts } from "./interrupts.js";
 import type { LibbpfLogSink } from "../reconcile/index.js";
 import type { PlanOptions } from "./plan.js";
@@ -36,6 +37,7 @@ import { SHELLS, type Shell } from "./completion.js";
 export interface GlobalOptions {
   bpffs?: string;
   logLevel: LogLevel;
+  logFormat: LogFormat;
 }
 
 /** What every command gets besides its own options. */
@@ -109,7 +111,12 @@ function main(argv: string[]): void {
     .description("Declarative reconciler for eBPF network functions: plan and apply XDP/TC chains against the state pinned in the kernel.")
     .version(NFCTL_VERSION)
     .option("--bpffs <dir>", "bpffs root for nfctl's state (default: $NFCTL_BPFFS or /sys/fs/bpf/nfctl)")
-    .addOption(new Option("--log-level <level>", "log level of the JSON log on stderr").choices(LOG_LEVELS).default("warn"))
+    .addOption(new Option("--log-level <level>", "log level of the log on stderr").choices(LOG_LEVELS).default("warn").env("NFCTL_LOG_LEVEL"))
+    .addOption(
+      new Option("--log-format <format>", "the log on stderr as text or JSON lines")
+        .choices(LOG_FORMATS)
+        .default(defaultLogFormat(), "text on a terminal, else json"),
+    )
     .showHelpAfterError("nfctl: run with --help for usage")
     // Commander's own errors (an unknown option, a bad value) end the parse
     // (parseFailed) rather than the process, and with -o json are not
@@ -125,7 +132,7 @@ function main(argv: string[]): void {
     <T>(load: () => Promise<CommandFn<T>>) =>
     async (opts: T) => {
       const global = program.opts<GlobalOptions>();
-      const logger = createLogger(global.logLevel);
+      const logger = createLogger(global.logLevel, logDestination(global.logFormat, colorsFor(process.stderr).isColorSupported));
       try {
         const fn = await load();
         logger.debug("command loaded");
@@ -142,7 +149,8 @@ function main(argv: string[]): void {
     async (opts: T) => {
       const global = program.opts<GlobalOptions>();
       // A daemon logs each reconcile: info, unless --log-level says otherwise.
-      const logger = createLogger(program.getOptionValueSource("logLevel") === "default" ? "info" : global.logLevel);
+      const level = program.getOptionValueSource("logLevel") === "default" ? "info" : global.logLevel;
+      const logger = createLogger(level, logDestination(global.logFormat, colorsFor(process.stderr).isColorSupported));
       try {
         const fn = await load();
         process.exitCode = await fn(opts, { ...global, logger, libbpfLog: libbpfLogSink(logger), interrupts: { hold: () => undefined } });
