@@ -125,6 +125,22 @@ t.test("the shape check names the first field gone wrong", async (t) => {
   t.equal(withField(["futureField"], { anything: true }), "ok", "fields of a later minor version are allowed");
 });
 
+t.test("a plan made offline against no host or an assumed one is refused, however it was saved", async (t) => {
+  const good = samplePlan();
+  const withBasis = (basis: unknown) => verdict(edited(good, ["basis"], basis));
+  t.equal(withBasis({ kind: "kernel" }), "ok");
+  t.equal(withBasis({ kind: "observed", file: "hosts/edge-1.json", netns: NETNS }), "ok", "a host's status: for that host");
+  t.equal(
+    withBasis({ kind: "empty" }),
+    "plan.basis says the plan was made offline against no host, which no host can apply: plan on the host, or against its status with --observed",
+  );
+  t.equal(
+    withBasis({ kind: "base", ref: "main" }),
+    "plan.basis says the plan was made offline against an assumed host (--base-ref), which no host can apply: plan on the host, or against its status with --observed",
+  );
+  t.equal(withBasis({ kind: "guess" }), 'plan.basis.kind must be one of: "kernel", "empty", "observed", "base"');
+});
+
 /** A plan to start NF a on an XDP hook another tool's program occupies: made with --force, it removes that program. */
 function forcedPlan(force: boolean): Plan {
   const occupied = { ...untouchedHook("eth1", "xdp"), foreign: [{ id: 55, name: "other" }] };
