@@ -173,7 +173,10 @@ function main(argv: string[]): void {
       )
       .option("--force", "plan the removal of programs other tools attached to hooks nfctl manages")
       .option("--interface <name>", "plan for this interface only, leaving the others as they are (repeatable)", collect)
-      .option("--out <file>", "also save the plan to FILE (JSON), for nfctl apply FILE"),
+      .option(
+        "--out <file>",
+        "also save the plan to FILE (JSON), for nfctl apply FILE on the host it was made against (not with --offline alone or --base-ref)",
+      ),
   )
     .addHelpText(
       "after",

@@ -192,7 +192,16 @@ t.test("a file that is not a saved plan, or one given with -f, is one line and c
   refused(t, nfctl(lab, ["apply", saved, "-f", file]), /^nfctl: give a saved plan \(\S+\) or -f, not both/);
   refused(t, nfctl(lab, ["apply"]), /^nfctl: apply needs -f /);
   const offline = join(dir, "offline.json");
-  t.equal(nfctl(lab, ["plan", "--offline", "-f", writeConfig(dir, "c.yaml", { xdp: [c2] }), "--out", offline]).code, 0);
-  refused(t, nfctl(lab, ["apply", offline]), /^nfctl: the plan was made --offline, against no host's state; /);
+  refused(
+    t,
+    nfctl(lab, ["plan", "--offline", "-f", writeConfig(dir, "c.yaml", { xdp: [c2] }), "--out", offline]),
+    /^nfctl: --out saves a plan for the host it was made against, and --offline plans against no host; /,
+  );
+  writeFileSync(offline, text.replace('"kind": "kernel"', '"kind": "empty"'));
+  refused(
+    t,
+    nfctl(lab, ["apply", offline]),
+    /^nfctl: \S+offline\.json is not a plan this nfctl can apply: plan\.basis says the plan was made offline against no host, /,
+  );
   t.same(snapshot(lab), before, "nothing changed");
 });
