@@ -251,7 +251,6 @@ function main(argv: string[]): void {
     .addHelpText("after", "\nExamples:\n  nfctl validate -f examples/\n  nfctl validate -f config/ --hostname edge-1 --host-label role=edge -o json\n")
     .action(run<ValidateOptions>(async () => (await import("./validate.js")).validateCommand));
 
-
   program
     .command("version")
     .description("print nfctl's version and commit, the libbpf it found, the kernel and Node (for bug reports; --version prints the version only)")

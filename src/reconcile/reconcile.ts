@@ -205,7 +205,10 @@ export function planOnce(desired: DesiredState, options: PlanOnceOptions): { pla
     const observation = observationFromStatus(status, desired);
     checkInterfaces(desiredInScope(desired, options.interfaces), observation.observed, `on the host of ${name} (network namespace ${status.netns})`);
     return {
-      plan: { ...planChanges(desired, observation.observed, observation.contents, planOptions(options)), basis: { kind: "observed", file: name, netns: status.netns } },
+      plan: {
+        ...planChanges(desired, observation.observed, observation.contents, planOptions(options)),
+        basis: { kind: "observed", file: name, netns: status.netns },
+      },
     };
   }
   if (options.offline) {

@@ -94,8 +94,10 @@ t.test("plan --git --base-ref: against hosts that run another ref of the reposit
   t.same(actionsOf(planOf(relative.stdout)), [["eth1/xdp", "update", ["start blocklist"]]], "change~1 is main's commit, resolved after a deeper fetch");
   const tooFar = base("change", "main~1");
   t.equal(tooFar.code, 1);
-  t.match(tooFar.stderr, new RegExp(`^nfctl: cannot find the commit of branch main~1 from ${remote.url}: `), "a ref beyond the history: one line");
-  t.equal(base("change", "HEAD~1").stderr, 'nfctl: invalid git ref "HEAD~1": a repository\'s ref starts from a branch, tag or sha (main~1), not HEAD\n');
+  // With -o json, an error is one JSON document on stdout (diagnostics.ts): its one message is the line text would show.
+  const messageOf = (stdout: string) => (JSON.parse(stdout) as { diagnostics: { message: string }[] }).diagnostics.map((d) => d.message);
+  t.match(messageOf(tooFar.stdout), [new RegExp(`^cannot find the commit of branch main~1 from ${remote.url}: `)], "a ref beyond the history: one line");
+  t.same(messageOf(base("change", "HEAD~1").stdout), ['invalid git ref "HEAD~1": a repository\'s ref starts from a branch, tag or sha (main~1), not HEAD']);
   const unknown = base("change", "nope");
   t.equal(unknown.code, 1);
   // With -o json, the error is a JSON document on stdout.

@@ -35,5 +35,9 @@ export function locateObject(written: string, baseDir: string): LocatedObject {
   if ((BUILTIN_NFS as readonly string[]).includes(name)) return { ok: true, path: join(BUNDLED_OBJECTS, `${name}.o`) };
   const guess = closestName(name, BUILTIN_NFS);
   const known = BUILTIN_NFS.map((nf) => `${BUILTIN_PREFIX}${nf}`).join(", ");
-  return { ok: false, code: "object-not-found", message: `${written} is not a bundled NF${guess ? ` (did you mean "${BUILTIN_PREFIX}${guess}"?)` : ""}; the bundled NFs are ${known}` };
+  return {
+    ok: false,
+    code: "object-not-found",
+    message: `${written} is not a bundled NF${guess ? ` (did you mean "${BUILTIN_PREFIX}${guess}"?)` : ""}; the bundled NFs are ${known}`,
+  };
 }
