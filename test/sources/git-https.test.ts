@@ -28,8 +28,10 @@ async function served(t: Test) {
   const server = await httpsServer(t, remote, USER, TOKEN);
   const home = tempDir(t, "nfctl-test-home-");
   const cache = join(home, "cache");
-  const plan = (url: string, extra: string[] = [], env: Record<string, string> = {}) =>
-    nfctl(["plan", "--offline", "--git", url, "--path", "hosts", "--cache-dir", cache, ...extra], { env: { GIT_SSL_CAINFO: server.ca, ...env } });
+  const run = (command: string[], url: string, extra: string[], env: Record<string, string>) =>
+    nfctl([...command, "--git", url, "--path", "hosts", "--cache-dir", cache, ...extra], { env: { GIT_SSL_CAINFO: server.ca, ...env } });
+  const plan = (url: string, extra: string[] = [], env: Record<string, string> = {}) => run(["plan", "--offline"], url, extra, env);
+  const validate = (url: string, extra: string[] = [], env: Record<string, string> = {}) => run(["validate"], url, extra, env);
   /** A credential helper's store file holding `password`, and the environment that names it (as a DaemonSet would). */
   const helper = (password: string): Record<string, string> => {
     const file = join(home, `credentials-${password}`);
@@ -38,14 +40,14 @@ async function served(t: Test) {
     return { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "credential.helper", GIT_CONFIG_VALUE_0: `store --file=${file}` };
   };
   handOver(home);
-  return { server, sha, plan, helper };
+  return { server, sha, plan, validate, helper };
 }
 
 /** stdout and stderr of a run, for the checks that the token is in neither. */
 const printed = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr;
 
 t.test("https with the token in the URL: the plan of the commit; the token is nowhere in what nfctl prints", async (t) => {
-  const { server, sha, plan } = await served(t);
+  const { server, sha, plan, validate } = await served(t);
   const url = server.url(`${USER}:${TOKEN}`);
   const shown = server.url("***");
   const json = plan(url, ["-o", "json"]);
@@ -57,9 +59,15 @@ t.test("https with the token in the URL: the plan of the commit; the token is no
   const text = plan(url, ["--log-level", "debug"]);
   t.equal(text.code, 0, text.stderr);
   t.match(text.stdout, /\+ start +counter/);
+  const validated = validate(url, ["--log-level", "debug"]);
+  t.equal(validated.code, 0, validated.stderr);
+  const validatedJson = validate(url, ["-o", "json"]);
+  t.equal(validatedJson.code, 0, validatedJson.stderr);
   for (const [what, r] of [
     ["plan -o json", json],
     ["plan --log-level debug", text],
+    ["validate --log-level debug", validated],
+    ["validate -o json", validatedJson],
   ] as const)
     t.notOk(printed(r).includes(TOKEN), `${what}: no token`);
 });
@@ -73,7 +81,7 @@ t.test("https with a credential helper (git's config in the environment): the pl
 });
 
 t.test("wrong or missing credentials, or an untrusted certificate: one line, exit 1, no token", async (t) => {
-  const { server, plan, helper } = await served(t);
+  const { server, plan, validate, helper } = await served(t);
   const wrong = "wr0ng-T0KEN";
   const cases: Array<[string, ReturnType<typeof plan>, string]> = [
     [
@@ -103,6 +111,10 @@ t.test("wrong or missing credentials, or an untrusted certificate: one line, exi
     t.equal(r.stdout, "", what);
     t.notOk(printed(r).includes(TOKEN) || printed(r).includes(wrong), `${what}: no token`);
   }
+  const refused = validate(server.url(`${USER}:${wrong}`), ["-o", "json"]);
+  t.equal(refused.code, 1);
+  t.match(refused.stdout, /"kind": "Error"/, "validate -o json: the refusal as a JSON error document");
+  t.notOk(printed(refused).includes(wrong), "validate -o json of a refused token: no token");
   // The debug log holds the whole error, git's stderr with it.
   const logged = plan(server.url(`${USER}:${wrong}`), ["--log-level", "debug"]);
   t.match(logged.stderr, /"msg":"command failed"/);
