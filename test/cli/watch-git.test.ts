@@ -28,6 +28,7 @@ import {
 } from "../helpers/cli.js";
 import type { LoopStatus } from "../../src/controller/index.js";
 import { gpgKey, makeRemote, type Remote } from "../sources/helpers/git-fixtures.js";
+import { httpGet } from "../../scripts/netns-http.js";
 
 requireKernel();
 
@@ -225,6 +226,51 @@ t.test("while the newest commit is bad, the last good one is enforced: drift is 
   const still = loopJson(lab)!;
   t.equal(conditionOf(still, "Ready"), "False/ConfigInvalid", "the source is still bad, and still said to be");
   t.equal(still.enforcedRevision, good);
+  run.child.kill("SIGTERM");
+  t.equal(await run.exited, 0);
+});
+
+t.test("a token in the URL shows nowhere: not in the log, the status, /status or /metrics", async (t) => {
+  const lab = createLab();
+  t.teardown(lab.cleanup);
+  const token = "glpat-w4tch-T0KEN";
+  // Nothing listens on port 9 of the lab's loopback: the source fails, and says so everywhere nfctl speaks.
+  const url = `https://nfctl:${token}@127.0.0.1:9/net/nfs.git`;
+  const shown = "https://***@127.0.0.1:9/net/nfs.git";
+  const run = startNfctl(t, lab, [
+    "--log-level",
+    "debug",
+    "watch",
+    "--git",
+    url,
+    "--interval",
+    "1s",
+    "--retry-interval",
+    "500ms",
+    "--cache-dir",
+    join(t.testdir(), "cache"),
+    "--listen",
+    "127.0.0.1:0",
+  ]);
+  const failed = await untilLoop(t, "the source's failure is in the status", lab, run, (l) => conditionOf(l, "Ready").startsWith("False/"));
+  const listening = () => /"listen":"127\.0\.0\.1:(\d+)"/.exec(run.stderr())?.[1];
+  await untilTrue(t, "nfctl says where it listens", () => listening() !== undefined, run);
+  // The log is read as it arrives, between the test's awaits: wait for the failure's line.
+  await untilTrue(t, "the log names the source without its credentials", () => run.stderr().includes(`cannot list the HEAD of ${shown}`), run);
+  const base = `http://127.0.0.1:${listening()!}`;
+  const said = {
+    log: run.stderr(),
+    "status -o json": nfctl(lab, ["status", "-o", "json"]).stdout,
+    status: nfctl(lab, ["status"]).stdout,
+    "/status": (await httpGet(`${base}/status`, lab.nsB)).body,
+    "/metrics": (await httpGet(`${base}/metrics`, lab.nsB)).body,
+  };
+  t.match(JSON.stringify(failed), shown, "the status names the source without its credentials");
+  for (const [where, text] of Object.entries(said)) {
+    t.ok(text.length > 0, `${where}: something was said`);
+    t.notOk(text.includes(token), `${where}: no token`);
+    t.notOk(text.includes("nfctl:glpat"), `${where}: no user:token pair`);
+  }
   run.child.kill("SIGTERM");
   t.equal(await run.exited, 0);
 });
