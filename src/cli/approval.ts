@@ -1,8 +1,9 @@
 /**
  * Asking before removing, as `terraform apply` does. `apply` converges the
  * whole network namespace on the files it is given, so a file left out
- * stops NFs; on a terminal, a plan that stops NFs or detaches hooks is
- * carried out only after the user types "yes". Without a terminal (CI, a
+ * stops NFs; on a terminal, a plan that stops NFs, detaches hooks or
+ * (--force) removes other tools' programs is carried out only after the
+ * user types "yes". Without a terminal (CI, a
  * script, a pipe) nothing is asked, as before; `--auto-approve` skips the
  * question; a saved plan (`nfctl apply plan.json`) is not asked about
  * either, as terraform does not: it was reviewed when it was saved.
@@ -15,15 +16,23 @@ import { createInterface } from "node:readline";
 import type { Plan } from "../reconcile/index.js";
 import type { Interrupts } from "./interrupts.js";
 
-/** What a plan takes away: NFs stopped, hooks detached. */
+/** What a plan takes away: NFs stopped, hooks detached, and (--force) programs other tools attached. */
 export interface Removals {
   stops: number;
   detaches: number;
+  foreign: number;
 }
 
 export function removals(plan: Plan): Removals {
-  return { stops: plan.summary.stop, detaches: plan.hooks.filter((h) => h.commit === "detach").length };
+  return {
+    stops: plan.summary.stop,
+    detaches: plan.hooks.filter((h) => h.commit === "detach").length,
+    foreign: plan.hooks.reduce((n, h) => n + h.removeForeign.length, 0),
+  };
 }
+
+/** Whether a plan takes anything away, and so is asked about on a terminal. */
+const removesAnything = ({ stops, detaches, foreign }: Removals) => stops + detaches + foreign > 0;
 
 const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
@@ -31,14 +40,16 @@ const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one 
  * The question, as terraform words it.
  *
  * @example
- *     approvalQuestion({ stops: 2, detaches: 1 })
+ *     approvalQuestion({ stops: 2, detaches: 1, foreign: 0 })
  *     // "\nDo you want to perform these actions?\n  nfctl will stop 2 network functions and detach 1 hook.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
  */
-export function approvalQuestion({ stops, detaches }: Removals): string {
-  const what = [
+export function approvalQuestion({ stops, detaches, foreign }: Removals): string {
+  const parts = [
     ...(stops > 0 ? [`stop ${counted(stops, "network function", "network functions")}`] : []),
     ...(detaches > 0 ? [`detach ${counted(detaches, "hook", "hooks")}`] : []),
-  ].join(" and ");
+    ...(foreign > 0 ? [`remove ${foreign === 1 ? "1 program another tool attached" : `${foreign} programs other tools attached`}`] : []),
+  ];
+  const what = parts.length <= 2 ? parts.join(" and ") : `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)!}`;
   return `\nDo you want to perform these actions?\n  nfctl will ${what}.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `;
 }
 
@@ -99,9 +110,11 @@ export function approver(options: ApproverOptions): (plan: Plan) => Promise<bool
   const ask = options.ask ?? ((question: string) => confirm(question, { input: process.stdin, output: process.stdout }));
   return async (plan) => {
     const removed = removals(plan);
-    const asks = !options.autoApprove && (options.interactive ?? interactive()) && (removed.stops > 0 || removed.detaches > 0);
+    const asks = !options.autoApprove && (options.interactive ?? interactive()) && removesAnything(removed);
     if (asks && options.json)
-      throw new Error("-o json cannot show the plan before asking whether to stop network functions or detach hooks: add --auto-approve; nothing was changed");
+      throw new Error(
+        "-o json cannot show the plan before asking whether to stop network functions, detach hooks or remove other tools' programs: add --auto-approve; nothing was changed",
+      );
     const approved = !asks || (await ask(approvalQuestion(removed)));
     if (approved) options.interrupts.hold();
     return approved;

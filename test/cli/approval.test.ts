@@ -37,16 +37,34 @@ const removing: Plan = planChanges(
 );
 /** Only starts. */
 const starting: Plan = planChanges({ files: [], hooks: [desiredHook("eth1", "xdp", [a])] }, observed([untouchedHook("eth1", "xdp")]));
+/** Starts, and (--force) removes two programs another tool attached to the hook. */
+const forcing: Plan = {
+  ...starting,
+  force: true,
+  hooks: starting.hooks.map((h) => ({
+    ...h,
+    removeForeign: [
+      { id: 41, name: "xdp_other" },
+      { id: 42, name: "xdp_else" },
+    ],
+  })),
+};
 
 t.test("what a plan removes, and the question that says it", async (t) => {
-  t.same(removals(removing), { stops: 2, detaches: 1 });
-  t.same(removals(starting), { stops: 0, detaches: 0 });
+  t.same(removals(removing), { stops: 2, detaches: 1, foreign: 0 });
+  t.same(removals(starting), { stops: 0, detaches: 0, foreign: 0 });
+  t.same(removals(forcing), { stops: 0, detaches: 0, foreign: 2 });
   t.equal(
     approvalQuestion(removals(removing)),
     "\nDo you want to perform these actions?\n  nfctl will stop 2 network functions and detach 1 hook.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
   );
-  t.match(approvalQuestion({ stops: 1, detaches: 0 }), /nfctl will stop 1 network function\.\n/);
-  t.match(approvalQuestion({ stops: 0, detaches: 2 }), /nfctl will detach 2 hooks\.\n/);
+  t.match(approvalQuestion({ stops: 1, detaches: 0, foreign: 0 }), /nfctl will stop 1 network function\.\n/);
+  t.match(approvalQuestion({ stops: 0, detaches: 2, foreign: 0 }), /nfctl will detach 2 hooks\.\n/);
+  t.match(approvalQuestion({ stops: 0, detaches: 0, foreign: 1 }), /nfctl will remove 1 program another tool attached\.\n/);
+  t.match(
+    approvalQuestion({ stops: 1, detaches: 1, foreign: 2 }),
+    /nfctl will stop 1 network function, detach 1 hook and remove 2 programs other tools attached\.\n/,
+  );
 });
 
 /** Runs approver's decision; says whether it asked, approved and held signals. */
@@ -68,6 +86,11 @@ async function decide(plan: Plan, options: { autoApprove?: boolean; interactive:
 }
 
 t.test("on a terminal a removing plan is asked about, and signals are held only once approved", async (t) => {
+  t.same(
+    await decide(forcing, { interactive: true, says: false }),
+    { asked: 1, approved: false, held: false },
+    "--force removing another tool's programs is asked about",
+  );
   t.same(await decide(removing, { interactive: true, says: true }), { asked: 1, approved: true, held: true });
   t.same(await decide(removing, { interactive: true, says: false }), { asked: 1, approved: false, held: false }, "declined: no hold, no change");
 });
@@ -80,7 +103,8 @@ t.test("nothing is asked: a plan that only starts, --auto-approve (or a saved pl
 
 t.test("-o json on a terminal cannot ask about a removing plan: refused, with the way out", async (t) => {
   await t.rejects(decide(removing, { interactive: true, json: true }), {
-    message: "-o json cannot show the plan before asking whether to stop network functions or detach hooks: add --auto-approve; nothing was changed",
+    message:
+      "-o json cannot show the plan before asking whether to stop network functions, detach hooks or remove other tools' programs: add --auto-approve; nothing was changed",
   });
   t.same(await decide(starting, { interactive: true, json: true }), { asked: 0, approved: true, held: true });
   t.same(await decide(removing, { interactive: false, json: true }), { asked: 0, approved: true, held: true });
