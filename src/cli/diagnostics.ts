@@ -20,6 +20,7 @@ import {
 } from "../reconcile/index.js";
 import { SourceError } from "../sources/snapshot.js";
 import { toJson } from "./views/json.js";
+import { APPLY_UNDONE } from "./errors.js";
 
 /** The codes of problems that are not in a config (ConfigErrorCode's are). */
 export type CommandErrorCode =
@@ -86,7 +87,7 @@ export function diagnosticsOf(err: unknown): Diagnostic[] {
   if (err instanceof ApplyError) {
     const undone = err.rollbackFailures.length === 0;
     const outcome = undone
-      ? "apply failed and was undone: every hook runs what it ran before, and nothing of this apply is left pinned"
+      ? APPLY_UNDONE
       : `apply failed, and undoing it failed too: ${err.rollbackFailures.join("; ")}; run nfctl status to see the state, and nfctl apply again to converge`;
     return [...diagnosticsOf(err.cause), commandDiagnostic(undone ? "apply-undone" : "apply-undo-failed", outcome)];
   }

@@ -4,6 +4,9 @@
  */
 import { ApplyError, ChainError, ConfigErrors, NativeError, formatConfigError } from "../reconcile/index.js";
 
+/** What an apply that failed and was rolled back leaves: said as text here, and as a diagnostic by diagnostics.ts. */
+export const APPLY_UNDONE = "apply failed and was undone: every hook runs what it ran before, and nothing of this apply is left pinned";
+
 /** Lines of the verifier log shown; the end holds the reason. */
 const VERIFIER_TAIL = 20;
 
@@ -11,7 +14,7 @@ export function reportError(err: unknown): string {
   if (err instanceof ApplyError) {
     const outcome =
       err.rollbackFailures.length === 0
-        ? "nfctl: apply failed and was undone: every hook runs what it ran before, and nothing of this apply is left pinned\n"
+        ? `nfctl: ${APPLY_UNDONE}\n`
         : `nfctl: apply failed, and undoing it failed too:\n${err.rollbackFailures.map((f) => `  ${f}\n`).join("")}Run nfctl status to see the state, and nfctl apply again to converge.\n`;
     return reportError(err.cause) + outcome;
   }
