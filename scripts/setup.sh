@@ -10,8 +10,12 @@ cd "$(dirname "$0")/.."
 # run their own sshd and git http-backend on 127.0.0.1 (test/sources/helpers/servers.ts);
 # installing them starts no service here (a container's policy-rc.d refuses it, and
 # the tests use their own configs and ports either way).
+# docker-registry (the CNCF distribution registry), skopeo and apache2-utils (htpasswd):
+# the image source's tests run their own registry with TLS and basic auth on 127.0.0.1,
+# and push to it with skopeo as well as with nfctl.
 packages=(clang clang-format llvm libbpf-dev libbpf1 iproute2 make gcc util-linux git gnupg prometheus systemd xdp-tools time
-  zsh fish openssh-server openssh-client lighttpd lighttpd-mod-openssl openssl)
+  zsh fish openssh-server openssh-client lighttpd lighttpd-mod-openssl openssl
+  docker-registry skopeo apache2-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
