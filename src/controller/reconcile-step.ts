@@ -29,6 +29,7 @@ import {
   reconcileOnce,
   type DesiredState,
   type Host,
+  type CodeResolver,
   type LibbpfLogSink,
   type ReconcileOutcome,
 } from "../reconcile/index.js";
@@ -48,6 +49,12 @@ export interface StepOptions {
   /** Directories the config may take objects from besides the snapshot's own (the bundled NFs, --object-path). */
   objectPaths: string[];
   log?: LibbpfLogSink;
+  /**
+   * Fetches the artifacts and images a config names, for a snapshot whose
+   * file:// artifacts must lie in `roots`: called at every reconcile, so a
+   * tag is resolved again at every resync.
+   */
+  codeResolver?: (roots: readonly string[]) => CodeResolver;
   /** Called once a plan is about to change the kernel (signals are held from then on). */
   onChange?: () => void;
   /** Told each reconcile's outcome (for metrics: hooks applied, drift found). */
@@ -143,6 +150,7 @@ export function reconcileStep(options: StepOptions): ReconcileSteps {
               host: options.host,
               source,
               objectRoots: objectRoots([...snapshot.roots, ...options.objectPaths]),
+              ...(options.codeResolver && { resolveCode: options.codeResolver(objectRoots([...snapshot.roots, ...options.objectPaths])) }),
               ...(snapshot.fileNames && { fileNames: snapshot.fileNames }),
             });
       // Read once, checked against the digests just taken: the bytes applied are the bytes kept.

@@ -4,7 +4,7 @@
  * proceed-on masks computed, map contents encoded to the bytes the kernel
  * will hold. The planner compares it with the ObservedState.
  */
-import type { Hook, MapEntry, MapSpec, XdpMode } from "../state/index.js";
+import type { CodeOrigin, Hook, MapEntry, MapSpec, XdpMode } from "../state/index.js";
 
 /** Where something was written: for messages that point at the config. */
 export interface SourceLocation {
@@ -26,10 +26,12 @@ export interface DesiredMap {
 
 export interface DesiredNf {
   name: string;
-  /** Absolute path of the ELF object. */
+  /** Absolute path of the ELF object (for an artifact or an image: the object in the cache). */
   object: string;
   /** sha256 of the object file, hex. */
   digest: string;
+  /** The artifact or image the object came from; absent for an `object:` NF. */
+  origin?: CodeOrigin;
   program: string;
   /** The object has a one-slot nf_next program array: the NF can pass packets on. */
   chainAware: boolean;

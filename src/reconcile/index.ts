@@ -32,4 +32,17 @@ export { checkStatusShape, type StatusShapeResult } from "./status-shape.js";
 export { observationFromStatus } from "./observed-snapshot.js";
 export { convergedObservation } from "./converged-observation.js";
 // The state layer's entry points the commands need.
-export { resolveRoot, NativeError, LibraryError, type Drift, type DriftKind, type ForeignProgram, type LibbpfLogSink, type StateMeta } from "../state/index.js";
+export {
+  resolveRoot,
+  NativeError,
+  LibraryError,
+  type Drift,
+  type DriftKind,
+  type ForeignProgram,
+  type LibbpfLogSink,
+  type StateMeta,
+  type CodeResolver,
+  type CodeOrigin,
+  type CodeSource,
+  type ResolvedCode,
+} from "../state/index.js";

@@ -16,7 +16,7 @@ export class ConfigErrors extends Error {
   }
 }
 
-export interface LoadDesiredOptions extends Pick<LoadConfigOptions, "log" | "host" | "objectFallback" | "objectRoots"> {
+export interface LoadDesiredOptions extends Pick<LoadConfigOptions, "log" | "host" | "objectFallback" | "objectRoots" | "resolveCode"> {
   /** Where the config came from, recorded with each generation; default: the inputs, joined (a git snapshot: its URL and revision). */
   source?: { path: string; revision?: string };
   /**

@@ -43,6 +43,7 @@ function record(netns: number, h: HookStatus): GenerationRecord | undefined {
               name: nf.name,
               object: nf.object,
               digest: nf.digest,
+              ...(nf.origin && { origin: nf.origin }),
               program: nf.program,
               ...(nf.progId !== undefined && { progId: nf.progId }),
               ...(nf.version !== undefined && { version: nf.version }),

@@ -21,6 +21,7 @@ import type { Hook } from "../state/index.js";
 import { INTERFACE_NAME, MAP_NAME, MAX_CHAIN_LENGTH, NF_NAME, PROGRAM_NAME, TC_VERDICTS, XDP_VERDICTS } from "./config/schema-rules.js";
 import {
   absolutePath,
+  codeOrigin,
   drift,
   flag,
   foreignProgram,
@@ -102,7 +103,7 @@ const action = object(
   { kind: oneOf(Object.keys(ACTION_KINDS)), reason },
   {
     nf: nfName,
-    changes: list(object({ field: oneOf(Object.keys(CHANGE_FIELDS)) })),
+    changes: list(object({ field: oneOf(Object.keys(CHANGE_FIELDS)) }, { originFrom: codeOrigin, originTo: codeOrigin })),
     maps: list(object({ map: matching(MAP_NAME), before: list(printed), after: list(printed) })),
   },
 );
@@ -128,7 +129,7 @@ function plannedNf(hookName: Hook): Shape {
       mapsDigest: sha256,
       maps: list(object({ name: matching(MAP_NAME), entries })),
     },
-    { proceedMask: wholeIn(0, U32_MAX), proceedOn: list(oneOf(verdicts)), version: printed },
+    { proceedMask: wholeIn(0, U32_MAX), proceedOn: list(oneOf(verdicts)), version: printed, origin: codeOrigin },
   );
 }
 

@@ -17,7 +17,7 @@
  */
 import type { Hook } from "../state/layout.js";
 import type { Drift, ForeignProgram } from "../state/drift.js";
-import type { StateMeta, XdpMode } from "../state/index.js";
+import type { CodeOrigin, StateMeta, XdpMode } from "../state/index.js";
 
 /**
  * 3: a plan records whether it was made with --force, and only such a plan
@@ -54,7 +54,7 @@ export type Reason =
 
 /** One property of an NF that an update changes. */
 export type NfChange =
-  | { field: "digest"; from: string; to: string; objectFrom: string; objectTo: string }
+  | { field: "digest"; from: string; to: string; objectFrom: string; objectTo: string; originFrom?: CodeOrigin; originTo?: CodeOrigin }
   | { field: "program"; from: string; to: string }
   | { field: "version"; from?: string; to?: string }
   | { field: "proceedOn"; from?: string[]; fromMask?: number; to?: string[]; toMask?: number };
@@ -140,6 +140,8 @@ export interface PlannedNf {
   object: string;
   /** sha256 of the object file, hex: apply refuses a file that no longer has it. */
   digest: string;
+  /** The artifact or image the object came from (its reference and digest); absent for an `object:` NF. */
+  origin?: CodeOrigin;
   program: string;
   /** Has a one-slot nf_next program array: it can pass packets on. */
   chainAware: boolean;

@@ -73,7 +73,16 @@ function sameEntries(a: readonly MapEntry[], b: readonly MapEntry[]): boolean {
 
 function updateChanges(nf: DesiredNf, record: NfRecord): NfChange[] {
   const changes: NfChange[] = [];
-  if (record.digest !== nf.digest) changes.push({ field: "digest", from: record.digest, to: nf.digest, objectFrom: record.object, objectTo: nf.object });
+  if (record.digest !== nf.digest)
+    changes.push({
+      field: "digest",
+      from: record.digest,
+      to: nf.digest,
+      objectFrom: record.object,
+      objectTo: nf.object,
+      ...(record.origin && { originFrom: record.origin }),
+      ...(nf.origin && { originTo: nf.origin }),
+    });
   if (record.program !== nf.program) changes.push({ field: "program", from: record.program, to: nf.program });
   if (record.version !== nf.version)
     changes.push({ field: "version", ...(record.version !== undefined && { from: record.version }), ...(nf.version !== undefined && { to: nf.version }) });
@@ -120,6 +129,7 @@ function plannedNf(nf: DesiredNf, maps: DesiredMap[]): PlannedNf {
     name: nf.name,
     object: nf.object,
     digest: nf.digest,
+    ...(nf.origin && { origin: nf.origin }),
     program: nf.program,
     chainAware: nf.chainAware,
     ...(nf.proceedMask !== undefined && { proceedMask: nf.proceedMask }),

@@ -100,6 +100,19 @@ export const hook = oneOf(HOOKS);
 export const foreignProgram = object({ id: whole, name: text });
 export const mapEntries = list(object({ key: hex, value: hex }));
 
+/** Where an NF's code came from (state/code-source.ts): an artifact's URL and sha256, or an image's reference and digest. */
+export const codeOrigin = variant("kind", {
+  artifact: object({ url: line(2048), sha256 }, { object: line(1024) }),
+  image: object(
+    {
+      ref: line(1024),
+      digest: (v, at) => (typeof v === "string" && /^sha256:[0-9a-f]{64}$/.test(v) ? undefined : `${at} must be sha256: and 64 hex digits`),
+      format: line(64),
+    },
+    { verifiedBy: line(4096) },
+  ),
+});
+
 /** Drift, as the views say it: each kind with the fields its words need. */
 export const drift = variant("kind", {
   "interface-missing": object({ ifname: text }),

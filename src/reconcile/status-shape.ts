@@ -8,7 +8,7 @@
  *     checkStatusShape({ formatVersion: 1, netns: 1, root: "/sys/fs/bpf/nfctl", hooks: [] })
  *     // { ok: false, problem: "the status has no interfaces: it was taken by an nfctl older than this one; take it again" }
  */
-import { drift, foreignProgram, hook, isObject, list, mapEntries, object, oneOf, sha256, text, whole, type Shape } from "./shape.js";
+import { codeOrigin, drift, foreignProgram, hook, isObject, list, mapEntries, object, oneOf, sha256, text, whole, type Shape } from "./shape.js";
 import { STATUS_FORMAT_VERSION, type StatusReport } from "./status.js";
 
 const nfStatus = object(
@@ -19,6 +19,7 @@ const nfStatus = object(
     tag: text,
     object: text,
     digest: sha256,
+    origin: codeOrigin,
     program: text,
     version: text,
     proceedOn: list(text),

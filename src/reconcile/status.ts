@@ -25,6 +25,7 @@ import {
   observe,
   observeHook,
   readDataMap,
+  type CodeOrigin,
   type Drift,
   type ForeignProgram,
   type Hook,
@@ -60,6 +61,8 @@ export interface NfStatus {
   tag?: string;
   object?: string;
   digest?: string;
+  /** The artifact or image the object came from, from the generation's record. */
+  origin?: CodeOrigin;
   version?: string;
   proceedOn?: string[];
   /** From the generation's record: the program's name in the object, the proceed mask set, the digest of the configured maps. */
@@ -193,6 +196,7 @@ export function describeStatus(observed: ObservedState, reads: StatusReads): Sta
           name: nf.name,
           ...(nf.progId !== undefined && { progId: nf.progId, progName: nf.progName!, tag: nf.tag! }),
           ...(r && { object: r.object, digest: r.digest, program: r.program }),
+          ...(r?.origin && { origin: r.origin }),
           ...(r?.version !== undefined && { version: r.version }),
           ...(r?.proceedOn !== undefined && { proceedOn: r.proceedOn }),
           ...(r?.proceedMask !== undefined && { proceedMask: r.proceedMask }),

@@ -16,3 +16,4 @@ export { NativeError, LibraryError, findIfIndex, MapType, type MapSpec, type Pro
 export * from "./data-maps.js";
 export * from "./interfaces.js";
 export * from "./capabilities.js";
+export * from "./code-source.js";

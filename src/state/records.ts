@@ -13,6 +13,7 @@
  */
 import { existsSync } from "node:fs";
 import type { Hook } from "./layout.js";
+import type { CodeOrigin } from "./code-source.js";
 import { recordsPath } from "./layout.js";
 import { createMap, pinObject, openPinned, lookup, update, remove, keys, mapInfo, MapType, MapFlags, type MapHandle, type XdpMode } from "../native/index.js";
 
@@ -30,6 +31,8 @@ export interface NfRecord {
   object: string;
   /** sha256 of the object file, hex. */
   digest: string;
+  /** The artifact or image the object came from: its reference and the digest it resolved to. */
+  origin?: CodeOrigin;
   version?: string;
   program: string;
   /** The kernel's ID of the program as loaded for this generation. */

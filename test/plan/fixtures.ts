@@ -80,6 +80,7 @@ export function liveHook(
           name: n.name,
           object: n.object,
           digest: n.digest,
+          ...(n.origin && { origin: n.origin }),
           program: n.program,
           ...(n.version !== undefined && { version: n.version }),
           ...(n.proceedOn !== undefined && { proceedOn: n.proceedOn }),

@@ -76,6 +76,22 @@ t.test("updates say what changed: object, program, version, proceedOn", async (t
   t.equal(p.hooks[0]!.nextGeneration, 2);
 });
 
+t.test("a tag that moved to new content is an update from the old image digest to the new one", async (t) => {
+  const ref = "reg.example:5000/nfs/b:v1";
+  const old = `sha256:${"1".repeat(64)}`;
+  const moved = `sha256:${"2".repeat(64)}`;
+  const before = nf("b", { origin: { kind: "image", ref, digest: old, format: "bpfman" } });
+  const after = nf("b", { digest: "f".repeat(64), origin: { kind: "image", ref, digest: moved, format: "bpfman" } });
+  const p = plan([desiredHook("eth1", "xdp", [a, after])], [liveHook("eth1", "xdp", [a, before])]);
+  t.same(kinds(p), ["update b"]);
+  t.same(p.hooks[0]!.actions[0]!.changes!.map(describeChange), [`image ${ref} ${old} -> ${moved} (object sha256 ${"b".padEnd(12, "0")}… -> ffffffffffff…)`]);
+  t.same(p.hooks[0]!.chain.find((n) => n.name === "b")!.origin, after.origin, "the plan carries the new origin, as the record will");
+  const local = plan([desiredHook("eth1", "xdp", [a, nf("b", { digest: "f".repeat(64) })])], [liveHook("eth1", "xdp", [a, before])]);
+  t.same(local.hooks[0]!.actions[0]!.changes!.map(describeChange), [
+    `image ${ref}@${old} -> /objs/b.o (object sha256 ${"b".padEnd(12, "0")}… -> ffffffffffff…)`,
+  ]);
+});
+
 t.test("a new object path with the same content is no update", async (t) => {
   const moved = nf("b", { object: "/elsewhere/b.o" });
   t.same(kinds(plan([desiredHook("eth1", "xdp", [a, moved])], [liveHook("eth1", "xdp", [a, b])])), []);

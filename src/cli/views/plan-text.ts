@@ -20,6 +20,7 @@ import {
   describeChain,
   describeChange,
   describeCommit,
+  describeOrigin,
   describeReason,
   describeScope,
   describeWarning,
@@ -56,6 +57,8 @@ function renderAction(c: Colors, action: Action, hook: HookPlan, before: string)
   const head = `${ACTION_SYMBOL[action.kind]} ${action.kind.padEnd(11)} ${(action.nf ?? "").padEnd(16)} ${c.dim(describeReason(action.reason))}`;
   const out = [`  ${paint(c, action.kind, head)}`];
   for (const change of action.changes ?? []) out.push(`      ${describeChange(change)}`);
+  const origin = action.kind === "start" ? hook.chain.find((nf) => nf.name === action.nf)?.origin : undefined;
+  if (origin) out.push(`      ${describeOrigin(origin)}`);
   if (action.kind === "reorder") {
     out.push(`      before: ${describeChain(hook.before)}`, `      after:  ${describeChain(hook.after)}`);
   }

@@ -4,7 +4,7 @@
 import type { StatusReport, HookStatus, Counter } from "../../reconcile/index.js";
 import type { LoopStatus } from "../../controller/index.js";
 import type { Colors } from "../colors.js";
-import { describeDrift } from "./words.js";
+import { describeDrift, describeOrigin } from "./words.js";
 
 /**
  * A revision with its checksum cut to 12 hex digits.
@@ -35,6 +35,7 @@ function renderHook(h: HookStatus, c: Colors): string[] {
     const version = nf.version ? ` v${nf.version}` : "";
     const stats = nf.counters ? `  seen ${count(nf.counters.seen)}, dropped ${count(nf.counters.dropped)}` : "";
     out.push(`  ${String(nf.position).padStart(2)}  ${nf.name.padEnd(16)} ${prog}${version}${stats}`);
+    if (nf.origin) out.push(`      ${describeOrigin(nf.origin)}`);
   }
   for (const d of h.drift) out.push(c.yellow(`  drift (${d.kind}): ${describeDrift(d)}`));
   for (const g of h.stale) out.push(c.yellow(`  leftover generation ${g} of an interrupted run (the next apply removes it)`));

@@ -7,6 +7,7 @@
  *     describeReason({ code: "stale-generation", generation: 3 }) // "generation 3 was left behind by an interrupted run"
  */
 import type { ActionKind, AssumedHost, CommitKind, Drift, HookPlan, NfChange, Plan, PlanBasis, Reason, Warning } from "../../reconcile/index.js";
+import type { CodeOrigin } from "../../reconcile/index.js";
 
 /** The symbol of each kind of action, as `terraform plan` marks them. */
 export const ACTION_SYMBOL: Record<ActionKind, string> = {
@@ -88,11 +89,34 @@ function verdicts(list: string[] | undefined, mask: number | undefined): string 
   return mask === undefined ? "(none)" : "[pass]";
 }
 
+/**
+ * Where an NF's code came from, with the digest that pins it: an image as
+ * REF@sha256:… (a reference by digest is that already), an artifact as its
+ * URL and sha256.
+ *
+ * @example
+ *     describeOrigin({ kind: "image", ref: "reg.example/nfs/counter:v1", digest: "sha256:9f2c…", format: "bpfman" })
+ *     // "image reg.example/nfs/counter:v1@sha256:9f2c…"
+ */
+export function describeOrigin(origin: CodeOrigin): string {
+  if (origin.kind === "image") {
+    const pinned = origin.ref.endsWith(`@${origin.digest}`) ? origin.ref : `${origin.ref}@${origin.digest}`;
+    return `image ${pinned}${origin.verifiedBy ? `, signed by ${origin.verifiedBy}` : ""}`;
+  }
+  return `artifact ${origin.url}${origin.object !== undefined ? ` (${origin.object})` : ""} sha256 ${short(origin.sha256)}`;
+}
+
 export function describeChange(c: NfChange): string {
   switch (c.field) {
     case "digest": {
+      const object = `object sha256 ${short(c.from)} -> ${short(c.to)}`;
+      const from = c.originFrom;
+      const to = c.originTo;
+      // A tag that moved: the image it names now, digest to digest, as the registry shows them.
+      if (from?.kind === "image" && to?.kind === "image" && from.ref === to.ref) return `image ${to.ref} ${from.digest} -> ${to.digest} (${object})`;
+      if (from || to) return `${from ? describeOrigin(from) : c.objectFrom} -> ${to ? describeOrigin(to) : c.objectTo} (${object})`;
       const moved = c.objectFrom === c.objectTo ? "" : ` (${c.objectFrom} -> ${c.objectTo})`;
-      return `object sha256 ${short(c.from)} -> ${short(c.to)}${moved}`;
+      return `${object}${moved}`;
     }
     case "program":
       return `program ${c.from} -> ${c.to}`;

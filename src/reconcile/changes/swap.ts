@@ -55,6 +55,7 @@ function record(
       name: nf.name,
       object: nf.object,
       digest: nf.digest,
+      ...(nf.origin && { origin: nf.origin }),
       program: nf.program,
       progId: built.nfs[i]!.progId,
       ...(nf.version !== undefined && { version: nf.version }),

@@ -12,7 +12,7 @@ import type { DesiredHook, DesiredNf } from "../desired.js";
 import { duplicateNames, unawareNotLast } from "../chain-rules.js";
 import { formatPath, type ConfigError, type PathSegment } from "./errors.js";
 import { resolveNf, type NfContext, type ResolvedNf } from "./nf.js";
-import type { Inspector } from "./objects.js";
+import { describeCode } from "./code-sources.js";
 import type { Host } from "../host.js";
 import { selectorProblems, selectsHost } from "./host-selector.js";
 import type { HostSelector, NetworkFunctionsConfig, TcNf, XdpNf } from "./schema-types.js";
@@ -41,15 +41,18 @@ export interface ResolvedDocument {
   errors: ConfigError[];
 }
 
+/** How a document's NFs get at their code: objects inspected, artifacts and images looked up. */
+export type NfCode = Pick<NfContext, "inspect" | "code">;
+
 /**
  * Resolves a document that passed the schema, for `host`. Relative object
  * paths start at `baseDir`.
  *
  * @example
- *     resolveDocument(doc, config, "/repo/examples", objectInspector(), { name: "edge-1", labels: {} })
+ *     resolveDocument(doc, config, "/repo/examples", { inspect: objectInspector(), code }, { name: "edge-1", labels: {} })
  *     // { hooks: [{ hook: { ifname: "eth1", hook: "xdp", chain: [...], source }, path: ["spec", "interfaces", 0, "xdp"] }], errors: [] }
  */
-export function resolveDocument(doc: SourceDocument, config: NetworkFunctionsConfig, baseDir: string, inspect: Inspector, host: Host): ResolvedDocument {
+export function resolveDocument(doc: SourceDocument, config: NetworkFunctionsConfig, baseDir: string, code: NfCode, host: Host): ResolvedDocument {
   const hooks: PlacedHook[] = [];
   const errors: ConfigError[] = selectorProblems(doc, ["spec", "hostSelector"], config.spec.hostSelector);
   config.spec.interfaces.forEach((iface, i) => {
@@ -77,7 +80,7 @@ export function resolveDocument(doc: SourceDocument, config: NetworkFunctionsCon
       const settings = iface[field];
       if (!settings) continue;
       const chainPath = [...ifacePath, field, "chain"];
-      const resolved = resolveChain({ doc, baseDir, inspect, hook, hookField: field }, chainPath, settings.chain);
+      const resolved = resolveChain({ doc, baseDir, ...code, hook, hookField: field }, chainPath, settings.chain);
       for (const error of resolved.errors) errors.push(error);
       // A repeated interface is reported above; its hooks would only repeat that.
       if (earlier !== undefined) continue;
@@ -111,10 +114,10 @@ export function resolveDocument(doc: SourceDocument, config: NetworkFunctionsCon
  *
  * @example
  *     // chain[0] has "progam:" (a schema error), chain[1] names a missing object:
- *     resolveSoundParts(doc, [["spec", "interfaces", 0, "xdp", "chain", 0]], "/repo", objectInspector(), host)
+ *     resolveSoundParts(doc, [["spec", "interfaces", 0, "xdp", "chain", 0]], "/repo", { inspect: objectInspector(), code }, host)
  *     // [{ path: "spec.interfaces[0].xdp.chain[1].object", code: "object-not-found", ... }]
  */
-export function resolveSoundParts(doc: SourceDocument, failed: readonly PathSegment[][], baseDir: string, inspect: Inspector, host: Host): ConfigError[] {
+export function resolveSoundParts(doc: SourceDocument, failed: readonly PathSegment[][], baseDir: string, code: NfCode, host: Host): ConfigError[] {
   // Every failed path's ancestors, as deep as the deepest part asked about
   // (spec.interfaces[i].<hook>.chain[j]): one lookup per part, where a
   // config may have 100,000 errors and as many NFs.
@@ -137,7 +140,7 @@ export function resolveSoundParts(doc: SourceDocument, failed: readonly PathSegm
     for (const [field, hook] of HOOK_FIELDS) {
       const chain = mapping(iface[field])?.chain;
       if (!Array.isArray(chain)) continue;
-      const ctx = { doc, baseDir, inspect, hook, hookField: field };
+      const ctx = { doc, baseDir, ...code, hook, hookField: field };
       const chainPath = [...ifacePath, field, "chain"];
       const checked = sound([...ifacePath, field])
         ? resolveChain(ctx, chainPath, chain as XdpNf[]).errors
@@ -179,11 +182,12 @@ function resolveChain(ctx: NfContext, chainPath: PathSegment[], chain: ReadonlyA
   });
   for (const k of unawareNotLast(enabled.map(({ summary }) => summary))) {
     const { nf, j, summary } = enabled[k]!;
+    const object = describeCode(resolved[j]!.nf?.origin, summary.path);
     errors.push(
       doc.error(
         [...chainPath, j],
         "chain-unaware-not-last",
-        `NF "${nf.name}" must be the last enabled NF of its chain: ${summary.path} has no nf_next map (it is not chain-aware), so it cannot pass packets on to "${enabled[k + 1]!.nf.name}"`,
+        `NF "${nf.name}" must be the last enabled NF of its chain: ${object} has no nf_next map (it is not chain-aware), so it cannot pass packets on to "${enabled[k + 1]!.nf.name}"`,
       ),
     );
   }

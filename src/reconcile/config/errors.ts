@@ -4,6 +4,8 @@
  * thrown, so a typo never ends in a stack trace.
  */
 
+import type { CodeProblem } from "../../state/index.js";
+
 /** One step into the config: a field name or a list index. */
 export type PathSegment = string | number;
 
@@ -49,6 +51,8 @@ export type ConfigErrorCode =
   | "map-not-found"
   | "map-unwritable"
   | "map-value"
+  // NF code from artifacts and images (state/code-source.ts), fetched by sources/artifacts.
+  | CodeProblem
   // The host.
   | "interface-not-found";
 

@@ -10,6 +10,7 @@ import { formatPath, type ConfigError, type PathSegment } from "./errors.js";
 import { encodeMapEntries, mapsDigest } from "./map-values.js";
 import type { Inspector } from "./objects.js";
 import { locateObject } from "./builtin-objects.js";
+import { codeSourceOf, describeCode, type CodeLookup } from "./code-sources.js";
 import type { TcNf, XdpNf } from "./schema-types.js";
 import { defaultProceedOn, proceedMask } from "./verdicts.js";
 import type { SourceDocument } from "./yaml-source.js";
@@ -19,6 +20,8 @@ export interface NfContext {
   /** Directory relative object paths start from. */
   baseDir: string;
   inspect: Inspector;
+  /** The code of NFs that name an artifact or an image. */
+  code: CodeLookup;
   hook: Hook;
   /** The hook as the config calls it: xdp, tcIngress, tcEgress. */
   hookField: string;
@@ -29,6 +32,8 @@ export interface ResolvedNf {
   nf?: DesiredNf;
   summary?: ObjectSummary;
   errors: ConfigError[];
+  /** Its artifact or image was not fetched yet: nothing was checked (the loader fetches, then resolves again). */
+  pending?: true;
 }
 
 /**
@@ -40,12 +45,23 @@ export interface ResolvedNf {
  *     // { nf: { name: "counter", object: "/repo/bpf/build/counter.o", proceedMask: 4, enabled: true, ... }, summary, errors: [] }
  */
 export function resolveNf(ctx: NfContext, path: PathSegment[], config: XdpNf | TcNf): ResolvedNf {
-  const located = locateObject(config.object, ctx.baseDir);
-  const inspected = located.ok ? ctx.inspect(located.path) : located;
-  if (!inspected.ok) return { errors: [ctx.doc.error([...path, "object"], inspected.code, inspected.message)] };
+  const named = codeSourceOf(config, ctx.baseDir);
+  const code = named && ctx.code(named.source);
+  if (named && code === undefined) return { errors: [], pending: true };
+  if (code && !code.ok) return { errors: [ctx.doc.error([...path, named.field], code.code, code.message)] };
+  const origin = code?.origin;
+  let inspected;
+  if (code) {
+    inspected = ctx.inspect(code.path, { anywhere: true });
+  } else {
+    const located = locateObject(config.object!, ctx.baseDir);
+    inspected = located.ok ? ctx.inspect(located.path) : located;
+  }
+  if (!inspected.ok) return { errors: [ctx.doc.error([...path, named?.field ?? "object"], inspected.code, inspected.message)] };
   const summary = inspected.summary;
-  // The file opened, which an object fallback may have taken from elsewhere.
-  const object = summary.path;
+  // How messages name the code: the file opened (which an object fallback
+  // may have taken from elsewhere), or the image or artifact it came from.
+  const object = describeCode(origin, summary.path);
   const errors: ConfigError[] = [];
 
   const program = programProblem(summary.programs, config.program, ctx.hook);
@@ -107,8 +123,9 @@ export function resolveNf(ctx: NfContext, path: PathSegment[], config: XdpNf | T
 
   const nf: DesiredNf = {
     name: config.name,
-    object,
+    object: summary.path,
     digest: summary.digest,
+    ...(origin && { origin }),
     program: config.program,
     chainAware: summary.chainAware,
     ...(config.version !== undefined && { version: config.version }),

@@ -12,8 +12,12 @@ import { BUNDLED_OBJECTS, resolveWithin } from "./object-roots.js";
 /** An object's summary, or why it cannot be had. */
 export type InspectedObject = { ok: true; summary: ObjectSummary } | { ok: false; code: ConfigErrorCode; message: string };
 
-/** Inspects an object file by absolute path; see objectInspector. */
-export type Inspector = (path: string) => InspectedObject;
+/**
+ * Inspects an object file by absolute path; see objectInspector. `anywhere`:
+ * a file the loader was given by a CodeResolver (in the artifact cache,
+ * verified by digest), which no fallback or root applies to.
+ */
+export type Inspector = (path: string, options?: { anywhere?: boolean }) => InspectedObject;
 
 /**
  * Where an `object:` path points: relative paths are taken from the
@@ -50,9 +54,9 @@ export interface ObjectFallback {
  */
 export function objectInspector(log?: LibbpfLogSink, fallback?: ObjectFallback, roots?: readonly string[]): Inspector {
   const seen = new Map<string, InspectedObject>();
-  return (written) => {
-    const wanted = fallback ? fallbackPath(written, fallback) : written;
-    const path = roots ? resolveWithin(wanted, roots) : wanted;
+  return (written, options) => {
+    const wanted = fallback && !options?.anywhere ? fallbackPath(written, fallback) : written;
+    const path = roots && !options?.anywhere ? resolveWithin(wanted, roots) : wanted;
     if (path === undefined) return { ok: false, code: "object-outside-source", message: outsideRoots(wanted) };
     let result = seen.get(path);
     if (!result) {

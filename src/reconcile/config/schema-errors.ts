@@ -25,11 +25,12 @@ export function describeSchemaErrors(doc: SourceDocument, errors: readonly Error
   const seen = new Set<string>();
   const out: ConfigError[] = [];
   for (const error of errors) {
-    // Each failed anyOf branch is reported, then the anyOf itself: say it once.
-    if (error.schemaPath.includes("/anyOf/")) continue;
+    // Each failed anyOf or oneOf branch is reported, then the anyOf or oneOf itself: say it once.
+    if (error.schemaPath.includes("/anyOf/") || error.schemaPath.includes("/oneOf/")) continue;
     // A bad property name comes with its pattern's error, which says more.
     if (error.keyword === "propertyNames") continue;
     const described = describe(doc, error);
+    if (described === undefined) continue;
     const text = formatConfigError(described);
     if (!seen.has(text)) out.push(described);
     seen.add(text);
@@ -37,7 +38,8 @@ export function describeSchemaErrors(doc: SourceDocument, errors: readonly Error
   return out.sort(byPosition);
 }
 
-function describe(doc: SourceDocument, error: ErrorObject): ConfigError {
+/** The error in the config's words; undefined for one that another error of the same place says better. */
+function describe(doc: SourceDocument, error: ErrorObject): ConfigError | undefined {
   const path = dataPath(doc.value, error.instancePath);
   const schema = error.parentSchema ?? {};
   const at = (where: PathSegment[], code: ConfigErrorCode, message: string, part?: "key"): ConfigError => ({
@@ -101,6 +103,23 @@ function describe(doc: SourceDocument, error: ErrorObject): ConfigError {
       const names = (schema.anyOf as Array<{ required?: string[] }>).flatMap((branch) => branch.required ?? []);
       return at(path, "schema-needs-one-of", `needs at least one of: ${names.join(", ")}`);
     }
+    case "oneOf": {
+      // The schema's only oneOf: where an NF's code comes from (object, artifact, image).
+      const names = (schema.oneOf as Array<{ required?: string[] }>).flatMap((branch) => branch.required ?? []);
+      const data = error.data;
+      // Not a mapping at all: its type error says so, and "required" holds of anything else.
+      if (data === null || typeof data !== "object" || Array.isArray(data)) return undefined;
+      const given = names.filter((name) => Object.hasOwn(data, name));
+      if (given.length === 0) return at(path, "schema-needs-one-of", `needs one of: ${names.join(", ")}`);
+      return at([...path, given[1]!], "schema-needs-one-of", `has ${given.join(" and ")}: an NF's code comes from exactly one of ${names.join(", ")}`, "key");
+    }
+    case "dependentRequired":
+      return at(
+        [...path, String(error.params.property)],
+        "schema-required",
+        `"${error.params.property}" needs "${error.params.missingProperty}": only an image carries a signature to verify`,
+        "key",
+      );
     default:
       return at(path, "schema-invalid", error.message ?? "is not valid");
   }
