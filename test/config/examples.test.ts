@@ -1,10 +1,13 @@
 /**
  * Every example config loads without errors, from examples/ itself (its
  * objects are bundled NFs, builtin:NAME, which resolve from anywhere).
+ * examples/images/ names images in a registry that a reader starts, so it
+ * is not among the files loaded here (they are examples/*.yaml only).
  */
 import t from "tap";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { EXAMPLES, desiredOf, errorsOf, load } from "./helpers/configs.js";
 
 const files = readdirSync(EXAMPLES)
@@ -39,4 +42,23 @@ t.test("examples/fleet/ gives each host its own hooks", async (t) => {
   t.same(hooksOf("core-1", { role: "core" }), ["eth1 tc-egress: counter", "eth1 xdp: ratelimit"]);
   t.same(hooksOf("core-lab", { role: "core", lab: "yes" }), ["eth1 tc-egress: counter"]);
   t.same(hooksOf("other", {}), ["eth1 tc-egress: counter"]);
+});
+
+t.test("examples/images/ names images by tag and by digest, in the placeholders its README fills in", async (t) => {
+  const text = readFileSync(join(EXAMPLES, "images", "chain.yaml"), "utf8");
+  t.match(text, /^# yaml-language-server: \$schema=\.\.\/\.\.\/schemas\/nfconfig\.schema\.json\n/, "editors find the schema");
+  const config = parse(text) as { spec: { interfaces: [{ xdp: { chain: Record<string, unknown>[] } }] } };
+  const chain = config.spec.interfaces[0].xdp.chain;
+  t.same(
+    chain.map((nf) => ["object", "artifact", "image"].filter((field) => field in nf)),
+    [["image"], ["image"]],
+    "each NF's code is an image",
+  );
+  t.same(
+    chain.map((nf) => (nf.image as { ref: string }).ref),
+    [`registry.example:5000/nfctl/blocklist@sha256:${"0".repeat(64)}`, "registry.example:5000/nfctl/counter:v1"],
+  );
+  // The README's sed turns the placeholders into a local registry and the digest nfctl image push printed.
+  const readme = readFileSync(join(EXAMPLES, "images", "README.md"), "utf8");
+  t.match(readme, `sed -e "s/registry.example:5000/$REG/" -e "s/0\\{64\\}/$blocklist/" examples/images/chain.yaml`);
 });
