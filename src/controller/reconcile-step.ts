@@ -195,8 +195,17 @@ function interfacesOf(desired: DesiredState): string[] {
 }
 
 /** A reconcile's exception as the StepResult the loop reports. */
+/**
+ * Config errors that say a registry or an artifact server could not be
+ * reached: the config may be right, so they are retried (with backoff) as
+ * a source's failure is, the last good config enforced meanwhile.
+ */
+const UNREACHABLE = new Set<string>(["image-unavailable", "artifact-unavailable"]);
+
 function failure(err: unknown, revision: string): StepResult {
   const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof ConfigErrors && err.errors.every((e) => UNREACHABLE.has(e.code)))
+    return { result: "failed", revision, reason: "SourceFailed", message: describeConfigErrors(err), transient: true };
   if (err instanceof ConfigErrors) return { result: "refused", revision, reason: "ConfigInvalid", message: describeConfigErrors(err), transient: false };
   if (err instanceof PlanRefusedError) return { result: "refused", revision, reason: "ApplyRefused", message, transient: false };
   if (err instanceof StalePlanError) return { result: "failed", revision, reason: "PlanStale", message, transient: true };

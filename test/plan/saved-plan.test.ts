@@ -123,6 +123,16 @@ t.test("the shape check names the first field gone wrong", async (t) => {
   t.equal(withField(["state", "serial"], -1), "plan.state.serial must be a whole number from 1 to 9007199254740991");
   t.equal(withField(["hooks", 0, "precondition", "stale"], [1.5]), "plan.hooks[0].precondition.stale[0] must be a whole number from 1 to 4294967295");
   t.equal(withField(["futureField"], { anything: true }), "ok", "fields of a later minor version are allowed");
+  const image = { kind: "image", ref: "reg.example:5000/nfs/counter:v1", digest: `sha256:${"1".repeat(64)}`, format: "bpfman" };
+  t.equal(withField(["hooks", 0, "chain", 0, "origin"], image), "ok", "an NF from an image");
+  t.equal(
+    withField(["hooks", 0, "chain", 0, "origin"], { ...image, digest: "sha256:abc" }),
+    "plan.hooks[0].chain[0].origin.digest must be sha256: and 64 hex digits",
+  );
+  t.equal(
+    withField(["hooks", 0, "chain", 0, "origin"], { kind: "ftp", url: "ftp://x" }),
+    'plan.hooks[0].chain[0].origin.kind must be one of: "artifact", "image"',
+  );
 });
 
 t.test("a plan made offline against no host or an assumed one is refused, however it was saved", async (t) => {
