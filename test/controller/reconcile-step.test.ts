@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { reconcileStep } from "../../src/controller/reconcile-step.js";
 import { directorySnapshot } from "../../src/sources/directory.js";
+import { codeSourceKey } from "../../src/state/index.js";
 import { BUILD, configText, hookText, nfText } from "../config/helpers/configs.js";
 
 const top = mkdtempSync(join(tmpdir(), "nfctl-reconcile-step-"));
@@ -49,5 +50,32 @@ t.test("the loop's ConfigInvalid names a git snapshot's files as REF:path (Snaps
   t.equal(
     result.result === "refused" && result.message,
     `main:edge.yaml:11:21: spec.interfaces[0].xdp.chain[0].object: object ${elsewhere}/counter.o is outside this source: a shared config may name objects in its own tree, nfctl's bundled NFs (${BUILD}) or a directory given with --object-path`,
+  );
+});
+
+t.test("a registry out of reach is a transient SourceFailed, retried; an image the registry refuses is ConfigInvalid", async (t) => {
+  const dir = join(top, "images");
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, "edge.yaml"),
+    configText(
+      hookText("eth1", "xdp", [`          - name: counter\n            image: { ref: reg.example/nfs/counter:v1 }\n            program: xdp_counter\n`]),
+    ),
+  );
+  const answering = (code: "image-unavailable" | "image-signature") =>
+    reconcileStep({
+      ...refusingStep(dir),
+      codeResolver: () => async (sources) =>
+        new Map(sources.map((s) => [codeSourceKey(s), { ok: false as const, code, message: `image reg.example/nfs/counter:v1: ${code}` }])),
+    });
+  const unreachable = await answering("image-unavailable").step(directorySnapshot([dir]));
+  t.same(
+    { result: unreachable.result, reason: "reason" in unreachable && unreachable.reason, transient: "transient" in unreachable && unreachable.transient },
+    { result: "failed", reason: "SourceFailed", transient: true },
+  );
+  const refused = await answering("image-signature").step(directorySnapshot([dir]));
+  t.same(
+    { result: refused.result, reason: "reason" in refused && refused.reason, transient: "transient" in refused && refused.transient },
+    { result: "refused", reason: "ConfigInvalid", transient: false },
   );
 });
