@@ -36,13 +36,15 @@ const KERNEL_FILESYSTEMS = new Map<number, string>([
  * made one, on a filesystem that is not one of the kernel's own: what of
  * it exists must be a directory (its nearest existing ancestor, when it
  * does not exist yet), and not on proc, sysfs, cgroup and the like.
+ * `cache` names whose cache it is, in the message.
  *
  * @example
  *     checkCacheDir("/var/lib/nfctl/cache") // returns
  *     checkCacheDir("/proc/cache")          // throws: the git cache directory /proc/cache: /proc is on proc, a kernel filesystem, not a disk
+ *     checkCacheDir("/proc/cache", "the artifact cache") // throws: the artifact cache directory /proc/cache: …
  */
-export function checkCacheDir(dir: string): void {
-  const what = `the git cache directory ${dir}`;
+export function checkCacheDir(dir: string, cache = "the git cache"): void {
+  const what = `${cache} directory ${dir}`;
   let existing = resolve(dir);
   let stats: Stats;
   for (;;) {
