@@ -90,7 +90,7 @@ export function openArtifactCache(cacheDir: string): ArtifactCache {
   };
 
   return {
-    dir: join(cacheDir, "oci"),
+    dir: dirname(refs),
     blobPath,
     readBlob,
     writeBlob(bytes) {
