@@ -1,9 +1,10 @@
 /**
- * Why an NF's code could not be had: one line, never a credential, with
- * the CodeProblem that the config's errors and the plan carry.
+ * The one error of the artifact modules: a line a user can act on, with
+ * the CodeProblem the config's diagnostics carry. Never a credential in
+ * it: messages name URLs through redactUrl and registries by host.
  *
  * @example
- *     throw new ArtifactError("image-signature", "image reg.example/nf/counter:v1 (sha256:…) is not signed");
+ *     throw new ArtifactError("image-unavailable", "image 127.0.0.1:5000/nfs/counter:v1: not found at the registry");
  */
 import type { CodeProblem } from "../../state/code-source.js";
 
