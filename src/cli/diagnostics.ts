@@ -19,11 +19,14 @@ import {
   type ConfigErrorCode,
 } from "../reconcile/index.js";
 import { SourceError } from "../sources/snapshot.js";
+import { ArtifactError } from "../sources/artifacts/errors.js";
+import type { CodeProblem } from "../state/code-source.js";
 import { toJson } from "./views/json.js";
 import { APPLY_UNDONE } from "./errors.js";
 
-/** The codes of problems that are not in a config (ConfigErrorCode's are). */
+/** The codes of problems that are not in a config (ConfigErrorCode's are); an image or artifact a command fetched itself (nfctl image) has its CodeProblem. */
 export type CommandErrorCode =
+  | CodeProblem
   | "usage"
   | "source-failed"
   | "source-verification-failed"
@@ -96,6 +99,7 @@ export function diagnosticsOf(err: unknown): Diagnostic[] {
   }
   if (err instanceof CommanderError) return [commandDiagnostic("usage", err.message.replace(/^error: /, ""))];
   if (err instanceof SourceError) return [commandDiagnostic(err.reason === "VerificationFailed" ? "source-verification-failed" : "source-failed", err.message)];
+  if (err instanceof ArtifactError) return [commandDiagnostic(err.code, err.message)];
   if (err instanceof LibraryError) return [commandDiagnostic("library-missing", err.message)];
   if (err instanceof ChainError) return [commandDiagnostic("chain-rule", err.message)];
   if (err instanceof PlanRefusedError) return [commandDiagnostic("plan-refused", err.message)];

@@ -31,14 +31,17 @@ export function gitOptions(cmd: Command): Command {
     .option("--git <url>", "read the config from this git repository instead of -f (https://, ssh://, user@host:path or file://)")
     .option("--ref <ref>", "branch, tag or commit sha of --git (default: the remote's default branch)")
     .option("--path <dir>", "directory (or file) of the config in the repository (default: its root)")
-    .addOption(
-      new Option("--cache-dir <dir>", "where repositories are cloned").default(
-        defaultCacheDir(),
-        "$NFCTL_CACHE_DIR, else /var/lib/nfctl/cache as root, else $XDG_CACHE_HOME/nfctl or ~/.cache/nfctl",
-      ),
-    )
+    .addOption(cacheDirOption("where repositories are cloned"))
     .addOption(durationOption("--git-timeout <duration>", "the longest one git operation may take", "60s"))
     .option("--verify-signatures <keyring>", "use a commit only if a key of this OpenPGP keyring (gpg --export) signed it");
+}
+
+/** --cache-dir with its default as users read it: the commands that load a config, and `nfctl image`, share the one cache. */
+export function cacheDirOption(description: string): Option {
+  return new Option("--cache-dir <dir>", description).default(
+    defaultCacheDir(),
+    "$NFCTL_CACHE_DIR, else /var/lib/nfctl/cache as root, else $XDG_CACHE_HOME/nfctl or ~/.cache/nfctl",
+  );
 }
 
 /**

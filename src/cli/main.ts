@@ -27,10 +27,12 @@ import type { DestroyOptions } from "./destroy.js";
 import type { WatchOptions } from "./watch.js";
 import type { ValidateOptions } from "./validate.js";
 import type { VersionOptions } from "./version.js";
+import type { ImageBuildOptions, ImageInspectOptions, ImagePushOptions } from "./image.js";
 import { durationOption } from "./durations.js";
 import { DEFAULT_LISTEN, listenAddress } from "./listen.js";
 import { hostOptions } from "./host-options.js";
-import { gitOptions } from "./git-options.js";
+import { cacheDirOption, gitOptions } from "./git-options.js";
+import { addRegistryOptions } from "./registry-options.js";
 import { NFCTL_VERSION } from "./build-info.js";
 import { SHELLS, type Shell } from "./completion.js";
 
@@ -250,6 +252,42 @@ function main(argv: string[]): void {
   )
     .addHelpText("after", "\nExamples:\n  nfctl validate -f examples/\n  nfctl validate -f config/ --hostname edge-1 --host-label role=edge -o json\n")
     .action(run<ValidateOptions>(async () => (await import("./validate.js")).validateCommand));
+
+  const image = program.command("image").description("build, push and inspect NF images (bpfman's bytecode image format, as OCI images)");
+  image
+    .command("build")
+    .description("write a bpfman-compatible image of a BPF object (its programs and maps as labels) as an OCI image layout directory")
+    .argument("<object>", "the BPF object file")
+    .requiredOption("-t, --tag <ref>", "the image's reference, recorded in the layout (registry/repository:tag)")
+    .requiredOption("--output <dir>", "the OCI image layout directory to write")
+    .addHelpText("after", "\nExample:\n  nfctl image build bpf/build/counter.o -t localhost:5000/nfs/counter:v1 --output counter-image\n")
+    .action((object: string, opts: Omit<ImageBuildOptions, "object">) =>
+      run<ImageBuildOptions>(async () => (await import("./image.js")).imageBuildCommand)({ ...opts, object }),
+    );
+  addRegistryOptions(
+    image
+      .command("push")
+      .description("send the image of an OCI image layout directory (nfctl image build's) to a registry")
+      .argument("<layout>", "the OCI image layout directory")
+      .argument("<ref>", "where to push it (registry/repository:tag)"),
+    { signatures: false },
+  )
+    .addHelpText("after", "\nExample:\n  nfctl image push counter-image localhost:5000/nfs/counter:v1 --ca-file ca.pem\n")
+    .action((layout: string, ref: string, opts: Omit<ImagePushOptions, "layout" | "ref">) =>
+      run<ImagePushOptions>(async () => (await import("./image.js")).imagePushCommand)({ ...opts, layout, ref }),
+    );
+  addRegistryOptions(
+    image
+      .command("inspect")
+      .description("show what an image holds: its digest, format, platform, the programs and maps its labels name and its object holds, the object's sha256")
+      .argument("<ref>", "the image (registry/repository:tag or …@sha256:hex)")
+      .addOption(cacheDirOption("where images are cached"))
+      .addOption(output()),
+  )
+    .addHelpText("after", "\nExample:\n  nfctl image inspect localhost:5000/nfs/counter:v1 -o json\n")
+    .action((ref: string, opts: Omit<ImageInspectOptions, "ref">) =>
+      run<ImageInspectOptions>(async () => (await import("./image.js")).imageInspectCommand)({ ...opts, ref }),
+    );
 
   program
     .command("version")

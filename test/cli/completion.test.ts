@@ -88,7 +88,7 @@ function complete(words: string[]): string {
 t.test("bash completes commands, options and their choices", async (t) => {
   t.equal(spawnSync("bash", ["-n"], { input: scripts.bash.text }).status, 0, "bash -n: the script parses");
   t.equal(complete(["nfctl", "pl"]), "plan");
-  t.equal(complete(["nfctl", ""]), "plan apply status destroy watch validate version completion help");
+  t.equal(complete(["nfctl", ""]), "plan apply status destroy watch validate image version completion help");
   t.equal(complete(["nfctl", "--bpffs", "/tmp/x", "st"]), "status", "a global option's value is not the command");
   t.equal(complete(["nfctl", "plan", "--off"]), "--offline");
   t.equal(complete(["nfctl", "plan", "-o", ""]), "text json markdown", "the choices of -o");

@@ -8,6 +8,7 @@
  *     { "formatVersion": 1, "kind": "Validation", "valid": false, "files": [ ... ], "diagnostics": [ ... ] }   (nfctl validate)
  *     { "formatVersion": 1, "kind": "Error", "diagnostics": [ ... ] }   (any command that failed; diagnostics.ts)
  *     { "formatVersion": 1, "kind": "Version", "version": { "nfctl": { ... }, "libbpf": { ... }, "kernel": "...", "node": "..." } }
+ *     { "formatVersion": 1, "kind": "Image", "image": { "ref": "...", "digest": "sha256:...", "format": "bpfman", ... } }   (nfctl image inspect)
  *
  * formatVersion is the envelope's: a minor change adds fields, a change of
  * this number breaks readers. The plan and status inside carry their own
@@ -22,6 +23,7 @@ import type { ApplyResult, Plan, StatusReport } from "../../reconcile/index.js";
 import type { LoopStatus } from "../../controller/index.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { VersionInfo } from "../version.js";
+import type { ImageInspection } from "../../sources/artifacts/inspect-image.js";
 
 export const JSON_FORMAT_VERSION = 1;
 
@@ -32,7 +34,8 @@ export type JsonOutput =
   | { formatVersion: typeof JSON_FORMAT_VERSION; kind: "Status"; status: StatusReport; loop?: LoopStatus }
   | { formatVersion: typeof JSON_FORMAT_VERSION; kind: "Validation"; valid: boolean; files: string[]; diagnostics: Diagnostic[] }
   | { formatVersion: typeof JSON_FORMAT_VERSION; kind: "Error"; diagnostics: Diagnostic[] }
-  | { formatVersion: typeof JSON_FORMAT_VERSION; kind: "Version"; version: VersionInfo };
+  | { formatVersion: typeof JSON_FORMAT_VERSION; kind: "Version"; version: VersionInfo }
+  | { formatVersion: typeof JSON_FORMAT_VERSION; kind: "Image"; image: ImageInspection };
 
 type Body<K extends JsonOutput["kind"]> = Omit<Extract<JsonOutput, { kind: K }>, "formatVersion" | "kind">;
 

@@ -135,11 +135,25 @@ async function resolveOne(source: CodeSource, options: ResolveOptions, deps: Res
       },
     };
   } catch (err) {
-    const known = err instanceof ArtifactError;
-    const what = source.kind === "artifact" ? `artifact ${redactUrl(source.url)}` : `image ${source.ref}`;
-    const message = known ? err.message : `${what}: ${describeError(err)}`;
-    return { ok: false, code: known ? err.code : `${source.kind}-unavailable`, message: withoutSecrets(message, source) };
+    return problemOf(source, err);
   }
+}
+
+/**
+ * Why `source` could not be had, as its entry says it: an ArtifactError's
+ * code and message; any other error is the source being unavailable, in
+ * one line that names it. Never a credential: an artifact's URL is shown
+ * as records show it.
+ *
+ * @example
+ *     problemOf({ kind: "image", ref: "reg.example/nfs/counter:v1", pullPolicy: "Always" }, new Error("connect ECONNREFUSED 10.0.0.1:443"))
+ *     // { ok: false, code: "image-unavailable", message: "image reg.example/nfs/counter:v1: connect ECONNREFUSED 10.0.0.1:443" }
+ */
+export function problemOf(source: CodeSource, err: unknown): Extract<ResolvedCode, { ok: false }> {
+  const known = err instanceof ArtifactError;
+  const what = source.kind === "artifact" ? `artifact ${redactUrl(source.url)}` : `image ${source.ref}`;
+  const message = known ? err.message : `${what}: ${describeError(err)}`;
+  return { ok: false, code: known ? err.code : `${source.kind}-unavailable`, message: withoutSecrets(message, source) };
 }
 
 /** One line, and an artifact's URL as records show it (should a lower error have quoted it whole, user info and all). */
