@@ -38,7 +38,7 @@ function accepts(port: number): Promise<boolean> {
  * connections on `port`; fails naming `log` (its error log) if it exits or
  * does not listen within 10 s. Stopped at teardown.
  */
-async function startServer(t: Teardown, command: string[], port: number, log: string): Promise<ChildProcess> {
+export async function startServer(t: Teardown, command: string[], port: number, log: string): Promise<ChildProcess> {
   const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
@@ -58,6 +58,36 @@ async function startServer(t: Teardown, command: string[], port: number, log: st
     await sleep(20);
   }
   return child;
+}
+
+/**
+ * A self-signed certificate for 127.0.0.1 (an EC key, valid one day) made
+ * with openssl in `dir`: cert.pem, the CA a client is told to trust, and
+ * key.pem.
+ */
+export function selfSignedCert(dir: string): { cert: string; key: string } {
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ].concat(["-keyout", key, "-out", cert]),
+    { stdio: "ignore" },
+  );
+  return { cert, key };
 }
 
 /** A new ed25519 key without passphrase at `path` (and `path`.pub); returns the public key's line. */
@@ -139,27 +169,7 @@ export interface HttpsServer {
 export async function httpsServer(t: Teardown, remote: Remote, user: string, password: string): Promise<HttpsServer> {
   const dir = tempDir(t, "nfctl-test-lighttpd-");
   const port = await freePort();
-  const ca = join(dir, "cert.pem");
-  const key = join(dir, "key.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ].concat(["-keyout", key, "-out", ca]),
-    { stdio: "ignore" },
-  );
+  const { cert: ca, key } = selfSignedCert(dir);
   // Read by the user nfctl runs as (nobody, when the tests run as root); key.pem stays 0600.
   chmodSync(dir, 0o755);
   chmodSync(ca, 0o644);
