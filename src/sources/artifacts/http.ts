@@ -82,7 +82,7 @@ export function httpClient(options: HttpOptions): HttpClient {
     };
     const signal = AbortSignal.timeout(timeoutMs);
     const method = request.method ?? "GET";
-    const first = new URL(url);
+    const first = URL.canParse(url) ? new URL(url) : fail("is not a URL");
     let current = first;
     let headers: Record<string, string> = { "accept-encoding": "identity", ...request.headers };
     try {
@@ -100,6 +100,7 @@ export function httpClient(options: HttpOptions): HttpClient {
         }
         await response.body?.cancel();
         if (hop === MAX_REDIRECTS) fail(`more than ${MAX_REDIRECTS} redirects`);
+        if (!URL.canParse(location, current)) fail("redirected to a Location that is not a URL");
         const next = new URL(location, current);
         // Userinfo in a Location is never used: credentials go in headers, to the first origin only.
         next.username = "";

@@ -144,15 +144,14 @@ export function registryClient(options: RegistryOptions): RegistryClient {
     return `Bearer ${token}`;
   }
 
-  /** The Authorization header for `actions` on `ref`'s repository, fetched once and kept. */
-  function authorization(ref: ImageReference, actions: Actions): Promise<string | undefined> {
+  /** The Authorization header for `actions` on `ref`'s repository: the one kept, or `renewed` (kept in its place unless it fails). */
+  function authorization(ref: ImageReference, actions: Actions, renewed?: Promise<string | undefined>): Promise<string | undefined> {
     const key = `${ref.registry}/${ref.repository} ${actions}`;
-    let authorized = authorizations.get(key);
-    if (authorized === undefined) {
-      authorized = ping(ref.registry).then((challenge) => authorize(ref, actions, challenge));
-      authorizations.set(key, authorized);
-      authorized.catch(() => authorizations.delete(key));
-    }
+    const kept = authorizations.get(key);
+    if (renewed === undefined && kept !== undefined) return kept;
+    const authorized = renewed ?? ping(ref.registry).then((challenge) => authorize(ref, actions, challenge));
+    authorizations.set(key, authorized);
+    authorized.catch(() => authorizations.get(key) === authorized && authorizations.delete(key));
     return authorized;
   }
 
@@ -173,15 +172,12 @@ export function registryClient(options: RegistryOptions): RegistryClient {
     let auth = toRegistry ? await authorization(ref, actions) : undefined;
     let response = await attempt(auth);
     if (response.status === 401 && toRegistry) {
-      const key = `${ref.registry}/${ref.repository} ${actions}`;
-      const renewed = authorize(ref, actions, parseChallenge(response.headers, init.what));
-      authorizations.set(key, renewed);
-      renewed.catch(() => authorizations.delete(key));
-      auth = await renewed;
+      auth = await authorization(ref, actions, authorize(ref, actions, parseChallenge(response.headers, init.what)));
       response = await attempt(auth);
     }
     if (response.status === 401 || response.status === 403) {
-      const how = auth === undefined ? "anonymously" : `with the credentials for ${ref.registry}`;
+      // An anonymous Bearer token is no credential of the operator's.
+      const how = auth === undefined || options.credentials?.(ref.registry) === undefined ? "anonymously" : `with the credentials for ${ref.registry}`;
       fail(init.what, `registry ${ref.registry} denied ${actions === "pull" ? "pull" : "push"} access ${how}${errorsOf(response)}: check --registry-config`);
     }
     return response;
