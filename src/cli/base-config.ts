@@ -6,17 +6,19 @@
  * lacks (objects are built, not committed) is the work tree's, at the same
  * place.
  */
-import { loadDesired, type DesiredState, type LoadDesiredOptions } from "../reconcile/index.js";
+import { loadDesiredYielding, type DesiredState } from "../reconcile/index.js";
 import type { TreeAtRevision } from "../sources/work-tree.js";
-import { loadSourceConfig, type SourceFlags } from "./config-source.js";
+import { codeResolverOf, loadSourceConfig, type LoadContext, type SourceFlags } from "./config-source.js";
 
-export async function loadBaseConfig(flags: SourceFlags, ref: string, options: Pick<LoadDesiredOptions, "log" | "host">): Promise<DesiredState> {
-  if (flags.git !== undefined) return loadSourceConfig({ ...flags, ref }, options);
+export async function loadBaseConfig(flags: SourceFlags, ref: string, context: LoadContext): Promise<DesiredState> {
+  if (flags.git !== undefined) return loadSourceConfig({ ...flags, ref }, context);
+  const { offline, ...options } = context;
   // Imported here: the git source loads simple-git, which a plan without --base-ref or --git does not need.
   const { withTreeAt } = await import("../sources/work-tree.js");
-  return withTreeAt(flags.file ?? [], ref, { timeoutMs: flags.gitTimeout }, (tree) => {
-    const base = loadDesired(tree.inputs, {
+  return withTreeAt(flags.file ?? [], ref, { timeoutMs: flags.gitTimeout }, async (tree) => {
+    const base = await loadDesiredYielding(tree.inputs, {
       ...options,
+      resolveCode: codeResolverOf(flags, { ...(offline && { offline }) }),
       source: { path: tree.top, revision: tree.revision },
       objectFallback: { tree: tree.dir, fallback: tree.top },
       // Named as git does, REF:path, rather than by the temporary export.

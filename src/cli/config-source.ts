@@ -7,10 +7,19 @@
  * as quickly as before.
  */
 import { statSync } from "node:fs";
-import { BUNDLED_OBJECTS, describeFsError, loadDesiredYielding, objectRoots, type DesiredState, type LoadDesiredOptions } from "../reconcile/index.js";
+import {
+  BUNDLED_OBJECTS,
+  describeFsError,
+  loadDesiredYielding,
+  objectRoots,
+  type CodeResolver,
+  type DesiredState,
+  type LoadDesiredOptions,
+} from "../reconcile/index.js";
 import { gitSourceOf, type GitFlags } from "./git-options.js";
+import { resolveOptionsFrom, type RegistryFlags } from "./registry-options.js";
 
-export interface SourceFlags extends GitFlags {
+export interface SourceFlags extends GitFlags, RegistryFlags {
   file?: string[];
   /** --object-path: where a shared config may also take objects from. */
   objectPath?: string[];
@@ -35,19 +44,44 @@ export function sharedObjectPaths(flags: Pick<SourceFlags, "objectPath">): strin
   return [BUNDLED_OBJECTS, ...(flags.objectPath ?? [])];
 }
 
+/**
+ * What fetches the artifacts and images a config names: from the
+ * registries and servers the flags reach, into --cache-dir; `offline`
+ * (plan --offline), from the cache alone; `roots`, where a shared config's
+ * file:// artifacts must lie. The fetcher (undici, tar) is imported when a
+ * config first names one, so a config of objects never loads it.
+ *
+ * @example
+ *     loadDesiredYielding(inputs, { resolveCode: codeResolverOf(flags, { offline: true }) });
+ */
+export function codeResolverOf(flags: SourceFlags, context: { offline?: boolean; roots?: readonly string[] } = {}): CodeResolver {
+  return async (sources) => {
+    const options = resolveOptionsFrom(flags, { cacheDir: flags.cacheDir, ...context });
+    const { codeResolver } = await import("../sources/artifacts/resolve.js");
+    return codeResolver(options)(sources);
+  };
+}
+
+/** How a command loads its config: libbpf's log, the host, and whether NF code may be fetched (plan --offline: from the cache alone). */
+export type LoadContext = Pick<LoadDesiredOptions, "log" | "host"> & { offline?: boolean };
+
 /** Loads the config of -f or --git (checkOneSource has made sure it is one of them); throws ConfigErrors or SourceError. */
-export async function loadSourceConfig(flags: SourceFlags, options: Pick<LoadDesiredOptions, "log" | "host">): Promise<DesiredState> {
-  if (flags.git === undefined) return loadDesiredYielding(flags.file ?? [], options);
+export async function loadSourceConfig(flags: SourceFlags, context: LoadContext): Promise<DesiredState> {
+  const { offline, ...options } = context;
+  if (flags.git === undefined)
+    return loadDesiredYielding(flags.file ?? [], { ...options, resolveCode: codeResolverOf(flags, { ...(offline && { offline }) }) });
   const { gitSnapshot, redactUrl } = await import("../sources/git.js");
   const snapshot = await gitSnapshot(gitSourceOf(flags, flags.git));
   const url = redactUrl(flags.git);
   // Unlike the loop (which refuses it as EmptyRefused), a one-shot command given nothing to load says so.
   if (snapshot.inputs.length === 0)
     throw new Error(`${flags.path === undefined ? "the root" : `path ${flags.path}`} of ${snapshot.revision} of ${url} holds no .yaml or .yml file`);
+  const roots = objectRoots([...snapshot.roots, ...sharedObjectPaths(flags)]);
   return loadDesiredYielding(snapshot.inputs, {
     ...options,
     source: { path: url, revision: snapshot.revision },
-    objectRoots: objectRoots([...snapshot.roots, ...sharedObjectPaths(flags)]),
+    objectRoots: roots,
+    resolveCode: codeResolverOf(flags, { ...(offline && { offline }), roots }),
     ...(snapshot.fileNames && { fileNames: snapshot.fileNames }),
   });
 }

@@ -49,7 +49,7 @@ export async function imageBuildCommand(opts: ImageBuildOptions): Promise<number
   }
   if (!isFile) throw new Error(`object file ${opts.object} is not a regular file`);
   const ref = parseImageReference(opts.tag);
-  const image = buildBpfmanImage(opts.object);
+  const image = await buildBpfmanImage(opts.object);
   writeOciLayout(opts.output, image, formatImageReference(ref));
   process.stdout.write(`built ${opts.tag} (${image.manifestDigest}) in ${opts.output}\n`);
   return 0;

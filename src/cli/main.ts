@@ -59,10 +59,12 @@ const output = (formats: string[] = ["text", "json"]) => new Option("-o, --outpu
 const PLAN_FORMATS = ["text", "json", "markdown"];
 /** -f, or --git and its options: a command that loads a config takes exactly one of the two (git-options.ts). */
 const configSource = (cmd: Command, fileHelp = "config file, directory of *.yaml/*.yml, or - for stdin (repeatable; all merge)") =>
-  gitOptions(cmd.option("-f, --file <path>", fileHelp, collect)).option(
-    "--object-path <dir>",
-    "a directory a shared config (--git, or watched by watch) may also take BPF objects from, besides its own tree and the bundled NFs (repeatable)",
-    collect,
+  addRegistryOptions(
+    gitOptions(cmd.option("-f, --file <path>", fileHelp, collect)).option(
+      "--object-path <dir>",
+      "a directory a shared config (--git, or watched by watch) may also take BPF objects from, besides its own tree and the bundled NFs (repeatable)",
+      collect,
+    ),
   );
 
 type CommandFn<T> = (opts: T, context: Context) => Promise<number>;

@@ -55,7 +55,7 @@ export async function planCommand(opts: PlanOptions, context: Context): Promise<
   }
   checkSavable(opts);
   const { host, from } = resolveHost(hostOptionsOf(opts));
-  const load = { log: context.libbpfLog, host };
+  const load = { log: context.libbpfLog, host, ...(opts.offline === true && { offline: true }) };
   // The base first: with --git both are checked out in one cache, which then holds the config planned.
   const base = opts.baseRef === undefined ? undefined : { desired: await loadBaseConfig(opts, opts.baseRef, load), ref: opts.baseRef };
   const desired = await loadSourceConfig(opts, load);

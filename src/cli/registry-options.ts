@@ -51,7 +51,10 @@ export function addRegistryOptions(cmd: Command, { signatures = true } = {}): Co
     .option("--ca-file <file>", "PEM certificates to trust, besides the system's, for registries and https artifacts")
     .option("--insecure-registry <host[:port]>", "a registry to reach over plain http instead of https (repeatable)", insecureRegistry);
   return signatures
-    ? cmd.option("--verify-key <file>", "every image must carry a cosign signature by this PEM public key (an NF's verify.key applies to it alone)")
+    ? cmd.option(
+        "--verify-key <file>",
+        "every image must carry a cosign signature by this PEM public key (an NF's verify.key is checked as well, never instead)",
+      )
     : cmd;
 }
 

@@ -7,7 +7,7 @@
  * apply in flight finish, then the loop exits 0 and every NF keeps running.
  */
 import { resolve } from "node:path";
-import { resolveHost, resolveRoot, saveLoopStatus, stepHook, type StatusReport } from "../reconcile/index.js";
+import { resolveHost, resolveRoot, saveLoopStatus, stepHook, type Plan, type StatusReport } from "../reconcile/index.js";
 import { directorySnapshot, watchPaths } from "../sources/directory.js";
 import { gitSnapshot, redactUrl, validateGitUrl } from "../sources/git.js";
 import {
@@ -23,9 +23,10 @@ import {
 } from "../controller/index.js";
 import { hostOptionsOf, type HostFlags } from "./host-options.js";
 import { jsonOutput } from "./views/json.js";
+import { describeChange, describeOrigin, describeReason } from "./views/words.js";
 import type { Context } from "./main.js";
 import { checkOneSource, gitSourceOf } from "./git-options.js";
-import { sharedObjectPaths, type SourceFlags } from "./config-source.js";
+import { codeResolverOf, sharedObjectPaths, type SourceFlags } from "./config-source.js";
 import { releaseMemory } from "./release-memory.js";
 import { NFCTL_VERSION } from "./build-info.js";
 import { statusReader, type StatusReader } from "./status-reader.js";
@@ -118,12 +119,14 @@ export async function watchCommand(opts: WatchOptions, context: Context): Promis
     sourcePath: git === undefined ? paths.join(", ") : redactUrl(git),
     objectPaths,
     log: context.libbpfLog,
+    codeResolver: (roots) => codeResolverOf(opts, { roots }),
     ...(opts.force && { force: true }),
     stepCounter: () => stepHook(logger),
     onInterfaces: (names) => (interfaces = new Set(names)),
     onOutcome: (outcome) => {
       metrics.driftFound(outcome.plan.hooks.reduce((n, h) => n + h.actions.filter((a) => a.reason.code === "drift").length, 0));
       if (outcome.result) metrics.hookApplied("success", outcome.result.hooks.length);
+      if (outcome.result) logAppliedActions(logger, outcome.plan);
     },
   });
   const running = startLoop({
@@ -195,4 +198,23 @@ async function scrapeKernel(reader: StatusReader, loop: () => LoopStatus | undef
 function pollEvery(ms: number, fn: () => void): { close(): Promise<void> } {
   const timer = setInterval(fn, ms);
   return { close: () => Promise.resolve(clearInterval(timer)) };
+}
+
+/**
+ * Each action a reconcile applied, one log line each, in the plan's words:
+ * what a daemon changed on its own (a re-pushed tag's update says its old
+ * and new digests) is in its log, not only in the kernel.
+ */
+function logAppliedActions(logger: Context["logger"], plan: Plan): void {
+  for (const hook of plan.hooks) {
+    if (hook.commit === "none") continue;
+    for (const action of hook.actions) {
+      const origin = action.kind === "start" ? hook.chain.find((nf) => nf.name === action.nf)?.origin : undefined;
+      const changes = [...(action.changes ?? []).map(describeChange), ...(origin ? [describeOrigin(origin)] : [])];
+      logger.info(
+        { hook: hook.id, action: action.kind, ...(action.nf !== undefined && { nf: action.nf }), ...(changes.length > 0 && { changes }) },
+        `${action.kind} ${action.nf ?? hook.id}: ${describeReason(action.reason)}`,
+      );
+    }
+  }
 }

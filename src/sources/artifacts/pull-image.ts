@@ -53,12 +53,12 @@ export interface PulledImage {
   code: ExtractedCode;
   /** The object, in the cache: its path, sha256 (hex) and size. */
   object: { path: string; sha256: string; size: number };
-  /** The key (its path) whose signature was verified. */
+  /** The keys (their paths, joined by ", ") whose signatures were verified. */
   verifiedBy?: string;
 }
 
 /**
- * Pulls `source` (its ref, pullPolicy, and verifyKey or options.verifyKey).
+ * Pulls `source` (its ref, pullPolicy), its signature checked by each of its verifyKey and options.verifyKey.
  * Throws ArtifactError (image-not-cached, image-unsupported,
  * image-signature, ...) or the fetchers' own errors.
  *
@@ -87,8 +87,10 @@ export async function pullImage(source: ImageSource, options: ResolveOptions, de
   }
   // What cosign signs is what the reference names (the index, for an index);
   // checked before any layer is read: content of an unknown signer is not parsed.
-  const key = source.verifyKey ?? options.verifyKey;
-  if (key !== undefined) await checkSignature(source.ref, digest, key, reader, deps);
+  // Both keys, when the NF names one and the operator another: a config's
+  // own key must not stand in for --verify-key, the operator's boundary.
+  const keys = [...new Set([options.verifyKey, source.verifyKey].filter((k): k is string => k !== undefined))];
+  for (const key of keys) await checkSignature(source.ref, digest, key, reader, deps);
   const code = await deps.extractImage(manifest, reader.blob);
   const object = deps.cache.writeBlob(code.object);
   const builtFor = platform ?? (await configPlatform(manifest, reader.blob));
@@ -98,7 +100,7 @@ export async function pullImage(source: ImageSource, options: ResolveOptions, de
     ...(builtFor !== undefined && { platform: builtFor }),
     code,
     object: { path: object.path, sha256: object.digest.replace(/^sha256:/, ""), size: code.object.length },
-    ...(key !== undefined && { verifiedBy: key }),
+    ...(keys.length > 0 && { verifiedBy: keys.join(", ") }),
   };
 }
 

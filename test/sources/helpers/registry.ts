@@ -23,12 +23,20 @@ export interface Registry {
   password: string;
   /** A docker config.json holding the credentials, for --registry-config. */
   authFile: string;
+  /** The registry's storage: docker/registry/v2/blobs/sha256/<2>/<hex>/data holds each blob. */
+  storage: string;
+  /** The network namespace it runs in, when not this process's. */
+  ns?: string;
 }
 
-/** docker-registry serving TLS on 127.0.0.1 to `username` (htpasswd, bcrypt) only. */
-export async function startRegistry(t: Teardown): Promise<Registry> {
+/**
+ * docker-registry serving TLS on 127.0.0.1 to `username` (htpasswd, bcrypt)
+ * only; with `ns`, in that network namespace (a lab's, where nfctl runs:
+ * a fresh namespace has every port free).
+ */
+export async function startRegistry(t: Teardown, options: { ns?: string } = {}): Promise<Registry> {
   const dir = tempDir(t, "nfctl-test-registry-");
-  const port = await freePort();
+  const port = options.ns === undefined ? await freePort() : 5443;
   const host = `127.0.0.1:${port}`;
   const username = "nfctl-ci";
   const password = "registry-s3cret-PASS";
@@ -56,8 +64,17 @@ export async function startRegistry(t: Teardown): Promise<Registry> {
       auth: { htpasswd: { realm: "nfctl-test", path: htpasswd } },
     }),
   );
-  await startServer(t, ["docker-registry", "serve", config], port, join(dir, "none.log"));
-  return { host, ca: readFileSync(caFile, "utf8"), caFile, username, password, authFile };
+  await startServer(t, ["docker-registry", "serve", config], port, join(dir, "none.log"), options.ns);
+  return {
+    host,
+    ca: readFileSync(caFile, "utf8"),
+    caFile,
+    username,
+    password,
+    authFile,
+    storage: join(dir, "data"),
+    ...(options.ns !== undefined && { ns: options.ns }),
+  };
 }
 
 /**
@@ -69,7 +86,9 @@ export function skopeoCopy(from: string, to: string, registry: Registry): void {
   const side = (which: "src" | "dest", transport: string) =>
     transport.startsWith("docker://") ? [`--${which}-cert-dir`, dirname(registry.caFile), `--${which}-creds`, `${registry.username}:${registry.password}`] : [];
   // The policy decides whose signatures skopeo requires; these images carry none.
-  execFileSync("skopeo", ["--insecure-policy", "copy", "--quiet", ...side("src", from), ...side("dest", to), from, to], {
+  const skopeo = ["skopeo", "--insecure-policy", "copy", "--quiet", ...side("src", from), ...side("dest", to), from, to];
+  const argv = registry.ns === undefined ? skopeo : ["nsenter", `--net=/run/netns/${registry.ns}`, ...skopeo];
+  execFileSync(argv[0]!, argv.slice(1), {
     stdio: ["ignore", "ignore", "pipe"],
   });
 }

@@ -5,7 +5,7 @@
  * temporary directory, on 127.0.0.1 and a port the test picks, and is
  * stopped (SIGTERM, then SIGKILL) when the test ends, passed or failed.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { join } from "node:path";
@@ -22,7 +22,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-function accepts(port: number): Promise<boolean> {
+function accepts(port: number, ns?: string): Promise<boolean> {
+  // In another network namespace: a shell's /dev/tcp there (a socket of this process would be in ours).
+  if (ns !== undefined)
+    return Promise.resolve(
+      spawnSync("nsenter", [`--net=/run/netns/${ns}`, "bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`], { stdio: "ignore" }).status === 0,
+    );
   return new Promise((resolve) => {
     const socket = createConnection({ host: "127.0.0.1", port });
     socket.once("connect", () => {
@@ -36,10 +41,12 @@ function accepts(port: number): Promise<boolean> {
 /**
  * Starts `command` in the foreground and waits until it accepts
  * connections on `port`; fails naming `log` (its error log) if it exits or
- * does not listen within 10 s. Stopped at teardown.
+ * does not listen within 10 s. Stopped at teardown. With `ns`, it runs in
+ * that network namespace (a lab's, where nfctl runs), on its 127.0.0.1.
  */
-export async function startServer(t: Teardown, command: string[], port: number, log: string): Promise<ChildProcess> {
-  const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
+export async function startServer(t: Teardown, command: string[], port: number, log: string, ns?: string): Promise<ChildProcess> {
+  const argv = ns === undefined ? command : ["nsenter", `--net=/run/netns/${ns}`, ...command];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -51,7 +58,7 @@ export async function startServer(t: Teardown, command: string[], port: number, 
     clearTimeout(late);
   });
   const deadline = Date.now() + 10_000;
-  while (!(await accepts(port))) {
+  while (!(await accepts(port, ns))) {
     const why = () => `${stderr}${existsSync(log) ? readFileSync(log, "utf8") : ""}`;
     if (child.exitCode !== null) throw new Error(`${command[0]} exited with ${child.exitCode}: ${why()}`);
     if (Date.now() > deadline) throw new Error(`${command[0]} did not listen on 127.0.0.1:${port} within 10 s: ${why()}`);
