@@ -67,13 +67,31 @@ export interface HttpResponse {
 export type HttpClient = (url: string, request: HttpRequest) => Promise<HttpResponse>;
 
 /**
- * An HttpClient with its own connection pool, trusting `options.ca` too.
+ * The connection pool of clients that trust `ca` (and Node's CAs), one for
+ * the process's life: the watch loop makes a resolver, and so clients, for
+ * every reconcile, and a pool a reconcile made and dropped would hold its
+ * idle connections until they time out. Bounded by the CA files given (one
+ * per --ca-file).
+ */
+const agents = new Map<string, Agent>();
+
+function agentFor(ca: string | undefined): Agent {
+  let agent = agents.get(ca ?? "");
+  if (agent === undefined) {
+    agent = new Agent(ca === undefined ? {} : { connect: { ca: [...rootCertificates, ca] } });
+    agents.set(ca ?? "", agent);
+  }
+  return agent;
+}
+
+/**
+ * An HttpClient on the connection pool of its CAs (agentFor), trusting `options.ca` too.
  * Redirects of GET and HEAD are followed (at most MAX_REDIRECTS), each
  * checked against the scheme rule; another method's redirect is returned
  * as it is.
  */
 export function httpClient(options: HttpOptions): HttpClient {
-  const dispatcher = new Agent(options.ca === undefined ? {} : { connect: { ca: [...rootCertificates, options.ca] } });
+  const dispatcher = agentFor(options.ca);
   const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
   const insecure = new Set((options.insecureHosts ?? []).map((host) => host.toLowerCase()));
   return async (url, request) => {
