@@ -8,7 +8,10 @@ import t from "tap";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { EXAMPLES, desiredOf, errorsOf, load } from "./helpers/configs.js";
+import { createHash } from "node:crypto";
+import { loadConfigYielding } from "../../src/reconcile/config/index.js";
+import { codeSourceKey, type CodeSource, type ResolvedCode } from "../../src/state/index.js";
+import { BUILD, EXAMPLES, desiredOf, errorsOf, load } from "./helpers/configs.js";
 
 const files = readdirSync(EXAMPLES)
   .filter((name) => /\.ya?ml$/.test(name))
@@ -61,4 +64,27 @@ t.test("examples/images/ names images by tag and by digest, in the placeholders 
   // The README's sed turns the placeholders into a local registry and the digest nfctl image push printed.
   const readme = readFileSync(join(EXAMPLES, "images", "README.md"), "utf8");
   t.match(readme, `sed -e "s/registry.example:5000/$REG/" -e "s/0\\{64\\}/$blocklist/" examples/images/chain.yaml`);
+});
+
+t.test("examples/images/chain.yaml loads, its images standing for the bundled objects they are built from", async (t) => {
+  const resolveCode = async (sources: readonly CodeSource[]) =>
+    new Map(
+      sources.map((source): [string, ResolvedCode] => {
+        const ref = source.kind === "image" ? source.ref : source.url;
+        const nf = /nfctl\/(blocklist|counter)/.exec(ref)![1]!;
+        const path = join(BUILD, `${nf}.o`);
+        const digest = createHash("sha256").update(readFileSync(path)).digest("hex");
+        return [codeSourceKey(source), { ok: true, path, digest, origin: { kind: "image", ref, digest: `sha256:${"1".repeat(64)}`, format: "bpfman" } }];
+      }),
+    );
+  const result = await loadConfigYielding([join(EXAMPLES, "images", "chain.yaml")], { resolveCode });
+  t.same(errorsOf(result), [], "programs and maps are the objects'");
+  const chain = desiredOf(result).hooks[0]!.chain;
+  t.same(
+    chain.map((nf) => [nf.name, nf.program, nf.origin?.kind === "image" && nf.origin.ref]),
+    [
+      ["blocklist", "xdp_blocklist", `registry.example:5000/nfctl/blocklist@sha256:${"0".repeat(64)}`],
+      ["counter", "xdp_counter", "registry.example:5000/nfctl/counter:v1"],
+    ],
+  );
 });
