@@ -15,7 +15,8 @@ import { MEDIA_TYPES, type Manifest } from "./types.js";
 import { ArtifactError } from "./errors.js";
 import { BPFMAN_LABELS } from "./formats/bpfman-image.js";
 import { requireBpfObject } from "./formats/raw-object.js";
-import { sha256Digest, type ImageFiles } from "./oci-layout.js";
+import { sha256Digest } from "./digest.js";
+import type { ImageFiles } from "./oci-layout.js";
 import { hostArchitecture } from "./platform.js";
 import { describeError } from "../snapshot.js";
 

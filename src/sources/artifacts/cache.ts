@@ -15,7 +15,8 @@
  * The cache is not trusted on reading: a blob whose bytes do not hash to
  * its name is removed and treated as missing.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { sha256Hex } from "./digest.js";
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { checkCacheDir } from "../cache-dir.js";
@@ -126,10 +127,6 @@ function hexOf(digest: string): string {
       `${JSON.stringify(digest)} is not a sha256 digest (sha256: and 64 lowercase hex digits), the only kind nfctl reads`,
     );
   return hex;
-}
-
-function sha256Hex(bytes: Buffer | string): string {
-  return createHash("sha256").update(bytes).digest("hex");
 }
 
 function tagPath(refs: string, ref: ImageReference): string {

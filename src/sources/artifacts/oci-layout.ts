@@ -5,7 +5,8 @@
  * `nfctl image build` writes and `nfctl image push` reads; skopeo, oras and
  * podman read and write the same (`oci:DIR:REF`).
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { sha256Digest } from "./digest.js";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MEDIA_TYPES, type Descriptor, type ImageIndex } from "./types.js";
@@ -24,11 +25,6 @@ export interface ImageFiles {
   manifestDigest: string;
   /** Config and layers, by digest (sha256:hex). */
   blobs: Map<string, Buffer>;
-}
-
-/** "sha256:" and the hex sha256 of `bytes`. */
-export function sha256Digest(bytes: Buffer): string {
-  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
 const blobPath = (dir: string, digest: string) => join(dir, "blobs", "sha256", digest.slice("sha256:".length));

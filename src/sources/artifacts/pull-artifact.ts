@@ -4,7 +4,7 @@
  * so nothing needs asking), else downloaded, checked against the sha256
  * and cached; then the object taken out of it (formats/) and cached too.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "./digest.js";
 import type { CodeSource, ResolvedCode } from "../../state/code-source.js";
 import { redactUrl } from "../git-url.js";
 import { ArtifactError } from "./errors.js";
@@ -34,7 +34,7 @@ export async function resolveArtifact(source: ArtifactSource, options: ResolveOp
       ...(options.maxBytes !== undefined && { maxBytes: options.maxBytes }),
       ...(options.roots !== undefined && { roots: options.roots }),
     });
-    const got = createHash("sha256").update(bytes).digest("hex");
+    const got = sha256Hex(bytes);
     if (got !== source.sha256) {
       throw new ArtifactError("artifact-digest-mismatch", `artifact ${url} has sha256 ${got}, but the config requires ${source.sha256}`);
     }

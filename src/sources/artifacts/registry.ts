@@ -21,7 +21,7 @@
  *     const manifest = await registry.getManifest(ref, ref.tag!);          // { digest: "sha256:…", mediaType, bytes }
  *     const layer = await registry.getBlob(ref, descriptor, MAX_DOWNLOAD_BYTES);
  */
-import { createHash } from "node:crypto";
+import { sha256Digest } from "./digest.js";
 import type { Headers } from "undici";
 import { ArtifactError } from "./errors.js";
 import { byteSize, httpClient, oneLine, type HttpRequest, type HttpResponse } from "./http.js";
@@ -202,7 +202,7 @@ export function registryClient(options: RegistryOptions): RegistryClient {
       });
       if (response.status === 404) fail(what, `not found at the registry${errorsOf(response)}`);
       if (response.status !== 200) fail(what, `answered ${statusText(response)}`);
-      const digest = sha256(response.body);
+      const digest = sha256Digest(response.body);
       if (reference.includes(":") && digest !== reference) fail(what, `the registry served a manifest whose digest is ${digest}, not ${reference}: refused`);
       checkServedDigest(response.headers, digest, what);
       return { digest, mediaType: manifestMediaType(response), bytes: response.body };
@@ -222,7 +222,7 @@ export function registryClient(options: RegistryOptions): RegistryClient {
       if (response.status !== 200) fail(what, `answered ${statusText(response)}`);
       if (response.body.length !== descriptor.size)
         fail(what, `the registry served ${response.body.length} bytes, its descriptor says ${descriptor.size}: refused`);
-      const digest = sha256(response.body);
+      const digest = sha256Digest(response.body);
       if (digest !== descriptor.digest) fail(what, `the registry served bytes whose digest is ${digest}, not ${descriptor.digest}: refused`);
       return response.body;
     },
@@ -230,7 +230,7 @@ export function registryClient(options: RegistryOptions): RegistryClient {
     hasBlob: (ref, digest) => hasBlobWith(ref, digest, "pull"),
 
     async pushBlob(ref, bytes) {
-      const digest = sha256(bytes);
+      const digest = sha256Digest(bytes);
       const result = { digest, size: bytes.length };
       if (await hasBlobWith(ref, digest, "pull,push")) return result;
       const what = `${imageName(ref)} blob ${digest}`;
@@ -259,7 +259,7 @@ export function registryClient(options: RegistryOptions): RegistryClient {
     async pushManifest(ref, reference, mediaType, bytes) {
       const what = `image ${ref.registry}/${ref.repository}${reference.includes(":") ? "@" : ":"}${reference}`;
       if (!TAG.test(reference)) checkedDigest(reference, what);
-      const digest = sha256(bytes);
+      const digest = sha256Digest(bytes);
       if (reference.includes(":") && digest !== reference) fail(what, `the manifest's digest is ${digest}, not ${reference}`);
       if (bytes.length > MAX_MANIFEST_BYTES) fail(what, `the manifest is larger than ${byteSize(MAX_MANIFEST_BYTES)}`);
       const response = await send(ref, "pull,push", `/v2/${ref.repository}/manifests/${reference}`, {
@@ -275,8 +275,6 @@ export function registryClient(options: RegistryOptions): RegistryClient {
     },
   };
 }
-
-const sha256 = (bytes: Buffer) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 
 const imageName = (ref: ImageReference) => `image ${ref.registry}/${ref.repository}`;
 
